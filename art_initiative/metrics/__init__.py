@@ -1,0 +1,17 @@
+"""Metrics of the paper: per-image MSE/L1, DSR, PSNR, SSIM, LPIPS, VGG perceptual distance, LBP maps."""
+
+from art_initiative.metrics.distortion import defense_success_rate, l1, mse, psnr, ssim
+from art_initiative.metrics.perceptual import lpips_distance, perceptual_distance, trunk_weights_path
+from art_initiative.metrics.texture import lbp_maps
+
+__all__ = [
+    "defense_success_rate",
+    "l1",
+    "lbp_maps",
+    "lpips_distance",
+    "mse",
+    "perceptual_distance",
+    "psnr",
+    "ssim",
+    "trunk_weights_path",
+]

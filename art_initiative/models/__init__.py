@@ -1,0 +1,20 @@
+"""Networks of the paper and of the forger, built by name with :func:`build_model`."""
+
+from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
+from art_initiative.models.registry import GENERATOR_NAMES, MODEL_NAMES, build_model, describe_models
+from art_initiative.models.stargan import ConvEncoderDecoder, ResNetGenerator, StarGANDiscriminator
+from art_initiative.models.unet import PerturbationUNet, UNetGenerator
+
+__all__ = [
+    "GENERATOR_NAMES",
+    "MODEL_NAMES",
+    "ConvEncoderDecoder",
+    "PatchGANDiscriminator",
+    "PerturbationUNet",
+    "ResNetGenerator",
+    "StarGANDiscriminator",
+    "UNetGenerator",
+    "WGANCritic",
+    "build_model",
+    "describe_models",
+]

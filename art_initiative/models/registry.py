@@ -1,0 +1,82 @@
+"""One registry for every network: ``build_model(name, image_size=..., width=..., c_dim=...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
+from art_initiative.models.layers import max_downsamplings
+from art_initiative.models.stargan import ConvEncoderDecoder, ResNetGenerator, StarGANDiscriminator
+from art_initiative.models.unet import PerturbationUNet, UNetGenerator
+
+
+def _unet(levels: int) -> Callable[..., nn.Module]:
+    def build(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.Module:
+        # Scaled to the image: a U-Net cannot have more stride-2 levels than log2(image_size).
+        n = min(int(kwargs.pop("levels", levels)), max_downsamplings(image_size))
+        return UNetGenerator(levels=n, width=width, c_dim=c_dim, **kwargs)
+
+    return build
+
+
+def _pg(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.Module:
+    levels = min(int(kwargs.pop("levels", 5)), max_downsamplings(image_size) + 1)
+    return PerturbationUNet(levels=levels, width=width, **kwargs)
+
+
+def _patchgan(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.Module:
+    n_layers = min(int(kwargs.pop("n_layers", 3)), max(1, max_downsamplings(image_size) - 2))
+    return PatchGANDiscriminator(in_channels=int(kwargs.pop("in_channels", 6)), width=width, n_layers=n_layers)
+
+
+_REGISTRY: dict[str, tuple[Callable[..., nn.Module], str]] = {
+    "res6": (lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 6, c_dim, **kw),
+             "StarGAN generator, 6 residual blocks"),
+    "res9": (lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 9, c_dim, **kw),
+             "StarGAN generator, 9 residual blocks"),
+    "cnet": (lambda image_size, width, c_dim, **kw: ConvEncoderDecoder(width, c_dim, **kw),
+             "plain convolutional encoder-decoder"),
+    "unet128": (_unet(7), "pix2pix U-Net, 7 levels (fewer when the image is smaller than 128)"),
+    "unet256": (_unet(8), "pix2pix U-Net, 8 levels (fewer when the image is smaller than 256)"),
+    "pg_unet": (_pg, "the paper's perturbation generator PG (5-level BatchNorm U-Net, tanh)"),
+    "stargan_disc": (lambda image_size, width, c_dim, **kw: StarGANDiscriminator(image_size, width, c_dim, **kw),
+                     "StarGAN discriminator (source and attribute heads)"),
+    "wgan_critic": (lambda image_size, width, c_dim, **kw: WGANCritic(image_size, width, **kw),
+                    "the paper's WGAN-GP critic D_B (7 convolutions and a dense layer)"),
+    "patchgan": (_patchgan, "pix2pix 70x70 PatchGAN discriminator"),
+}
+
+MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+GENERATOR_NAMES: tuple[str, ...] = ("res6", "res9", "cnet", "unet128", "unet256")
+
+
+def describe_models() -> dict[str, str]:
+    """Return ``{name: one-line description}`` for every registered network."""
+    return {name: desc for name, (_, desc) in _REGISTRY.items()}
+
+
+def build_model(name: str, image_size: int = 128, width: int = 64, c_dim: int = 0, **kwargs: object) -> nn.Module:
+    """Build a registered network.
+
+    :param name: one of :data:`MODEL_NAMES`.
+    :param image_size: side of the square input images, a power of two (128 in the paper).
+    :param width: channels of the first layer (64 in the paper; 8 or 16 for CPU profiles).
+    :param c_dim: number of target attributes for conditional generators and discriminator heads; 0 for
+        unconditional generators.
+    :param kwargs: architecture-specific overrides (``levels`` for U-Nets, ``depth`` for critics,
+        ``in_channels`` for the PatchGAN, ...).
+    :return: the network, in training mode, on the CPU.
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"name must be one of {sorted(_REGISTRY)}, got {name!r}.")
+    max_downsamplings(image_size)  # validates image_size
+    if not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive int, got {width!r}.")
+    if not isinstance(c_dim, int) or c_dim < 0:
+        raise ValueError(f"c_dim must be a non-negative int, got {c_dim!r}.")
+    if name in ("res6", "res9", "cnet") and image_size < 8:
+        raise ValueError(f"image_size must be >= 8 for {name!r}, got {image_size}.")
+    factory, _ = _REGISTRY[name]
+    return factory(image_size, width, c_dim, **kwargs)

@@ -1,0 +1,143 @@
+"""The forger's pix2pix recipe (Face2Face-style reenactment): L1 + conditional PatchGAN."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import trange
+
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.training.losses import gan_bce_loss
+from art_initiative.training.stargan import _device
+from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
+from art_initiative.utils.seeding import iteration_rng
+from art_initiative.utils.validation import check_images, check_positive_int
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Pix2PixConfig:
+    """Settings of :func:`train_pix2pix` (pix2pix defaults)."""
+
+    arch: str = "unet256"
+    image_size: int = 256
+    width: int = 64
+    disc_width: int = 64
+    iterations: int = 20_000
+    batch_size: int = 1
+    lr: float = 2e-4
+    lambda_l1: float = 100.0
+    seed: int = 0
+
+
+def pix2pix_discriminator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, y: torch.Tensor
+                               ) -> tuple[torch.Tensor, dict[str, float]]:
+    """PatchGAN loss on (condition, image) pairs: real pairs -> 1, generated pairs -> 0, halved as in pix2pix."""
+    with torch.no_grad():
+        fake = G(z)
+    real = gan_bce_loss(D(torch.cat([z, y], 1)), True)
+    fake_term = gan_bce_loss(D(torch.cat([z, fake], 1)), False)
+    loss = 0.5 * (real + fake_term)
+    return loss, {"d_real": real.item(), "d_fake": fake_term.item()}
+
+
+def pix2pix_generator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, y: torch.Tensor,
+                           lambda_l1: float) -> tuple[torch.Tensor, dict[str, float]]:
+    """Generator loss: fool the PatchGAN + lambda_l1 * L1(G(z), y)."""
+    fake = G(z)
+    adv = gan_bce_loss(D(torch.cat([z, fake], 1)), True)
+    rec = (fake - y).abs().mean()
+    return adv + lambda_l1 * rec, {"g_gan": adv.item(), "g_l1": rec.item()}
+
+
+def build_pix2pix(cfg: Pix2PixConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The unconditional generator ``G(z)`` of ``cfg.arch`` and a PatchGAN on 6-channel (z, y) pairs."""
+    G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=0)
+    D = build_model("patchgan", image_size=cfg.image_size, width=cfg.disc_width, in_channels=6)
+    return G, D
+
+
+def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: int = 64,
+                  disc_width: int | None = None, iterations: int = 20_000, batch_size: int = 1, lr: float = 2e-4,
+                  lambda_l1: float = 100.0, seed: int = 0, device_type: str = "gpu",
+                  checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
+                  resume: bool = True, verbose: bool = True,
+                  callback: Callable[[int, dict[str, float]], None] | None = None) -> PyTorchImageTranslator:
+    """Train a pix2pix-style model ``y = G(z)`` (e.g. landmark sketch -> face) on paired images.
+
+    :param z: inputs (N, 3, H, W) in [-1, 1] (the forger's guidance, such as landmark sketches).
+    :param y: targets (N, 3, H, W) in [-1, 1] (the victim's frames, clean or protected).
+    :param arch: one of ``unet256``, ``unet128``, ``res6``, ``res9``, ``cnet`` (Table 2 of the paper).
+    :param checkpoint_path: ``.pt`` checkpoint written every ``checkpoint_every`` iterations and at the end;
+        with ``resume`` an existing one (same config) is continued.
+    :param callback: called as ``callback(iteration, losses)`` after every iteration.
+    :return: the trained generator as an unconditional :class:`PyTorchImageTranslator` (eval mode).
+    """
+    z = check_images(z, name="z")
+    y = check_images(y, name="y")
+    if z.shape != y.shape:
+        raise ValueError(f"z and y must have the same shape, got {z.shape} and {y.shape}.")
+    if arch not in GENERATOR_NAMES:
+        raise ValueError(f"arch must be one of {GENERATOR_NAMES}, got {arch!r}.")
+    check_positive_int(iterations, "iterations")
+    check_positive_int(batch_size, "batch_size")
+    cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
+                        iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed)
+    device = _device(device_type)
+    torch.manual_seed(seed)
+    G, D = build_pix2pix(cfg)
+    G.to(device).train()
+    D.to(device).train()
+    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(0.5, 0.999))
+    modules, optims = {"G": G, "D": D}, {"G": opt_g, "D": opt_d}
+    start = 0
+    ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
+    if ckpt and resume and os.path.isfile(ckpt):
+        stored = load_checkpoint(ckpt, asdict(cfg), ignore=("iterations",))
+        restore(stored, modules, optims)
+        start = int(stored["state"]["iteration"])
+        logger.info("resumed pix2pix training from %s at iteration %d", ckpt, start)
+    z_all, y_all = torch.from_numpy(z), torch.from_numpy(y)
+    progress = trange(start, cfg.iterations, desc=f"pix2pix {arch}", disable=not verbose,
+                      initial=start, total=cfg.iterations)
+    losses: dict[str, float] = {}
+    for it in progress:
+        rng = iteration_rng(cfg.seed, it)
+        idx = torch.as_tensor(rng.choice(len(z_all), size=min(cfg.batch_size, len(z_all)), replace=False))
+        zb, yb = z_all[idx].to(device), y_all[idx].to(device)
+        d_loss, losses = pix2pix_discriminator_loss(G, D, zb, yb)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        g_loss, g_parts = pix2pix_generator_loss(G, D, zb, yb, cfg.lambda_l1)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        losses.update(g_parts)
+        if callback is not None:
+            callback(it, losses)
+        if verbose and it % 50 == 0:
+            progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
+        if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == cfg.iterations):
+            save_checkpoint(ckpt, asdict(cfg), modules, optims, {"iteration": it + 1, "losses": losses})
+    G.eval()
+    return PyTorchImageTranslator(G, input_shape=tuple(z.shape[1:]), c_dim=0, device_type=device_type)
+
+
+def load_pix2pix(path: str | os.PathLike, device_type: str = "gpu") -> PyTorchImageTranslator:
+    """Rebuild a trained pix2pix generator from a :func:`train_pix2pix` checkpoint."""
+    stored = load_checkpoint(path)
+    cfg = Pix2PixConfig(**stored["config"])
+    G, D = build_pix2pix(cfg)
+    restore(stored, {"G": G, "D": D})
+    G.eval()
+    return PyTorchImageTranslator(G, input_shape=(3, cfg.image_size, cfg.image_size), c_dim=0,
+                                  device_type=device_type)

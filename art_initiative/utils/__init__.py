@@ -1,0 +1,1 @@
+"""Input validation, seeding and checkpoint helpers shared by the package."""

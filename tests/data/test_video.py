@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from art_initiative.data import SyntheticTalkingFace, VideoFrames
+
+cv2 = pytest.importorskip("cv2")
+
+
+@pytest.fixture(scope="module")
+def talking_video(tmp_path_factory):
+    """A 12-frame MJPEG video of the synthetic talking face at 256x256, and its exact landmarks."""
+    tf = SyntheticTalkingFace(12, 256, seed=0)
+    path = tmp_path_factory.mktemp("video") / "talk.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (256, 256))
+    for t in range(12):
+        rgb = ((tf.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path, np.stack([tf.landmarks(t) for t in range(12)])
+
+
+def test_dlib_landmarks_match_the_exact_ones(talking_video, tmp_path):
+    path, truth = talking_video
+    video = VideoFrames(path, image_size=64, cache_dir=tmp_path)
+    frames, sketches, lms = video.arrays()
+    assert frames.shape == sketches.shape == (12, 3, 64, 64) and lms.shape == (12, 68, 2)
+    x0, y0, side = video.crop_box
+    expected = (truth - [x0, y0]) * 64 / side
+    assert np.abs(lms - expected).mean() < 3.0  # pixels at 64x64
+    cached = VideoFrames(path, image_size=64, cache_dir=tmp_path)
+    np.testing.assert_array_equal(cached.frames, frames)
+    assert len(list(tmp_path.glob("video-*.npz"))) == 1
+
+
+def test_step_and_max_frames(talking_video):
+    video = VideoFrames(talking_video[0], image_size=32, step=3, max_frames=3)
+    assert len(video) == 3
+
+
+def test_bad_video_inputs(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        VideoFrames(tmp_path / "missing.mp4")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    with pytest.raises(ValueError, match="could not be opened|no decodable frames"):
+        VideoFrames(bad)
+    blank = tmp_path / "blank.avi"
+    writer = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"MJPG"), 5, (64, 64))
+    for _ in range(2):
+        writer.write(np.zeros((64, 64, 3), np.uint8))
+    writer.release()
+    with pytest.raises(ValueError, match="no face was detected"):
+        VideoFrames(blank)
+    with pytest.raises(ValueError, match="crop_scale"):
+        VideoFrames(blank, crop_scale=0.5)
