@@ -1,6 +1,7 @@
 """Data sources: embedded synthetic faces and talking face, CelebA on disk, image folders and videos."""
 
 from art_initiative.data.celeba import CelebA
+from art_initiative.data.domains import target_domains
 from art_initiative.data.folder import ImageFolder
 from art_initiative.data.io import read_image, write_image
 from art_initiative.data.synthetic import (
@@ -21,5 +22,6 @@ __all__ = [
     "VideoFrames",
     "landmark_model_path",
     "read_image",
+    "target_domains",
     "write_image",
 ]

@@ -109,9 +109,15 @@ def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, device: str):  # noq
         yield (torch.from_numpy(x[s:s + batch_size]).to(device), torch.from_numpy(y[s:s + batch_size]).to(device))
 
 
+LPIPS_MIN_SIZE = 64
+
+
 def lpips_distance(x: np.ndarray, y: np.ndarray, net: str = "alex", batch_size: int = 32,
                    device: str = "cpu") -> np.ndarray:
     """LPIPS v0.1 distance per image pair, NCHW arrays in [-1, 1], shape (N,). 0 for identical images.
+
+    AlexNet's trunk cannot take images below about 32 pixels, so images smaller than ``LPIPS_MIN_SIZE`` (64)
+    are bilinearly upsampled to 64 pixels first (both images alike).
 
     :param net: ``"alex"`` (the LPIPS default) or ``"vgg"``.
     :raises FileNotFoundError: when the trunk weights are not installed.
@@ -123,6 +129,10 @@ def lpips_distance(x: np.ndarray, y: np.ndarray, net: str = "alex", batch_size: 
     out = []
     with torch.no_grad():
         for xb, yb in _batches(x, y, batch_size, device):
+            if min(xb.shape[-2:]) < LPIPS_MIN_SIZE:
+                scale = LPIPS_MIN_SIZE / min(xb.shape[-2:])
+                xb, yb = (torch.nn.functional.interpolate(t, scale_factor=scale, mode="bilinear", align_corners=False)
+                          for t in (xb, yb))
             out.append(model(xb, yb).flatten().cpu().numpy())
     return np.concatenate(out).astype(np.float64)
 

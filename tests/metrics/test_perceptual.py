@@ -82,3 +82,9 @@ def test_bad_net_and_channels(astronaut):
         lpips_distance(astronaut, astronaut, net="squeeze")
     with pytest.raises(ValueError, match="3 channels"):
         lpips_distance(astronaut[:, :1], astronaut[:, :1])
+
+
+def test_small_images_are_upsampled_for_lpips(astronaut):
+    small = astronaut[:, :, ::8, ::8].copy()  # 16x16
+    noisy = np.clip(small + np.random.default_rng(0).normal(0, 0.2, small.shape), -1, 1).astype(np.float32)
+    assert lpips_distance(small, noisy)[0] > lpips_distance(small, small)[0] + 0.05

@@ -1,0 +1,155 @@
+"""Command line: ``art-initiative {info,demo,render-synthetic,train-target}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import art
+    import torch
+
+    import art_initiative
+    from art_initiative.metrics import trunk_weights_path
+    from art_initiative.models import describe_models
+
+    print(f"art_initiative {art_initiative.__version__}, ART {art.__version__}, torch {torch.__version__}")
+    print(f"device: {'cuda (' + torch.cuda.get_device_name(0) + ')' if torch.cuda.is_available() else 'cpu'}")
+    for net in ("alex", "vgg"):
+        try:
+            print(f"LPIPS {net} trunk: {trunk_weights_path(net)}")
+        except FileNotFoundError as err:
+            print(f"LPIPS {net} trunk: missing ({err})")
+    print("models:")
+    for name, desc in describe_models().items():
+        print(f"  {name:13s} {desc}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from art_initiative.benchmark.demo import DemoConfig, format_report, run_demo
+
+    cfg = DemoConfig(iterations=args.iterations, n_train=args.n_train, n_test=args.n_test,
+                     image_size=args.image_size, width=args.width, seed=args.seed)
+    report = run_demo(args.output, cfg, device_type=args.device, verbose=not args.quiet)
+    print(format_report(report))
+    print(f"Report and figures written to {os.path.abspath(args.output)} "
+          f"(total {report['total_seconds']:.0f} s).")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from art_initiative.data import ALL_ATTRIBUTES, SyntheticFaces, write_image
+
+    out = args.output
+    if os.path.exists(out) and os.listdir(out):
+        print(f"error: output folder {out} exists and is not empty; choose a new folder", file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    faces = SyntheticFaces(args.n, args.image_size, seed=args.seed, attributes=ALL_ATTRIBUTES, offset=args.offset)
+    rows = ["file," + ",".join(ALL_ATTRIBUTES)]
+    for i in range(len(faces)):
+        name = f"face_{args.offset + i:06d}.png"
+        write_image(os.path.join(out, name), faces.render(i))
+        rows.append(name + "," + ",".join(str(int(v)) for v in faces.labels([i])[0]))
+    with open(os.path.join(out, "labels.csv"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(rows) + "\n")
+    print(f"wrote {len(faces)} faces and labels.csv to {out}")
+    return 0
+
+
+def _cmd_train_target(args: argparse.Namespace) -> int:
+    from art_initiative.data import SyntheticFaces, SyntheticTalkingFace
+    from art_initiative.training import train_pix2pix, train_stargan
+
+    if os.path.exists(args.output) and not args.resume:
+        print(f"error: {args.output} exists; pass --resume to continue it or choose another path", file=sys.stderr)
+        return 2
+    common = dict(width=args.width, iterations=args.iterations, seed=args.seed, device_type=args.device,
+                  checkpoint_path=args.output, checkpoint_every=args.checkpoint_every, verbose=not args.quiet)
+    if args.task == "attribute_editing":
+        x, y = SyntheticFaces(args.n, args.image_size, seed=args.data_seed).arrays()
+        train_stargan(x, y, arch=args.arch, batch_size=args.batch_size, g_lr=args.lr, d_lr=args.lr,
+                      n_critic=args.n_critic, lambda_id=args.lambda_id, **common)
+    else:
+        frames, sketches, _ = SyntheticTalkingFace(args.n, args.image_size, seed=args.data_seed).arrays()
+        train_pix2pix(sketches, frames, arch=args.arch, batch_size=args.batch_size, lr=args.lr, **common)
+    with open(os.path.splitext(args.output)[0] + ".json", encoding="utf-8") as fh:
+        print(json.dumps(json.load(fh)["state"], indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="art-initiative", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("info", help="versions, device, LPIPS weights and registered models")
+
+    demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
+    demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
+    demo.add_argument("--iterations", type=int, default=3000)
+    demo.add_argument("--n-train", type=int, default=2000)
+    demo.add_argument("--n-test", type=int, default=40)
+    demo.add_argument("--image-size", type=int, default=32)
+    demo.add_argument("--width", type=int, default=16)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    render = sub.add_parser("render-synthetic", help="write synthetic faces as PNG files with labels.csv")
+    render.add_argument("output", help="a new or empty folder")
+    render.add_argument("--n", type=int, default=100)
+    render.add_argument("--image-size", type=int, default=128)
+    render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--offset", type=int, default=0)
+
+    tt = sub.add_parser("train-target", help="train a forger's model on synthetic data (checkpointed, resumable)")
+    tt.add_argument("output", help="checkpoint file (.pt); a .json sidecar is written beside it")
+    tt.add_argument("--task", choices=("attribute_editing", "reenactment"), default="attribute_editing")
+    tt.add_argument("--arch", default="res6", help="res6, res9, cnet, unet128 or unet256")
+    tt.add_argument("--n", type=int, default=2000, help="training images (or frames)")
+    tt.add_argument("--image-size", type=int, default=32)
+    tt.add_argument("--width", type=int, default=16)
+    tt.add_argument("--iterations", type=int, default=3000)
+    tt.add_argument("--batch-size", type=int, default=16)
+    tt.add_argument("--lr", type=float, default=2e-4)
+    tt.add_argument("--n-critic", type=int, default=2)
+    tt.add_argument("--lambda-id", type=float, default=10.0)
+    tt.add_argument("--seed", type=int, default=0, help="model seed")
+    tt.add_argument("--data-seed", type=int, default=0)
+    tt.add_argument("--checkpoint-every", type=int, default=500)
+    tt.add_argument("--resume", action="store_true", help="continue an existing checkpoint")
+    tt.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    tt.add_argument("--quiet", action="store_true")
+    return parser
+
+
+_COMMANDS = {"info": _cmd_info, "demo": _cmd_demo, "render-synthetic": _cmd_render,
+             "train-target": _cmd_train_target}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``art-initiative`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    np.set_printoptions(precision=4, suppress=True)
+    try:
+        return _COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

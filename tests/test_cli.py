@@ -1,0 +1,57 @@
+import json
+
+import numpy as np
+import pytest
+
+from art_initiative.cli import main
+from art_initiative.data import ImageFolder
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "alexnet.ckpt" in out and "pg_unet" in out
+
+
+def test_render_synthetic_writes_images_and_labels_and_never_overwrites(tmp_path, capsys):
+    out = tmp_path / "faces"
+    assert main(["render-synthetic", str(out), "--n", "3", "--image-size", "16"]) == 0
+    assert len(ImageFolder(out)) == 3
+    header, *rows = (out / "labels.csv").read_text().splitlines()
+    assert header.startswith("file,Black_Hair") and len(rows) == 3
+    before = (out / "face_000000.png").read_bytes()
+    assert main(["render-synthetic", str(out), "--n", "3", "--image-size", "32"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (out / "face_000000.png").read_bytes() == before
+
+
+def test_train_target_and_resume(tmp_path):
+    ckpt = tmp_path / "t.pt"
+
+    def args(iterations, *extra):
+        return ["train-target", str(ckpt), "--task", "reenactment", "--arch", "cnet", "--n", "8",
+                "--image-size", "16", "--width", "4", "--iterations", str(iterations), "--batch-size", "2",
+                "--device", "cpu", "--quiet", *extra]
+
+    assert main(args(2)) == 0
+    assert json.loads((tmp_path / "t.json").read_text())["state"]["iteration"] == 2
+    assert main(args(3)) == 2  # the checkpoint exists and --resume was not given
+    assert main(args(3, "--resume")) == 0
+    assert json.loads((tmp_path / "t.json").read_text())["state"]["iteration"] == 3
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out), "--iterations", "30", "--n-train", "64", "--n-test", "4",
+                 "--image-size", "16", "--width", "4", "--device", "cpu", "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    methods = {r["method"]: r for r in report["attacks"]}
+    assert set(methods) == {"art_fgm", "art_bim", "art_pgd", "sign_noise"}
+    for r in methods.values():
+        assert r["max_linf"] <= 0.05 + 1e-6 and r["n_pairs"] == 20
+    assert methods["art_bim"]["mse"] > methods["sign_noise"]["mse"]
+    assert (out / "attacks.png").is_file() and (out / "translations.png").is_file()
+    assert "| art_bim |" in (out / "report.md").read_text()
+    assert "Report and figures written to" in capsys.readouterr().out
+    assert np.isfinite(report["train_seconds"])
