@@ -2,13 +2,12 @@
 
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
 from art_initiative.models.registry import GENERATOR_NAMES, MODEL_NAMES, build_model, describe_models
-from art_initiative.models.stargan import ConvEncoderDecoder, ResNetGenerator, StarGANDiscriminator
+from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
 from art_initiative.models.unet import PerturbationUNet, UNetGenerator
 
 __all__ = [
     "GENERATOR_NAMES",
     "MODEL_NAMES",
-    "ConvEncoderDecoder",
     "PatchGANDiscriminator",
     "PerturbationUNet",
     "ResNetGenerator",
@@ -16,5 +15,6 @@ __all__ = [
     "UNetGenerator",
     "WGANCritic",
     "build_model",
+    "conv_encoder_decoder",
     "describe_models",
 ]

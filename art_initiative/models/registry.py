@@ -8,7 +8,7 @@ from torch import nn
 
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
 from art_initiative.models.layers import max_downsamplings
-from art_initiative.models.stargan import ConvEncoderDecoder, ResNetGenerator, StarGANDiscriminator
+from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
 from art_initiative.models.unet import PerturbationUNet, UNetGenerator
 
 
@@ -36,7 +36,7 @@ _REGISTRY: dict[str, tuple[Callable[..., nn.Module], str]] = {
              "StarGAN generator, 6 residual blocks"),
     "res9": (lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 9, c_dim, **kw),
              "StarGAN generator, 9 residual blocks"),
-    "cnet": (lambda image_size, width, c_dim, **kw: ConvEncoderDecoder(width, c_dim, **kw),
+    "cnet": (lambda image_size, width, c_dim, **kw: conv_encoder_decoder(width, c_dim, **kw),
              "plain convolutional encoder-decoder"),
     "unet128": (_unet(7), "pix2pix U-Net, 7 levels (fewer when the image is smaller than 128)"),
     "unet256": (_unet(8), "pix2pix U-Net, 8 levels (fewer when the image is smaller than 256)"),

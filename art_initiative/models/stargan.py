@@ -1,4 +1,4 @@
-"""StarGAN generator (``res6``, ``res9``), plain encoder-decoder (``cnet``) and StarGAN discriminator."""
+"""StarGAN generator (``res6``, ``res9``), the plain encoder-decoder (``cnet``) and StarGAN's discriminator."""
 
 from __future__ import annotations
 
@@ -9,71 +9,53 @@ from art_initiative.models.layers import ResidualBlock, condition_maps, instance
 
 
 class ResNetGenerator(nn.Module):
-    """StarGAN's generator ``G(x, c)``: 7x7 conv, two stride-2 downs, residual blocks, two ups, 7x7 conv, tanh.
+    """Encoder-decoder generator ``G(x, c)``: outer conv, stride-2 downs, residual blocks, transposed-conv ups,
+    outer conv, tanh; InstanceNorm and ReLU throughout.
+
+    With the defaults it is StarGAN's generator (7x7 outer convs, two downs); ``res6`` and ``res9`` have 6 and 9
+    residual blocks. ``cnet``, the plain convolutional encoder-decoder, is the same class with no residual
+    blocks, three downs and 5x5 outer convs.
 
     :param width: channels of the first convolution (64 in the paper).
-    :param n_blocks: number of residual blocks (6 for ``res6``, 9 for ``res9``; 0 gives ``cnet`` minus its convs).
+    :param n_blocks: number of residual blocks at the bottleneck.
     :param c_dim: number of target attributes concatenated to the input as maps; 0 for an unconditional ``G(x)``.
     :param in_channels: image channels.
+    :param n_down: number of stride-2 downsamplings (and upsamplings).
+    :param outer_kernel: kernel size of the first and last convolutions.
     """
 
-    def __init__(self, width: int = 64, n_blocks: int = 6, c_dim: int = 0, in_channels: int = 3) -> None:
+    def __init__(self, width: int = 64, n_blocks: int = 6, c_dim: int = 0, in_channels: int = 3, n_down: int = 2,
+                 outer_kernel: int = 7) -> None:
         super().__init__()
         self.c_dim = c_dim
+        pad = outer_kernel // 2
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels + c_dim, width, 7, 1, 3, bias=False),
+            nn.Conv2d(in_channels + c_dim, width, outer_kernel, 1, pad, bias=False),
             instance_norm(width),
             nn.ReLU(inplace=True),
         ]
         ch = width
-        for _ in range(2):
+        for _ in range(n_down):
             layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), instance_norm(ch * 2), nn.ReLU(inplace=True)]
             ch *= 2
         layers += [ResidualBlock(ch) for _ in range(n_blocks)]
-        for _ in range(2):
+        for _ in range(n_down):
             layers += [
                 nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
                 instance_norm(ch // 2),
                 nn.ReLU(inplace=True),
             ]
             ch //= 2
-        layers += [nn.Conv2d(ch, in_channels, 7, 1, 3, bias=False), nn.Tanh()]
+        layers += [nn.Conv2d(ch, in_channels, outer_kernel, 1, pad, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.main(condition_maps(x, c))
 
 
-class ConvEncoderDecoder(nn.Module):
-    """``cnet``: a plain convolutional encoder-decoder (no residual blocks, no skips).
-
-    Three stride-2 downs and three transposed-conv ups with InstanceNorm and ReLU, tanh output.
-    """
-
-    def __init__(self, width: int = 64, c_dim: int = 0, in_channels: int = 3, depth: int = 3) -> None:
-        super().__init__()
-        self.c_dim = c_dim
-        layers: list[nn.Module] = [
-            nn.Conv2d(in_channels + c_dim, width, 5, 1, 2, bias=False),
-            instance_norm(width),
-            nn.ReLU(inplace=True),
-        ]
-        ch = width
-        for _ in range(depth):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), instance_norm(ch * 2), nn.ReLU(inplace=True)]
-            ch *= 2
-        for _ in range(depth):
-            layers += [
-                nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
-                instance_norm(ch // 2),
-                nn.ReLU(inplace=True),
-            ]
-            ch //= 2
-        layers += [nn.Conv2d(ch, in_channels, 5, 1, 2, bias=False), nn.Tanh()]
-        self.main = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.main(condition_maps(x, c))
+def conv_encoder_decoder(width: int = 64, c_dim: int = 0, in_channels: int = 3) -> ResNetGenerator:
+    """``cnet``: a plain convolutional encoder-decoder (three downs, three ups, no residual blocks, no skips)."""
+    return ResNetGenerator(width, n_blocks=0, c_dim=c_dim, in_channels=in_channels, n_down=3, outer_kernel=5)
 
 
 class StarGANDiscriminator(nn.Module):

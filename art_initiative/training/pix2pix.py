@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import trange
 
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import gan_bce_loss
-from art_initiative.training.stargan import _device
-from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
+from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import iteration_rng
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -90,26 +89,16 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     check_positive_int(batch_size, "batch_size")
     cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
                         iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed)
-    device = _device(device_type)
+    device = resolve_device(device_type)
     torch.manual_seed(seed)
     G, D = build_pix2pix(cfg)
     G.to(device).train()
     D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(0.5, 0.999))
-    modules, optims = {"G": G, "D": D}, {"G": opt_g, "D": opt_d}
-    start = 0
-    ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
-    if ckpt and resume and os.path.isfile(ckpt):
-        stored = load_checkpoint(ckpt, asdict(cfg), ignore=("iterations",))
-        restore(stored, modules, optims)
-        start = int(stored["state"]["iteration"])
-        logger.info("resumed pix2pix training from %s at iteration %d", ckpt, start)
     z_all, y_all = torch.from_numpy(z), torch.from_numpy(y)
-    progress = trange(start, cfg.iterations, desc=f"pix2pix {arch}", disable=not verbose,
-                      initial=start, total=cfg.iterations)
-    losses: dict[str, float] = {}
-    for it in progress:
+
+    def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
         idx = torch.as_tensor(rng.choice(len(z_all), size=min(cfg.batch_size, len(z_all)), replace=False))
         zb, yb = z_all[idx].to(device), y_all[idx].to(device)
@@ -121,13 +110,10 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        losses.update(g_parts)
-        if callback is not None:
-            callback(it, losses)
-        if verbose and it % 50 == 0:
-            progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
-        if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == cfg.iterations):
-            save_checkpoint(ckpt, asdict(cfg), modules, optims, {"iteration": it + 1, "losses": losses})
+        return {**losses, **g_parts}
+
+    run_training(f"pix2pix {arch}", cfg, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, cfg.iterations,
+                 checkpoint_path, checkpoint_every, resume, verbose, callback)
     G.eval()
     return PyTorchImageTranslator(G, input_shape=tuple(z.shape[1:]), c_dim=0, device_type=device_type)
 

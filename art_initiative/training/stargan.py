@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import trange
 
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import attribute_loss, gradient_penalty
-from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
+from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import iteration_rng, iteration_torch_generator
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -86,10 +86,6 @@ def build_stargan(cfg: StarGANConfig) -> tuple[torch.nn.Module, torch.nn.Module]
     return G, D
 
 
-def _device(device_type: str) -> torch.device:
-    return torch.device("cuda" if device_type == "gpu" and torch.cuda.is_available() else "cpu")
-
-
 def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: int = 64,
                   disc_width: int | None = None, iterations: int = 200_000, batch_size: int = 16,
                   g_lr: float = 1e-4, d_lr: float = 1e-4, n_critic: int = 5, lambda_cls: float = 1.0,
@@ -128,27 +124,16 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
                         c_dim=labels.shape[1], iterations=iterations, batch_size=batch_size, g_lr=g_lr, d_lr=d_lr,
                         n_critic=n_critic, lambda_cls=lambda_cls, lambda_rec=lambda_rec, lambda_gp=lambda_gp,
                         lambda_id=lambda_id, seed=seed)
-    device = _device(device_type)
+    device = resolve_device(device_type)
     torch.manual_seed(seed)
     G, D = build_stargan(cfg)
     G.to(device).train()
     D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), cfg.g_lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), cfg.d_lr, betas=(0.5, 0.999))
-    modules, optims = {"G": G, "D": D}, {"G": opt_g, "D": opt_d}
-    start = 0
-    ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
-    if ckpt and resume and os.path.isfile(ckpt):
-        stored = load_checkpoint(ckpt, asdict(cfg), ignore=("iterations",))
-        restore(stored, modules, optims)
-        start = int(stored["state"]["iteration"])
-        logger.info("resumed StarGAN training from %s at iteration %d", ckpt, start)
-    x_all = torch.from_numpy(x)
-    y_all = torch.from_numpy(labels)
-    progress = trange(start, cfg.iterations, desc=f"StarGAN {arch}", disable=not verbose,
-                      initial=start, total=cfg.iterations)
-    losses: dict[str, float] = {}
-    for it in progress:
+    x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
         idx = torch.as_tensor(rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False))
         xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
@@ -164,12 +149,10 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
             g_loss.backward()
             opt_g.step()
             losses.update(g_parts)
-        if callback is not None:
-            callback(it, losses)
-        if verbose and it % 50 == 0:
-            progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k in ("d_real", "g_cls", "g_rec")})
-        if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == cfg.iterations):
-            save_checkpoint(ckpt, asdict(cfg), modules, optims, {"iteration": it + 1, "losses": losses})
+        return losses
+
+    run_training(f"StarGAN {arch}", cfg, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, cfg.iterations,
+                 checkpoint_path, checkpoint_every, resume, verbose, callback)
     G.eval()
     return PyTorchImageTranslator(G, input_shape=tuple(x.shape[1:]), c_dim=cfg.c_dim, device_type=device_type)
 

@@ -1,0 +1,60 @@
+"""The training loop shared by every recipe: resume, progress bar, callback and atomic checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import torch
+from tqdm.auto import trange
+
+from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_device(device_type: str) -> torch.device:
+    """``"gpu"``: CUDA when available, else the CPU (as ART's estimators do); ``"cpu"``: the CPU."""
+    if device_type not in ("gpu", "cpu"):
+        raise ValueError(f"device_type must be 'gpu' or 'cpu', got {device_type!r}.")
+    return torch.device("cuda" if device_type == "gpu" and torch.cuda.is_available() else "cpu")
+
+
+def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
+                 optimizers: dict[str, torch.optim.Optimizer], step: Callable[[int], dict[str, float]],
+                 iterations: int, checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
+                 resume: bool = True, verbose: bool = True,
+                 callback: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
+    """Call ``step(iteration)`` for every iteration not done yet and return the last losses.
+
+    :param name: shown on the progress bar.
+    :param config: the run's settings (a dataclass); stored with every checkpoint and checked on resume
+        (all fields but ``iterations`` must match).
+    :param modules: networks to checkpoint, by name.
+    :param optimizers: their optimizers, by name.
+    :param step: one training iteration; returns its losses by name.
+    :param checkpoint_path: ``.pt`` file written every ``checkpoint_every`` iterations and at the end.
+    :param resume: continue from an existing checkpoint at ``checkpoint_path``.
+    :param callback: called as ``callback(iteration, losses)`` after each iteration.
+    """
+    start = 0
+    ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
+    if ckpt and resume and os.path.isfile(ckpt):
+        stored = load_checkpoint(ckpt, asdict(config), ignore=("iterations",))
+        restore(stored, modules, optimizers)
+        start = int(stored["state"]["iteration"])
+        logger.info("resumed %s from %s at iteration %d", name, ckpt, start)
+    progress = trange(start, iterations, desc=name, disable=not verbose, initial=start, total=iterations)
+    losses: dict[str, float] = {}
+    for it in progress:
+        losses = step(it)
+        if callback is not None:
+            callback(it, losses)
+        if verbose and it % 50 == 0:
+            progress.set_postfix({k: f"{v:.3g}" for k, v in list(losses.items())[:4]})
+        if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == iterations):
+            save_checkpoint(ckpt, asdict(config), modules, optimizers, {"iteration": it + 1, "losses": losses})
+    return losses
