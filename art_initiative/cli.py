@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
-    demo.add_argument("--iterations", type=int, default=3000)
+    demo.add_argument("--iterations", type=int, default=2500)
     demo.add_argument("--n-train", type=int, default=2000)
     demo.add_argument("--n-test", type=int, default=40)
     demo.add_argument("--image-size", type=int, default=32)

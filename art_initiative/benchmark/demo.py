@@ -35,7 +35,7 @@ class DemoConfig:
     width: int = 16
     n_train: int = 2000
     n_test: int = 40
-    iterations: int = 3000
+    iterations: int = 2500
     n_critic: int = 2
     lr: float = 2e-4
     lambda_id: float = 10.0
