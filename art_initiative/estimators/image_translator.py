@@ -174,14 +174,26 @@ class PyTorchImageTranslator(PyTorchEstimator):
                 out[start:end] = self._forward(xb_t, cb).cpu().numpy()
         return out
 
+    def translate(self, x: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
+        """Differentiable ``G(x, c)`` on tensors, through the preprocessing defences (for torch-side attacks).
+
+        :param x: images (N, C, H, W) on :attr:`device`.
+        :param conditions: (N, c_dim) tensor on :attr:`device`, or None for an unconditional model.
+        """
+        x_in, _ = self._apply_preprocessing(x, y=None, fit=False, no_grad=False)
+        return self._forward(x_in.float(), conditions)
+
+    def conditions_tensor(self, conditions: np.ndarray | None, n: int) -> torch.Tensor | None:
+        """Validated conditions for ``n`` images as an (n, c_dim) tensor on :attr:`device` (None if c_dim = 0)."""
+        return self._resolve_conditions(conditions, n)
+
     def _loss_and_input(self, x: np.ndarray, y: np.ndarray, conditions: np.ndarray | None
                         ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self._check_x(x)
         y = check_images(y, name="y", channels=None, shape=None, value_range=None)
         c = self._resolve_conditions(conditions, len(x))
         x_t = torch.tensor(x, device=self._device, requires_grad=True)
-        x_in, _ = self._apply_preprocessing(x_t, y=None, fit=False, no_grad=False)
-        out = self._forward(x_in.float(), c)
+        out = self.translate(x_t, c)
         if tuple(y.shape) != tuple(out.shape):
             raise ValueError(f"y must have the shape of the model's output {tuple(out.shape)}, got {tuple(y.shape)}.")
         y_t = torch.as_tensor(y, device=self._device)

@@ -1,0 +1,15 @@
+"""Attacks on image translators: the Ruiz et al. baseline, ART helpers, transfer evaluation, torchattacks."""
+
+from art_initiative.attacks.references import generate_with_art, jittered_reference
+from art_initiative.attacks.ruiz import RuizDisruption, disruption_loss, linf_step
+from art_initiative.attacks.transfer import TransferResult, transfer_disruption
+
+__all__ = [
+    "RuizDisruption",
+    "TransferResult",
+    "disruption_loss",
+    "generate_with_art",
+    "jittered_reference",
+    "linf_step",
+    "transfer_disruption",
+]

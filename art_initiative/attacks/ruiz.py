@@ -1,0 +1,235 @@
+"""The baseline of the paper: Ruiz, Bargal and Sclaroff 2020, "Disrupting Deepfakes", as an ART evasion attack.
+
+Per image, FGSM / I-FGSM / PGD in L-inf maximise the distance between the manipulation model's output on the
+perturbed image and a reference (by default the clean output ``G(x, c)``):
+
+    x'_{t+1} = clip(x + clip(x'_t + eps_step * sign(grad L(x'_t)) - x, -eps, eps), clip_min, clip_max)
+
+with ``L = mean((G(x', c) - y)^2)`` (descended instead in ``targeted`` mode).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from art.attacks.attack import EvasionAttack
+from tqdm.auto import tqdm
+
+from art_initiative.attacks.blur import gaussian_blur
+from art_initiative.attacks.references import DEFAULT_JITTER, jittered_reference
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.utils.validation import check_images
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("fgsm", "ifgsm", "pgd")
+CLASS_MODES = ("joint", "iterative")
+
+
+def disruption_loss(output: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Ruiz et al.'s objective per image: the mean squared error between ``G(x', c)`` and the reference, (N,)."""
+    return ((output - reference) ** 2).flatten(1).mean(dim=1)
+
+
+def linf_step(x_adv: torch.Tensor, x: torch.Tensor, grad: torch.Tensor, step: float, eps: float,
+              clip_values: tuple[float, float]) -> torch.Tensor:
+    """One signed-gradient ascent step, then projection onto the eps-ball around ``x`` and the valid range."""
+    stepped = torch.clamp(x_adv + step * grad.sign(), *clip_values)
+    return x + torch.clamp(stepped - x, -eps, eps)
+
+
+class RuizDisruption(EvasionAttack):
+    """Ruiz et al.'s per-image disruption of an image translator (FGSM, I-FGSM, PGD; L-inf).
+
+    :param estimator: the model attacked (white-box) or a surrogate (see :func:`transfer_disruption`).
+    :param method: ``"fgsm"`` (one step of size ``eps`` from ``x``), ``"ifgsm"`` (``max_iter`` steps of
+        ``eps_step`` from ``x``) or ``"pgd"`` (the same from a uniform random point of the eps-ball).
+    :param eps: L-inf bound, in the units of the images ([-1, 1]: the baseline's 0.05).
+    :param eps_step: step size of I-FGSM and PGD.
+    :param max_iter: number of steps of I-FGSM and PGD.
+    :param targeted: descend towards a given target image ``y`` instead of ascending away from a reference.
+    :param class_mode: with several target classes, ``"joint"`` sums the losses of all classes at every
+        step (the "joint class-transferable" attack); ``"iterative"`` takes one step per class in turn at
+        every iteration (the "iterative class-transferable" attack).
+    :param blur_sigmas: if given, the blur-robust variant: each step averages the loss over the unblurred
+        input and Gaussian blurs of these sigmas (kernel ``blur_kernel``), an expectation over transformations.
+    :param reference_jitter: FGSM and I-FGSM start at ``x`` where the gradient of the default objective is
+        exactly zero; their default reference is the clean output plus seeded Gaussian noise of this standard
+        deviation (the same as :func:`jittered_reference`). PGD's random start makes it unnecessary.
+    :param batch_size: images per step.
+    :param random_seed: seeds the PGD start and the reference jitter.
+    :param verbose: progress bar.
+    """
+
+    attack_params = EvasionAttack.attack_params + [
+        "method", "eps", "eps_step", "max_iter", "targeted", "class_mode", "blur_sigmas", "blur_kernel",
+        "reference_jitter", "batch_size", "random_seed", "verbose",
+    ]
+    _estimator_requirements = (PyTorchImageTranslator,)
+
+    def __init__(self, estimator: PyTorchImageTranslator, method: str = "pgd", eps: float = 0.05,
+                 eps_step: float = 0.01, max_iter: int = 10, targeted: bool = False, class_mode: str = "joint",
+                 blur_sigmas: Sequence[float] | None = None, blur_kernel: int = 11,
+                 reference_jitter: float = DEFAULT_JITTER, batch_size: int = 32, random_seed: int = 0,
+                 verbose: bool = True) -> None:
+        super().__init__(estimator=estimator)
+        self.method = method
+        self.eps = eps
+        self.eps_step = eps_step
+        self.max_iter = max_iter
+        self._targeted = targeted
+        self.class_mode = class_mode
+        self.blur_sigmas = None if blur_sigmas is None else tuple(blur_sigmas)
+        self.blur_kernel = blur_kernel
+        self.reference_jitter = reference_jitter
+        self.batch_size = batch_size
+        self.random_seed = random_seed
+        self.verbose = verbose
+        self._check_params()
+
+    @property
+    def estimator(self) -> PyTorchImageTranslator:
+        return self._estimator
+
+    def _check_params(self) -> None:
+        def number(name: str, value: object, positive: bool) -> None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}.")
+            if value < 0 or (positive and value == 0):
+                raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value!r}.")
+
+        def integer(name: str, value: object) -> None:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
+
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
+        number("eps", self.eps, positive=True)
+        number("eps_step", self.eps_step, positive=True)
+        number("reference_jitter", self.reference_jitter, positive=False)
+        integer("max_iter", self.max_iter)
+        integer("batch_size", self.batch_size)
+        integer("blur_kernel", self.blur_kernel)
+        if self.blur_kernel % 2 == 0:
+            raise ValueError(f"blur_kernel must be odd, got {self.blur_kernel}.")
+        if self.class_mode not in CLASS_MODES:
+            raise ValueError(f"class_mode must be one of {CLASS_MODES}, got {self.class_mode!r}.")
+        if not isinstance(self._targeted, bool):
+            raise ValueError(f"targeted must be a bool, got {self._targeted!r}.")
+        if self.blur_sigmas is not None:
+            if not self.blur_sigmas:
+                raise ValueError("blur_sigmas must be None or a non-empty sequence of positive numbers.")
+            for s in self.blur_sigmas:
+                number("blur_sigmas", s, positive=True)
+        if not isinstance(self.verbose, bool):
+            raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")
+
+    # ------------------------------------------------------------------ inputs
+    def _class_list(self, conditions: np.ndarray | Sequence[np.ndarray] | None, n: int) -> list[np.ndarray | None]:
+        """Target classes as a list of (c_dim,) or (N, c_dim) arrays (one None for an unconditional model)."""
+        est = self.estimator
+        if est.c_dim == 0:
+            if conditions is not None:
+                raise ValueError("conditions must be None for an unconditional model (c_dim=0).")
+            return [None]
+        if conditions is None:
+            if est.conditions is None:
+                raise ValueError(f"conditions are required: shape (N, {est.c_dim}) or ({est.c_dim},) for one target "
+                                 f"class, or a list / (K, N, {est.c_dim}) array of K target classes.")
+            conditions = est.conditions
+        if isinstance(conditions, np.ndarray) and conditions.ndim in (1, 2):
+            classes = [conditions]
+        else:
+            classes = list(conditions)
+        if not classes:
+            raise ValueError("conditions must hold at least one target class, got an empty list.")
+        for k, c in enumerate(classes):
+            if np.ndim(c) not in (1, 2):
+                raise ValueError(f"conditions[{k}] must have shape (N, {est.c_dim}) or ({est.c_dim},), "
+                                 f"got {np.shape(c)}.")
+            est.conditions_tensor(c, n)  # validates width and rows; raises naming the problem
+        return classes
+
+    def _references(self, x: np.ndarray, y: np.ndarray | None, classes: list[np.ndarray | None]) -> list[np.ndarray]:
+        n_out = (len(x), *x.shape[1:])
+        if y is not None:
+            y = np.asarray(y, dtype=np.float32)
+            if y.shape == n_out:
+                return [y] * len(classes)
+            if y.shape == (len(classes), *n_out):
+                return list(y)
+            raise ValueError(f"y must have the model's output shape {n_out} or ({len(classes)}, *{n_out}) for "
+                             f"{len(classes)} target classes, got {y.shape}.")
+        if self.targeted:
+            raise ValueError("y (the target images) is required when targeted=True.")
+        jitter = self.reference_jitter if self.method in ("fgsm", "ifgsm") else 0.0
+        return [jittered_reference(self.estimator, x, c, jitter, self.random_seed + k)
+                for k, c in enumerate(classes)]
+
+    # ------------------------------------------------------------------ attack
+    def _objective(self, x_adv: torch.Tensor, conds: list[torch.Tensor | None], refs: list[torch.Tensor]
+                   ) -> torch.Tensor:
+        views = [x_adv] if self.blur_sigmas is None else [x_adv] + [
+            gaussian_blur(x_adv, s, self.blur_kernel) for s in self.blur_sigmas]
+        total = x_adv.new_zeros(())
+        for c, ref in zip(conds, refs, strict=True):
+            for v in views:
+                total = total + disruption_loss(self.estimator.translate(v, c), ref).sum()
+        total = total / len(views)
+        return -total if self.targeted else total
+
+    def _attack_batch(self, x: torch.Tensor, conds: list[torch.Tensor | None], refs: list[torch.Tensor],
+                      generator: torch.Generator) -> torch.Tensor:
+        clip = self.estimator.clip_values
+        clip_values = (float(clip[0]), float(clip[1]))
+        if self.method == "pgd":
+            start = torch.empty_like(x).uniform_(-self.eps, self.eps, generator=generator)
+            x_adv = torch.clamp(x + start, *clip_values)
+        else:
+            x_adv = x.clone()
+        steps = 1 if self.method == "fgsm" else self.max_iter
+        step_size = self.eps if self.method == "fgsm" else self.eps_step
+        groups = [list(range(len(conds)))] if self.class_mode == "joint" else [[k] for k in range(len(conds))]
+        for _ in range(steps):
+            for group in groups:
+                x_adv = x_adv.detach().requires_grad_(True)
+                loss = self._objective(x_adv, [conds[k] for k in group], [refs[k] for k in group])
+                grad = torch.autograd.grad(loss, x_adv)[0]
+                x_adv = linf_step(x_adv.detach(), x, grad, step_size, self.eps, clip_values)
+        return x_adv.detach()
+
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None,
+                 conditions: np.ndarray | Sequence[np.ndarray] | None = None, **kwargs: object) -> np.ndarray:
+        """Perturb ``x`` so that the model's outputs move away from the reference (or towards a target).
+
+        :param x: images (N, C, H, W) in the estimator's ``clip_values``.
+        :param y: optional reference (untargeted) or target (targeted) outputs: (N, C, H, W) for all target
+            classes, or (K, N, C, H, W) one per class. Default: the clean outputs ``G(x, c_k)``.
+        :param conditions: the target class ``c`` as (N, c_dim) or (c_dim,), or K classes as a list of those
+            or a (K, N, c_dim) array (combined by ``class_mode``). Default: the estimator's conditions.
+        :return: the protected images, float32, within ``eps`` of ``x`` in L-inf and inside ``clip_values``.
+        """
+        est = self.estimator
+        x = check_images(x, name="x", channels=est.input_shape[0], shape=est.input_shape, value_range=est.clip_values)
+        classes = self._class_list(conditions, len(x))
+        refs = self._references(x, y, classes)
+        model_mode = est.model.training
+        est.model.eval()
+        out = np.empty_like(x)
+        generator = torch.Generator(device=est.device)
+        generator.manual_seed(self.random_seed)
+        try:
+            starts = range(0, len(x), self.batch_size)
+            for start in tqdm(starts, desc=f"Ruiz {self.method}", disable=not self.verbose):
+                sl = slice(start, min(start + self.batch_size, len(x)))
+                xb = torch.as_tensor(x[sl], device=est.device)
+                conds = [None if c is None else est.conditions_tensor(c if np.ndim(c) == 1 else c[sl], len(xb))
+                         for c in classes]
+                rb = [torch.as_tensor(r[sl], device=est.device) for r in refs]
+                out[sl] = self._attack_batch(xb, conds, rb, generator).cpu().numpy()
+        finally:
+            est.model.train(model_mode)
+        return out
