@@ -152,14 +152,31 @@ class SyntheticFaces:
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         return self.render(index), self.labels([index])[0]
 
-    def arrays(self, indices: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Images (N, 3, H, W) float32 in [-1, 1] and labels (N, c_dim)."""
+    def arrays(self, indices: Sequence[int] | None = None, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Images (N, 3, H, W) float32 in [-1, 1] and labels (N, c_dim).
+
+        :param n_jobs: render in this many processes (the result does not depend on it).
+        """
         idx = list(range(self.n)) if indices is None else list(indices)
         for i in idx:
             self._check_index(i)
-        x = np.stack([self.render(i) for i in idx]) if idx else np.zeros((0, 3, self.image_size, self.image_size),
-                                                                            np.float32)
+        if not idx:
+            return np.zeros((0, 3, self.image_size, self.image_size), np.float32), self.labels(idx)
+        if n_jobs > 1 and len(idx) > 4 * n_jobs:
+            from concurrent.futures import ProcessPoolExecutor
+
+            chunks = [idx[k::n_jobs] for k in range(n_jobs)]
+            with ProcessPoolExecutor(n_jobs) as pool:
+                parts = list(pool.map(self._render_many, chunks))
+            x = np.empty((len(idx), 3, self.image_size, self.image_size), np.float32)
+            for k, part in enumerate(parts):
+                x[k::n_jobs] = part
+        else:
+            x = self._render_many(idx)
         return x, self.labels(idx)
+
+    def _render_many(self, idx: Sequence[int]) -> np.ndarray:
+        return np.stack([self.render(i) for i in idx])
 
     def split(self, sizes: Sequence[int]) -> list[SyntheticFaces]:
         """Consecutive disjoint splits of this set (e.g. defence training / target training / test)."""

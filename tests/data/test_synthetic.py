@@ -119,3 +119,8 @@ def test_talking_face_frames_landmarks_sketches():
 
 def test_paper_attributes_default():
     assert SyntheticFaces(2, 16).attributes == PAPER_ATTRIBUTES
+
+
+def test_parallel_rendering_gives_the_same_images():
+    ds = SyntheticFaces(20, 16, seed=4)
+    np.testing.assert_array_equal(ds.arrays(n_jobs=2)[0], ds.arrays()[0])
