@@ -25,7 +25,8 @@ import torch
 from art.attacks.evasion import BasicIterativeMethod, ProjectedGradientDescent
 
 from art_initiative.attacks import RuizDisruption, generate_with_art, jittered_reference
-from art_initiative.benchmark.demo import _grid, translation_errors
+from art_initiative.benchmark.demo import translation_errors
+from art_initiative.benchmark.figures import save_grid
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, mse, psnr
@@ -161,7 +162,7 @@ def main(argv=None):
         rows, clean, prot = white_box(G, x, labels, test.attributes, args.eps)
         report["white_box"] = rows
         k = min(8, len(x))
-        _grid([x[:k], clean[0][:k], prot[0][:k], G.predict(prot[0][:k], conditions=target_domains(
+        save_grid([x[:k], clean[0][:k], prot[0][:k], G.predict(prot[0][:k], conditions=target_domains(
             labels, test.attributes)[0][:k])], os.path.join(args.output, f"ruiz_baseline-{args.image_size}.png"))
     report["timing_seconds_per_image"] = {
         str(s): timings(s, args.width, args.device, args.timing_images, args.repeats) for s in args.timing_sizes}

@@ -47,7 +47,7 @@ def test_demo_end_to_end(tmp_path, capsys):
                  "--image-size", "16", "--width", "4", "--device", "cpu", "--quiet"]) == 0
     report = json.loads((out / "report.json").read_text())
     methods = {r["method"]: r for r in report["attacks"]}
-    assert set(methods) == {"art_fgm", "art_bim", "art_pgd", "sign_noise"}
+    assert set(methods) == {"art_fgm", "art_bim", "art_pgd", "ruiz_pgd", "sign_noise"}
     for r in methods.values():
         assert r["max_linf"] <= 0.05 + 1e-6 and r["n_pairs"] == 20
     assert methods["art_bim"]["mse"] > methods["sign_noise"]["mse"]

@@ -2,8 +2,8 @@
 
 It trains a StarGAN-like attribute editor on synthetic faces (the forger's model), checks it against the
 ground-truth attribute translations that the renderer can draw, attacks it white-box with ART's own FGM, BIM
-and PGD (jittered reference, see NOTES) and a sign-noise control at the same L-inf size, and writes a JSON
-report, a Markdown table and PNG image grids.
+and PGD (through :func:`~art_initiative.attacks.generate_with_art`), the Ruiz et al. baseline's PGD and a
+sign-noise control at the same L-inf size, and writes a JSON report, a Markdown table and PNG image grids.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from art.attacks.evasion import BasicIterativeMethod, FastGradientMethod, ProjectedGradientDescent
-from PIL import Image
 
+from art_initiative.attacks import RuizDisruption, generate_with_art
+from art_initiative.benchmark.figures import save_grid
 from art_initiative.data import SyntheticFaces, target_domains
-from art_initiative.data.io import to_uint8_hwc
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, lpips_distance, mse, psnr
 from art_initiative.training import load_stargan, train_stargan
@@ -64,36 +64,30 @@ def translation_errors(G: PyTorchImageTranslator, faces: SyntheticFaces, x: np.n
     return out
 
 
-def _attack_all_domains(name: str, G: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
-                        cfg: DemoConfig, rng: np.random.Generator) -> tuple[list[np.ndarray], float]:
+def _protect_all_domains(name: str, G: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
+                         cfg: DemoConfig, rng: np.random.Generator) -> tuple[list[np.ndarray], float]:
     """Protect ``x`` once per target domain with one method; return the protected batches and s/image."""
-    protected, seconds = [], 0.0
-    for c in domains:
-        with G.conditioning(c):
-            clean = G.predict(x)
-            reference = (clean + rng.normal(0, cfg.jitter, clean.shape)).astype(np.float32)
-            start = time.perf_counter()
-            if name == "art_fgm":
-                adv = FastGradientMethod(G, eps=cfg.eps, batch_size=len(x)).generate(x, y=reference)
-            elif name == "art_bim":
-                adv = BasicIterativeMethod(G, eps=cfg.eps, eps_step=cfg.eps_step, max_iter=cfg.max_iter,
-                                           batch_size=len(x), verbose=False).generate(x, y=reference)
-            elif name == "art_pgd":
-                adv = ProjectedGradientDescent(G, eps=cfg.eps, eps_step=cfg.eps_step, max_iter=cfg.max_iter,
-                                               batch_size=len(x), verbose=False).generate(x, y=reference)
-            elif name == "sign_noise":
-                adv = np.clip(x + cfg.eps * rng.choice([-1.0, 1.0], size=x.shape), -1, 1).astype(np.float32)
-            else:
-                raise ValueError(f"unknown method {name!r}")
-            seconds += time.perf_counter() - start
+    n = len(x)
+    attacks = {
+        "art_fgm": lambda: FastGradientMethod(G, eps=cfg.eps, batch_size=n),
+        "art_bim": lambda: BasicIterativeMethod(G, eps=cfg.eps, eps_step=cfg.eps_step, max_iter=cfg.max_iter,
+                                                batch_size=n, verbose=False),
+        "art_pgd": lambda: ProjectedGradientDescent(G, eps=cfg.eps, eps_step=cfg.eps_step, max_iter=cfg.max_iter,
+                                                    batch_size=n, verbose=False),
+    }
+    protected, start = [], time.perf_counter()
+    for k, c in enumerate(domains):
+        if name in attacks:
+            adv = generate_with_art(attacks[name](), x, conditions=c, jitter=cfg.jitter, seed=cfg.seed + k)
+        elif name == "ruiz_pgd":
+            adv = RuizDisruption(G, method="pgd", eps=cfg.eps, eps_step=cfg.eps_step, max_iter=cfg.max_iter,
+                                 batch_size=n, random_seed=cfg.seed + k, verbose=False).generate(x, conditions=c)
+        elif name == "sign_noise":
+            adv = np.clip(x + cfg.eps * rng.choice([-1.0, 1.0], size=x.shape), -1, 1).astype(np.float32)
+        else:
+            raise ValueError(f"unknown method {name!r}")
         protected.append(adv)
-    return protected, seconds / len(x)
-
-
-def _grid(rows: list[np.ndarray], path: str, scale: int = 3) -> None:
-    img = np.concatenate([np.concatenate(list(r), axis=2) for r in rows], axis=1)
-    pil = Image.fromarray(to_uint8_hwc(img))
-    pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST).save(path)
+    return protected, (time.perf_counter() - start) / n
 
 
 def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device_type: str = "gpu",
@@ -125,8 +119,8 @@ def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device
     clean_forgeries = [G.predict(x, conditions=c) for c in domains]
     rng = np.random.default_rng(cfg.seed)
     rows, protected_by = [], {}
-    for method in ("art_fgm", "art_bim", "art_pgd", "sign_noise"):
-        protected, sec = _attack_all_domains(method, G, x, domains, cfg, rng)
+    for method in ("art_fgm", "art_bim", "art_pgd", "ruiz_pgd", "sign_noise"):
+        protected, sec = _protect_all_domains(method, G, x, domains, cfg, rng)
         protected_by[method] = protected
         infected = [G.predict(p, conditions=c) for p, c in zip(protected, domains, strict=True)]
         y_all, y2_all = np.concatenate(clean_forgeries), np.concatenate(infected)
@@ -142,10 +136,10 @@ def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device
             "seconds_per_image_per_domain": sec / len(domains),
         })
     n_show = min(6, len(x))
-    _grid([x[:n_show]] + [f[:n_show] for f in clean_forgeries], os.path.join(out, "translations.png"))
+    save_grid([x[:n_show]] + [f[:n_show] for f in clean_forgeries], os.path.join(out, "translations.png"))
     j = 0  # first target domain
     bim = protected_by["art_bim"][j][:n_show]
-    _grid([x[:n_show], clean_forgeries[j][:n_show], bim, G.predict(bim, conditions=domains[j][:n_show])],
+    save_grid([x[:n_show], clean_forgeries[j][:n_show], bim, G.predict(bim, conditions=domains[j][:n_show])],
           os.path.join(out, "attacks.png"))
     report = {"config": asdict(cfg), "device": str(G.device), "train_seconds": train_seconds,
               "translation_check": translations, "attacks": rows,
