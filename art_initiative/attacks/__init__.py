@@ -1,10 +1,14 @@
-"""Attacks on image translators: the Ruiz et al. baseline, ART helpers, transfer evaluation, torchattacks."""
+"""Attacks on image translators: the initiative defence, the Ruiz et al. baseline, ART helpers, transfer
+evaluation, torchattacks."""
 
+from art_initiative.attacks.initiative import InitiativeConfig, InitiativeDefense
 from art_initiative.attacks.references import generate_with_art, jittered_reference
 from art_initiative.attacks.ruiz import RuizDisruption, disruption_loss, linf_step
 from art_initiative.attacks.transfer import TransferResult, transfer_disruption
 
 __all__ = [
+    "InitiativeConfig",
+    "InitiativeDefense",
     "RuizDisruption",
     "TransferResult",
     "disruption_loss",

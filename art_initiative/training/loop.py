@@ -27,7 +27,9 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
                  optimizers: dict[str, torch.optim.Optimizer], step: Callable[[int], dict[str, float]],
                  iterations: int, checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                  resume: bool = True, verbose: bool = True,
-                 callback: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
+                 callback: Callable[[int, dict[str, float]], None] | None = None,
+                 extra_state: dict[str, Any] | None = None, ignore: tuple[str, ...] = ("iterations",)
+                 ) -> dict[str, float]:
     """Call ``step(iteration)`` for every iteration not done yet and return the last losses.
 
     :param name: shown on the progress bar.
@@ -39,13 +41,18 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     :param checkpoint_path: ``.pt`` file written every ``checkpoint_every`` iterations and at the end.
     :param resume: continue from an existing checkpoint at ``checkpoint_path``.
     :param callback: called as ``callback(iteration, losses)`` after each iteration.
+    :param extra_state: JSON-serialisable values the step keeps between iterations (best score...): saved with
+        each checkpoint and updated in place on resume.
+    :param ignore: config fields that may differ on resume.
     """
     start = 0
     ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
     if ckpt and resume and os.path.isfile(ckpt):
-        stored = load_checkpoint(ckpt, asdict(config), ignore=("iterations",))
+        stored = load_checkpoint(ckpt, asdict(config), ignore=ignore)
         restore(stored, modules, optimizers)
         start = int(stored["state"]["iteration"])
+        if extra_state is not None:
+            extra_state.update(stored["state"].get("extra", {}))
         logger.info("resumed %s from %s at iteration %d", name, ckpt, start)
     progress = trange(start, iterations, desc=name, disable=not verbose, initial=start, total=iterations)
     losses: dict[str, float] = {}
@@ -56,5 +63,6 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
         if verbose and it % 50 == 0:
             progress.set_postfix({k: f"{v:.3g}" for k, v in list(losses.items())[:4]})
         if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == iterations):
-            save_checkpoint(ckpt, asdict(config), modules, optimizers, {"iteration": it + 1, "losses": losses})
+            state = {"iteration": it + 1, "losses": losses, "extra": dict(extra_state or {})}
+            save_checkpoint(ckpt, asdict(config), modules, optimizers, state)
     return losses

@@ -1,0 +1,99 @@
+"""Losses of the initiative defence for attribute editing (Huang et al. 2021, eqs. 4-10 and 12).
+
+Notation: ``sm`` is the surrogate manipulation model SM(x, c), ``d_a`` its StarGAN discriminator (source and
+attribute heads), ``d_b`` the critic of protected images, ``x_adv`` the protected images ``x' = x + eps PG(x)``,
+``targets`` the target domains ``c_j`` (a list of (N, c_dim) tensors) and ``mu`` their weights (eq. 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from art_initiative.training.losses import gradient_penalty
+
+Translator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def domain_weights(sm: Translator, x: torch.Tensor, targets: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Eq. 8: ``mu_j = ||x - SM(x, c_j)||_1 / sum_j ||x - SM(x, c_j)||_1`` (batch means, no gradient), shape (J,)."""
+    with torch.no_grad():
+        change = torch.stack([(sm(x, c) - x).abs().mean() for c in targets])
+    return change / change.sum().clamp_min(1e-12)
+
+
+def basic_loss(sm: Translator, x: torch.Tensor, x_adv: torch.Tensor, targets: Sequence[torch.Tensor],
+               mu: torch.Tensor) -> torch.Tensor:
+    """Eq. 7: ``L_bs = -sum_j mu_j ||SM(x, c_j) - SM(x', c_j)||_1`` (mean absolute error per pixel)."""
+    total = x_adv.new_zeros(())
+    for m, c in zip(mu, targets, strict=True):
+        with torch.no_grad():
+            clean = sm(x, c)
+        total = total - m * (sm(x_adv, c) - clean).abs().mean()
+    return total
+
+
+def cycle_loss(sm: Translator, x_adv: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
+               mu: torch.Tensor) -> torch.Tensor:
+    """Eq. 9: ``L_cyc = -sum_j mu_j ||x' - SM(SM(x', c_j), c)||_1``: break the cycle back to the own domain."""
+    total = x_adv.new_zeros(())
+    for m, c in zip(mu, targets, strict=True):
+        total = total - m * (x_adv - sm(sm(x_adv, c), c_org)).abs().mean()
+    return total
+
+
+def domain_loss(d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], sm: Translator,
+                x_adv: torch.Tensor, targets: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Eq. 10: ``L_dom = E[-log D_A(c_rj | SM(x', c_j))] + E_j[D_A(SM(x', c_j))]``, averaged over the domains.
+
+    ``c_rj = 1 - c_j`` is the farthest (inverse) domain; the second term lowers D_A's realness score.
+    """
+    total = x_adv.new_zeros(())
+    for c in targets:
+        src, cls = d_a(sm(x_adv, c))
+        total = total + F.binary_cross_entropy_with_logits(cls, 1.0 - c, reduction="sum") / cls.shape[0] + src.mean()
+    return total / len(targets)
+
+
+def influence_loss(sm: Translator, d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+                   x: torch.Tensor, x_adv: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
+                   lambda_bs: float = 10.0, lambda_cyc: float = 2.5, lambda_dom: float = 1.0
+                   ) -> tuple[torch.Tensor, dict[str, float]]:
+    """Eq. 6: ``L_A->B = lambda_2 L_bs + lambda_3 L_cyc + lambda_4 L_dom`` (paper: 10, 2.5, 1).
+
+    :return: the loss and its three terms (unweighted, as floats) for logging.
+    """
+    mu = domain_weights(sm, x, targets)
+    bs = basic_loss(sm, x, x_adv, targets, mu)
+    cyc = cycle_loss(sm, x_adv, c_org, targets, mu)
+    dom = domain_loss(d_a, sm, x_adv, targets)
+    loss = lambda_bs * bs + lambda_cyc * cyc + lambda_dom * dom
+    return loss, {"bs": bs.item(), "cyc": cyc.item(), "dom": dom.item()}
+
+
+def critic_loss(d_b: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, x_adv: torch.Tensor,
+                lambda_gp: float = 10.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Eq. 5 for D_B, which maximises ``E[D_B(x)] - E[D_B(x')] - lambda_1 GP``: this returns its negative."""
+    return -(d_b(x).mean() - d_b(x_adv.detach()).mean()) + lambda_gp * gradient_penalty(d_b, x, x_adv, generator)
+
+
+def pg_adversarial_loss(d_b: Callable[[torch.Tensor], torch.Tensor], x_adv: torch.Tensor) -> torch.Tensor:
+    """``L_B`` for PG (the generator side of eq. 5): ``-E[D_B(x')]``, make protected images look clean."""
+    return -d_b(x_adv).mean()
+
+
+def pg_loss(influence: torch.Tensor, adversarial: torch.Tensor, lambda_b: float = 0.01,
+            previous_influence: torch.Tensor | None = None) -> torch.Tensor:
+    """Eq. 4 ``L_PG = L_A->B + lambda L_B``, or eq. 12 with the task-specific defence enhancement
+    ``L_PG = L_A->B + L'_A->B + lambda L_B`` when the influence on the previous iteration's SM is given."""
+    total = influence + lambda_b * adversarial
+    return total if previous_influence is None else total + previous_influence
+
+
+def forgery_distance(sm: Translator, x: torch.Tensor, x_adv: torch.Tensor, targets: Sequence[torch.Tensor]
+                     ) -> torch.Tensor:
+    """``D(y, y')`` of Algorithm 1: the mean over domains of the MSE between SM's clean and infected forgeries."""
+    with torch.no_grad():
+        return torch.stack([((sm(x, c) - sm(x_adv, c)) ** 2).mean() for c in targets]).mean()

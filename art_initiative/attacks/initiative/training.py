@@ -1,0 +1,198 @@
+"""Algorithm 1 of the paper as small step functions and one plain loop.
+
+Each iteration: stage A updates the surrogate SM on clean data (StarGAN recipe), then the critic D_B of
+protected images takes a WGAN-GP step (eq. 5), then PG takes a step on ``L_PG`` (eq. 4, or eq. 12 with the
+defence enhancement). Every ``eval_every`` iterations ``D(y, y')`` is measured on a held-out batch and the
+best PG so far is kept (Algorithm 1's last lines).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from art_initiative.attacks.initiative.config import InitiativeConfig
+from art_initiative.attacks.initiative.losses import (
+    critic_loss,
+    forgery_distance,
+    influence_loss,
+    pg_adversarial_loss,
+    pg_loss,
+)
+from art_initiative.data.domains import target_domains
+from art_initiative.defences.preprocessor.initiative import protect
+from art_initiative.training.loop import run_training
+from art_initiative.training.stargan import (
+    StarGANConfig,
+    random_target_labels,
+    stargan_discriminator_loss,
+    stargan_generator_loss,
+)
+from art_initiative.utils.seeding import iteration_rng, iteration_torch_generator
+
+
+@dataclass
+class DefenceNetworks:
+    """The networks of the two stages and their optimizers."""
+
+    pg: torch.nn.Module
+    pg_best: torch.nn.Module
+    critic: torch.nn.Module
+    sm: torch.nn.Module
+    sm_prev: torch.nn.Module
+    d_a: torch.nn.Module
+    opt_pg: torch.optim.Optimizer
+    opt_critic: torch.optim.Optimizer
+    opt_sm: torch.optim.Optimizer
+    opt_d_a: torch.optim.Optimizer
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
+                "sm_prev": self.sm_prev, "d_a": self.d_a}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"pg": self.opt_pg, "critic": self.opt_critic, "sm": self.opt_sm, "d_a": self.opt_d_a}
+
+
+@contextlib.contextmanager
+def frozen(*modules: torch.nn.Module) -> Iterator[None]:
+    """Parameters of ``modules`` need no gradient inside the block (their activations still pass gradients)."""
+    flags = [[p.requires_grad for p in m.parameters()] for m in modules]
+    for m in modules:
+        m.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for m, fl in zip(modules, flags, strict=True):
+            for p, f in zip(m.parameters(), fl, strict=True):
+                p.requires_grad_(f)
+
+
+def _stargan_cfg(cfg: InitiativeConfig) -> StarGANConfig:
+    return StarGANConfig(lambda_id=cfg.sm_lambda_id, n_critic=cfg.n_critic)
+
+
+def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, rng: np.random.Generator,
+                   cfg: InitiativeConfig, it: int) -> dict[str, float]:
+    """Stage A: one StarGAN discriminator step; every ``n_critic``-th iteration one SM step, after keeping the
+    SM it replaces in ``sm_prev`` (the "SM of the last iteration" of eq. 12)."""
+    scfg = _stargan_cfg(cfg)
+    c_trg = random_target_labels(c_org, rng)
+    d_loss, parts = stargan_discriminator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg,
+                                               iteration_torch_generator(cfg.seed, it, 1, x.device))
+    nets.opt_d_a.zero_grad(set_to_none=True)
+    d_loss.backward()
+    nets.opt_d_a.step()
+    if (it + 1) % cfg.n_critic == 0:
+        nets.sm_prev.load_state_dict(nets.sm.state_dict())
+        g_loss, g_parts = stargan_generator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg)
+        nets.opt_sm.zero_grad(set_to_none=True)
+        g_loss.backward()
+        nets.opt_sm.step()
+        parts.update(g_parts)
+    return {f"sm_{k}": v for k, v in parts.items()}
+
+
+def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, generator: torch.Generator,
+                clip_values: tuple[float, float]) -> dict[str, float]:
+    """D_B's WGAN-GP step on clean vs protected images (eq. 5)."""
+    with torch.no_grad():
+        x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+    loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
+    nets.opt_critic.zero_grad(set_to_none=True)
+    loss.backward()
+    nets.opt_critic.step()
+    return {"critic": loss.item()}
+
+
+def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
+            cfg: InitiativeConfig, clip_values: tuple[float, float]) -> dict[str, float]:
+    """PG's step on ``L_PG`` (eq. 4; eq. 12 with ``cfg.enhancement``) against the frozen SM and critics."""
+    with frozen(nets.sm, nets.sm_prev, nets.d_a, nets.critic):
+        x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+        weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
+        infl, parts = influence_loss(nets.sm, nets.d_a, x, x_adv, c_org, targets, **weights)
+        prev = influence_loss(nets.sm_prev, nets.d_a, x, x_adv, c_org, targets, **weights)[0] \
+            if cfg.enhancement else None
+        adv = pg_adversarial_loss(nets.critic, x_adv)
+        loss = pg_loss(infl, adv, cfg.lambda_b, prev)
+    nets.opt_pg.zero_grad(set_to_none=True)
+    loss.backward()
+    nets.opt_pg.step()
+    out = {"pg": loss.item(), "influence": infl.item(), "pg_adv": adv.item(), **parts}
+    if prev is not None:
+        out["influence_prev"] = prev.item()
+    out["linf"] = (x_adv - x).abs().max().item()
+    return out
+
+
+def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attributes: Sequence[str],
+                  x_val: np.ndarray, labels_val: np.ndarray, cfg: InitiativeConfig, device: torch.device,
+                  clip_values: tuple[float, float], checkpoint_path: str | os.PathLike | None = None,
+                  resume: bool = True, verbose: bool = True,
+                  callback: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
+    """Run Algorithm 1 for ``cfg.iterations`` iterations (resuming from ``checkpoint_path`` when it exists).
+
+    :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
+    """
+    x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
+    xv = torch.from_numpy(x_val).to(device)
+    targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
+    best = {"best_distance": -1.0, "best_iteration": -1}
+
+    if not cfg.alternating:  # the ablation: SM trained first, then frozen
+        for it in range(cfg.sm_pretrain_iterations):
+            rng = iteration_rng(cfg.seed, it, 7)
+            idx = torch.as_tensor(rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False))
+            surrogate_step(nets, x_all[idx].to(device), y_all[idx].to(device), rng, cfg, it)
+        nets.sm_prev.load_state_dict(nets.sm.state_dict())
+
+    def step(it: int) -> dict[str, float]:
+        rng = iteration_rng(cfg.seed, it)
+        idx = rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False)
+        xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
+        targets = [torch.from_numpy(c).to(device) for c in target_domains(labels[idx], attributes)]
+        losses: dict[str, float] = {}
+        if cfg.alternating:
+            losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
+        nets.pg.train()
+        losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
+        losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values))
+        if (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.iterations:
+            nets.pg.eval()
+            with torch.no_grad():
+                dist = forgery_distance(nets.sm, xv, protect(nets.pg, xv, cfg.eps, clip_values), targets_val).item()
+            losses["val_distance"] = dist
+            if dist > best["best_distance"]:
+                best.update(best_distance=dist, best_iteration=it + 1)
+                nets.pg_best.load_state_dict(nets.pg.state_dict())
+            nets.pg.train()
+        return losses
+
+    run_training("InitiativeDefense", cfg, nets.modules(), nets.optimizers(), step, cfg.iterations,
+                 checkpoint_path, cfg.checkpoint_every, resume, verbose, callback, extra_state=best,
+                 ignore=("iterations", "checkpoint_every", "eval_every"))
+    nets.pg.eval()
+    nets.pg_best.eval()
+    return best
+
+
+def fresh_copy(module: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """A copy of ``module``'s architecture with newly initialised weights (the gray-box surrogate: same
+    architecture, never the target's weights).
+
+    The initialisation is seeded from ``seed`` through a fixed mixing, so that it does not repeat a model that
+    the user initialised with ``torch.manual_seed(seed)`` itself.
+    """
+    clone = copy.deepcopy(module)
+    torch.manual_seed((seed * 1_000_003 + 918_273_645) % 2**31)
+    for m in clone.modules():
+        if hasattr(m, "reset_parameters") and m is not clone:
+            m.reset_parameters()
+    return clone

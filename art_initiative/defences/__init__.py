@@ -1,0 +1,1 @@
+"""Defences: the trained perturbation generator as an ART preprocessor."""

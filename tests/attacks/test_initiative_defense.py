@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+import torch
+
+from art_initiative.attacks import InitiativeConfig, InitiativeDefense
+from art_initiative.attacks.initiative import make_config
+from art_initiative.data import SyntheticFaces
+from art_initiative.defences.preprocessor import InitiativePreprocessor
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import build_model
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return SyntheticFaces(48, 16, seed=0).arrays()
+
+
+@pytest.fixture
+def template():
+    torch.manual_seed(0)
+    return PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")
+
+
+def test_surrogate_starts_from_fresh_weights_not_the_estimators(template, faces):
+    defence = InitiativeDefense(template, profile="tiny", verbose=False)
+    nets = defence._networks()
+    a = next(nets.sm.parameters())
+    b = next(template.model.parameters())
+    assert a.shape == b.shape and not torch.equal(a, b)
+
+
+def test_training_raises_the_influence_on_its_surrogate(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=40, eval_every=10,
+                                pg_lr=5e-3, alternating=False, sm_pretrain_iterations=30)
+    defence.fit(x, y)
+    infl = [h["influence"] for h in defence.history]
+    assert np.mean(infl[-5:]) < np.mean(infl[:5])  # L_A->B is minimised: forgeries pushed apart
+    assert defence.best["best_iteration"] > 0 and defence.is_fitted
+
+
+def test_generate_stays_within_eps_and_range(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, eps=0.03).fit(x, y)
+    x[0, :, 0, 0] = 1.0
+    out = defence.generate(x)
+    assert out.dtype == np.float32 and out.shape == x.shape
+    assert np.abs(out - x).max() <= 0.03 + 1e-6 and out.min() >= -1 and out.max() <= 1
+    assert np.abs(out - x).max() > 0
+
+
+def test_save_load_and_resume_give_identical_outputs(template, faces, tmp_path):
+    x, y = faces
+    full = InitiativeDefense(template, profile="tiny", verbose=False, iterations=6).fit(
+        x, y, checkpoint_path=tmp_path / "a.pt")
+    InitiativeDefense(template, profile="tiny", verbose=False, iterations=3).fit(
+        x, y, checkpoint_path=tmp_path / "b.pt")
+    resumed = InitiativeDefense(template, profile="tiny", verbose=False, iterations=6).fit(
+        x, y, checkpoint_path=tmp_path / "b.pt")
+    np.testing.assert_allclose(resumed.generate(x[:8]), full.generate(x[:8]), atol=1e-6)
+    full.save(tmp_path / "defence.pt")
+    loaded = InitiativeDefense.load(tmp_path / "defence.pt", template, verbose=False)
+    np.testing.assert_array_equal(loaded.generate(x[:8]), full.generate(x[:8]))
+    assert loaded.is_fitted and loaded.config.iterations == 6
+
+
+def test_preprocessor_is_a_protected_pipeline_with_gradients(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False).fit(x, y)
+    pre = defence.to_preprocessor()
+    assert isinstance(pre, InitiativePreprocessor)
+    protected = PyTorchImageTranslator(template.model, (3, 16, 16), c_dim=5, preprocessing_defences=[pre],
+                                       device_type="cpu")
+    c = np.array([1, 0, 0, 1, 0], np.float32)
+    np.testing.assert_allclose(protected.predict(x[:4], conditions=c),
+                               template.predict(defence.generate(x[:4]), conditions=c), atol=1e-5)
+    ref = template.predict(x[:4], conditions=c) + 0.1
+    grad = protected.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
+    plain = template.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
+    assert np.abs(grad).sum() > 0 and not np.allclose(grad, plain)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(eps=0), "eps must be > 0"), (dict(eps=2.0), "eps must be <= 1"), (dict(iterations=1.5), "iterations"),
+    (dict(lambda_b=-1.0), "lambda_b"), (dict(alternating=False), "sm_pretrain_iterations"),
+    (dict(profile="huge"), "profile must be one of"), (dict(nonsense=1), "unknown settings"),
+    (dict(attributes=("Male",)), "attributes must name"),
+])
+def test_bad_settings(template, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        InitiativeDefense(template, **{"profile": "tiny", **kwargs})
+
+
+def test_bad_fit_and_generate_inputs(template, faces, tmp_path):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False)
+    with pytest.raises(ValueError, match="y .* is required"):
+        defence.fit(x)
+    with pytest.raises(ValueError, match="0/1 attributes"):
+        defence.fit(x, y[:, :3])
+    with pytest.raises(ValueError, match="3 channels"):
+        defence.generate(x[:, :1])
+    defence.save(tmp_path / "d.pt")
+    other = PyTorchImageTranslator(build_model("res6", 32, 4, 5), (3, 32, 32), c_dim=5, device_type="cpu")
+    with pytest.raises(ValueError, match="input shape"):
+        InitiativeDefense.load(tmp_path / "d.pt", other)
+
+
+def test_dataset_fit_and_profiles(template):
+    ds = SyntheticFaces(24, 16, seed=1)
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(ds)
+    assert defence.is_fitted
+    assert make_config("paper").pg_width == 64 and make_config("paper").eps == 0.05
+    assert isinstance(make_config(InitiativeConfig(), eps=0.02), InitiativeConfig)
