@@ -1,4 +1,4 @@
-"""Command line: ``art-initiative {info,demo,render-synthetic,train-target}``."""
+"""Command line: ``art-initiative {info,demo,render-synthetic,train-target,train-defense,protect,evaluate}``."""
 
 from __future__ import annotations
 
@@ -88,6 +88,98 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template(arch: str, image_size: int, width: int, c_dim: int, device: str):  # noqa: ANN202
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.models import build_model
+
+    return PyTorchImageTranslator(build_model(arch, image_size=image_size, width=width, c_dim=c_dim),
+                                  (3, image_size, image_size), c_dim=c_dim, device_type=device)
+
+
+def _cmd_train_defense(args: argparse.Namespace) -> int:
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.data import CelebA, SyntheticFaces
+
+    if os.path.exists(args.output):
+        print(f"error: {args.output} exists; choose another path (nothing is overwritten)", file=sys.stderr)
+        return 2
+    if args.data == "synthetic":
+        data = SyntheticFaces(args.n_train, args.image_size, seed=args.data_seed)
+    else:
+        if not args.celeba_root:
+            print("error: --celeba-root is required with --data celeba", file=sys.stderr)
+            return 2
+        data = CelebA(args.celeba_root, image_size=args.image_size, split="defense",
+                      split_sizes=(args.n_train, args.n_train, 2600))
+    x, y = data.arrays()
+    overrides = {k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items() if v is not None}
+    template = _template(args.arch, args.image_size, args.width, y.shape[1], args.device)
+    defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
+                                verbose=not args.quiet, **overrides)
+    checkpoint = args.checkpoint or os.path.splitext(args.output)[0] + "-training.pt"
+    defence.fit(x, y, checkpoint_path=checkpoint)
+    defence.save(args.output)
+    print(f"saved the defence to {args.output} (best D(y, y') {defence.best.get('best_distance', float('nan')):.4f} "
+          f"at iteration {defence.best.get('best_iteration')}); training checkpoint: {checkpoint}")
+    return 0
+
+
+def _cmd_protect(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm.auto import tqdm
+
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.data import ImageFolder, write_image
+
+    pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
+    folder = ImageFolder(args.input, image_size=shape[1])
+    if not len(folder):
+        print(f"error: no image files under {args.input}", file=sys.stderr)
+        return 2
+    inputs = {os.path.realpath(p) for p in folder.files}
+    written, start = 0, time.perf_counter()
+    for path, img in tqdm(folder.iter_images(), total=len(folder), desc="protect", disable=args.quiet):
+        rel = os.path.splitext(folder.relative_path(path))[0] + ".png"
+        target = os.path.join(args.output, rel)
+        if os.path.realpath(target) in inputs or os.path.exists(target):
+            print(f"skipping {path}: {target} exists (nothing is overwritten)", file=sys.stderr)
+            continue
+        protected, _ = pre(img[None])
+        write_image(target, protected[0])
+        written += 1
+    seconds = time.perf_counter() - start
+    for path, err in folder.errors:
+        print(f"unreadable, skipped: {path} ({err})", file=sys.stderr)
+    print(f"protected {written} of {len(folder)} images into {args.output} "
+          f"({written / max(seconds, 1e-9):.1f} images/s, eps {pre.eps})")
+    return 0 if written else 2
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.data import SyntheticFaces, target_domains
+    from art_initiative.metrics import defense_success_rate, l1, lpips_distance, mse, psnr
+    from art_initiative.training import load_stargan
+
+    target = load_stargan(args.target, device_type=args.device)
+    pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
+    faces = SyntheticFaces(args.n, shape[1], seed=args.data_seed, offset=args.offset)
+    x, labels = faces.arrays()
+    x_adv, _ = pre(x)
+    domains = target_domains(labels, faces.attributes)
+    y = np.concatenate([target.predict(x, conditions=c) for c in domains])
+    y_adv = np.concatenate([target.predict(x_adv, conditions=c) for c in domains])
+    report = {"n_pairs": len(y), "dsr": defense_success_rate(y, y_adv), "mse": float(mse(y, y_adv).mean()),
+              "l1": float(l1(y, y_adv).mean()), "psnr": float(psnr(x, x_adv).mean()),
+              "lpips_forgery": float(lpips_distance(y, y_adv).mean())}
+    print(json.dumps(report, indent=1))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=1)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="art-initiative", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -131,11 +223,44 @@ def build_parser() -> argparse.ArgumentParser:
     tt.add_argument("--resume", action="store_true", help="continue an existing checkpoint")
     tt.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     tt.add_argument("--quiet", action="store_true")
+
+    td = sub.add_parser("train-defense", help="train the initiative defence (Algorithm 1) and save its PG")
+    td.add_argument("output", help="defence file (.pt, with a .json sidecar); never overwritten")
+    td.add_argument("--data", choices=("synthetic", "celeba"), default="synthetic")
+    td.add_argument("--celeba-root", help="CelebA folder (img_align_celeba/, list_attr_celeba.txt, ...)")
+    td.add_argument("--profile", choices=("paper", "cpu", "tiny"), default="cpu")
+    td.add_argument("--arch", default="res6", help="surrogate architecture (the forger's, gray-box)")
+    td.add_argument("--image-size", type=int, default=32)
+    td.add_argument("--width", type=int, default=16, help="surrogate width")
+    td.add_argument("--n-train", type=int, default=2000)
+    td.add_argument("--iterations", type=int, help="override the profile's iterations")
+    td.add_argument("--eps", type=float, help="override the profile's eps")
+    td.add_argument("--checkpoint", help="training checkpoint (default: OUTPUT-training.pt); resumed if present")
+    td.add_argument("--data-seed", type=int, default=0)
+    td.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    td.add_argument("--quiet", action="store_true")
+
+    pr = sub.add_parser("protect", help="protect image files with a trained defence (writes PNGs)")
+    pr.add_argument("input", help="an image file or a folder of images")
+    pr.add_argument("output", help="folder for the protected PNGs (inputs and existing files are never overwritten)")
+    pr.add_argument("--defense", required=True, help="a defence saved by train-defense")
+    pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    pr.add_argument("--quiet", action="store_true")
+
+    ev = sub.add_parser("evaluate", help="protected vs clean forgeries of a target model on held-out faces")
+    ev.add_argument("--defense", required=True)
+    ev.add_argument("--target", required=True, help="a train-target checkpoint (attribute editing)")
+    ev.add_argument("--n", type=int, default=100)
+    ev.add_argument("--offset", type=int, default=1_000_000, help="index of the first held-out synthetic face")
+    ev.add_argument("--data-seed", type=int, default=0)
+    ev.add_argument("--json", help="also write the report here")
+    ev.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     return parser
 
 
 _COMMANDS = {"info": _cmd_info, "demo": _cmd_demo, "render-synthetic": _cmd_render,
-             "train-target": _cmd_train_target}
+             "train-target": _cmd_train_target, "train-defense": _cmd_train_defense, "protect": _cmd_protect,
+             "evaluate": _cmd_evaluate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,3 +55,38 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "| art_bim |" in (out / "report.md").read_text()
     assert "Report and figures written to" in capsys.readouterr().out
     assert np.isfinite(report["train_seconds"])
+
+
+def test_train_defense_protect_and_evaluate(tmp_path, capsys):
+    from art_initiative.data import read_image
+
+    defence = tmp_path / "defence.pt"
+    assert main(["train-defense", str(defence), "--profile", "tiny", "--image-size", "16", "--width", "4",
+                 "--n-train", "24", "--iterations", "3", "--device", "cpu", "--quiet"]) == 0
+    assert defence.is_file() and (tmp_path / "defence-training.pt").is_file()
+    assert main(["train-defense", str(defence), "--profile", "tiny", "--device", "cpu", "--quiet"]) == 2  # exists
+
+    photos = tmp_path / "photos"
+    assert main(["render-synthetic", str(photos), "--n", "3", "--image-size", "16"]) == 0
+    (photos / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "protected"
+    capsys.readouterr()
+    assert main(["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "protected 3 of 4 images" in captured.out and "images/s" in captured.out
+    assert "unreadable, skipped" in captured.err and "broken.png" in captured.err
+    for name in ("face_000000.png", "face_000001.png", "face_000002.png"):
+        clean, prot = read_image(photos / name), read_image(out / name)
+        assert np.abs(prot - clean).max() <= 0.05 + 2 / 255  # eps plus 8-bit rounding
+    before = (out / "face_000000.png").read_bytes()
+    assert main(["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 2
+    assert (out / "face_000000.png").read_bytes() == before  # nothing overwritten
+
+    target = tmp_path / "target.pt"
+    assert main(["train-target", str(target), "--n", "16", "--image-size", "16", "--width", "4", "--iterations", "2",
+                 "--batch-size", "4", "--device", "cpu", "--quiet"]) == 0
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", "--defense", str(defence), "--target", str(target), "--n", "4", "--device", "cpu",
+                 "--json", str(report)]) == 0
+    result = json.loads(report.read_text())
+    assert result["n_pairs"] == 20 and 0 <= result["dsr"] <= 1 and result["psnr"] > 25

@@ -179,6 +179,23 @@ class InitiativeDefense(EvasionAttack):
                   "attributes": list(self.attributes), "clip_values": [float(v) for v in self.estimator.clip_values]}
         save_checkpoint(path, config, {"pg": self.pg}, state={"fitted": self._fitted, **self.best})
 
+    @staticmethod
+    def load_preprocessor(path: str | os.PathLike, device_type: str = "gpu") -> tuple[InitiativePreprocessor,
+                                                                                        tuple[int, ...]]:
+        """Only the protection of a saved defence (no forger's model needed), with the input shape it expects.
+
+        The preprocessor maps numpy batches too: ``x_protected, _ = pre(x)``.
+        """
+        stored = load_checkpoint(path)
+        cfg = dict(stored["config"])
+        shape = tuple(cfg.pop("input_shape"))
+        clip = tuple(cfg.pop("clip_values"))
+        cfg.pop("attributes")
+        config = InitiativeConfig(**cfg)
+        pg = _build_pg(config, shape)
+        restore(stored, {"pg": pg})
+        return InitiativePreprocessor(pg, config.eps, clip, device_type=device_type), shape
+
     @classmethod
     def load(cls, path: str | os.PathLike, estimator: PyTorchImageTranslator, batch_size: int = 128,
              verbose: bool = True) -> InitiativeDefense:
