@@ -36,21 +36,23 @@ TARGETS = [torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])]
 
 def test_domain_weights_eq8():
     # |SM(x, c1) - x| = 1 everywhere; |SM(x, c2) - x| = |x| -> mean 0.15. mu = (1, 0.15) / 1.15.
-    mu = domain_weights(sm, X, TARGETS)
+    mu = domain_weights(X, [sm(X, c) for c in TARGETS])
     np.testing.assert_allclose(mu.numpy(), [1 / 1.15, 0.15 / 1.15], rtol=1e-6)
 
 
 def test_basic_loss_eq7():
     mu = torch.tensor([0.25, 0.75])
     # c1 adds a constant: difference = |x' - x| = 0.05; c2 doubles: difference = 2 * 0.05 = 0.1.
-    assert basic_loss(sm, X, XA, TARGETS, mu).item() == pytest.approx(-(0.25 * 0.05 + 0.75 * 0.1))
+    clean, infected = [sm(X, c) for c in TARGETS], [sm(XA, c) for c in TARGETS]
+    assert basic_loss(clean, infected, mu).item() == pytest.approx(-(0.25 * 0.05 + 0.75 * 0.1))
 
 
 def test_cycle_loss_eq9():
     mu = torch.tensor([0.5, 0.5])
     # SM(SM(x', c1), c_org) = x' + 1 -> distance 1; SM(SM(x', c2), c_org) = 2 x' -> distance mean|x'|.
     mean_abs = XA.abs().mean().item()
-    assert cycle_loss(sm, XA, C_ORG, TARGETS, mu).item() == pytest.approx(-(0.5 * 1 + 0.5 * mean_abs))
+    infected = [sm(XA, c) for c in TARGETS]
+    assert cycle_loss(sm, XA, infected, C_ORG, mu).item() == pytest.approx(-(0.5 * 1 + 0.5 * mean_abs))
 
 
 def test_domain_loss_eq10():
@@ -60,7 +62,8 @@ def test_domain_loss_eq10():
         logits, inverse = np.array([m, -m]), 1 - c.numpy()[0]
         bce = -(inverse * np.log(1 / (1 + np.exp(-logits))) + (1 - inverse) * np.log(1 - 1 / (1 + np.exp(-logits))))
         total += bce.sum() + m
-    assert domain_loss(d_a, sm, XA, TARGETS).item() == pytest.approx(total / 2, rel=1e-5)
+    infected = [sm(XA, c) for c in TARGETS]
+    assert domain_loss(d_a, infected, TARGETS).item() == pytest.approx(total / 2, rel=1e-5)
 
 
 def test_influence_loss_eq6_weights():

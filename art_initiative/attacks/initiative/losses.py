@@ -17,42 +17,43 @@ from art_initiative.training.losses import gradient_penalty
 Translator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def domain_weights(sm: Translator, x: torch.Tensor, targets: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Eq. 8: ``mu_j = ||x - SM(x, c_j)||_1 / sum_j ||x - SM(x, c_j)||_1`` (batch means, no gradient), shape (J,)."""
+def domain_weights(x: torch.Tensor, clean_forgeries: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Eq. 8: ``mu_j = ||x - SM(x, c_j)||_1 / sum_j ||x - SM(x, c_j)||_1`` (batch means, no gradient), shape (J,).
+
+    :param clean_forgeries: ``SM(x, c_j)`` for every target domain.
+    """
     with torch.no_grad():
-        change = torch.stack([(sm(x, c) - x).abs().mean() for c in targets])
+        change = torch.stack([(y - x).abs().mean() for y in clean_forgeries])
     return change / change.sum().clamp_min(1e-12)
 
 
-def basic_loss(sm: Translator, x: torch.Tensor, x_adv: torch.Tensor, targets: Sequence[torch.Tensor],
+def basic_loss(clean_forgeries: Sequence[torch.Tensor], infected_forgeries: Sequence[torch.Tensor],
                mu: torch.Tensor) -> torch.Tensor:
     """Eq. 7: ``L_bs = -sum_j mu_j ||SM(x, c_j) - SM(x', c_j)||_1`` (mean absolute error per pixel)."""
-    total = x_adv.new_zeros(())
-    for m, c in zip(mu, targets, strict=True):
-        with torch.no_grad():
-            clean = sm(x, c)
-        total = total - m * (sm(x_adv, c) - clean).abs().mean()
+    total = infected_forgeries[0].new_zeros(())
+    for m, y, y_adv in zip(mu, clean_forgeries, infected_forgeries, strict=True):
+        total = total - m * (y_adv - y.detach()).abs().mean()
     return total
 
 
-def cycle_loss(sm: Translator, x_adv: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
+def cycle_loss(sm: Translator, x_adv: torch.Tensor, infected_forgeries: Sequence[torch.Tensor], c_org: torch.Tensor,
                mu: torch.Tensor) -> torch.Tensor:
     """Eq. 9: ``L_cyc = -sum_j mu_j ||x' - SM(SM(x', c_j), c)||_1``: break the cycle back to the own domain."""
     total = x_adv.new_zeros(())
-    for m, c in zip(mu, targets, strict=True):
-        total = total - m * (x_adv - sm(sm(x_adv, c), c_org)).abs().mean()
+    for m, y_adv in zip(mu, infected_forgeries, strict=True):
+        total = total - m * (x_adv - sm(y_adv, c_org)).abs().mean()
     return total
 
 
-def domain_loss(d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], sm: Translator,
-                x_adv: torch.Tensor, targets: Sequence[torch.Tensor]) -> torch.Tensor:
+def domain_loss(d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+                infected_forgeries: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]) -> torch.Tensor:
     """Eq. 10: ``L_dom = E[-log D_A(c_rj | SM(x', c_j))] + E_j[D_A(SM(x', c_j))]``, averaged over the domains.
 
     ``c_rj = 1 - c_j`` is the farthest (inverse) domain; the second term lowers D_A's realness score.
     """
-    total = x_adv.new_zeros(())
-    for c in targets:
-        src, cls = d_a(sm(x_adv, c))
+    total = infected_forgeries[0].new_zeros(())
+    for y_adv, c in zip(infected_forgeries, targets, strict=True):
+        src, cls = d_a(y_adv)
         total = total + F.binary_cross_entropy_with_logits(cls, 1.0 - c, reduction="sum") / cls.shape[0] + src.mean()
     return total / len(targets)
 
@@ -63,12 +64,17 @@ def influence_loss(sm: Translator, d_a: Callable[[torch.Tensor], tuple[torch.Ten
                    ) -> tuple[torch.Tensor, dict[str, float]]:
     """Eq. 6: ``L_A->B = lambda_2 L_bs + lambda_3 L_cyc + lambda_4 L_dom`` (paper: 10, 2.5, 1).
 
+    Each forgery ``SM(x, c_j)`` and ``SM(x', c_j)`` is computed once and shared by the three terms.
+
     :return: the loss and its three terms (unweighted, as floats) for logging.
     """
-    mu = domain_weights(sm, x, targets)
-    bs = basic_loss(sm, x, x_adv, targets, mu)
-    cyc = cycle_loss(sm, x_adv, c_org, targets, mu)
-    dom = domain_loss(d_a, sm, x_adv, targets)
+    with torch.no_grad():
+        clean = [sm(x, c) for c in targets]
+    infected = [sm(x_adv, c) for c in targets]
+    mu = domain_weights(x, clean)
+    bs = basic_loss(clean, infected, mu)
+    cyc = cycle_loss(sm, x_adv, infected, c_org, mu)
+    dom = domain_loss(d_a, infected, targets)
     loss = lambda_bs * bs + lambda_cyc * cyc + lambda_dom * dom
     return loss, {"bs": bs.item(), "cyc": cyc.item(), "dom": dom.item()}
 
