@@ -22,23 +22,22 @@ class TransferResult:
     infected_forgery: np.ndarray     # (K, N, C, H, W): target(x', c_k)
     seconds_per_image: float         # protection time only
 
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Clean and infected forgeries with the class axis folded into the batch: (K * N, C, H, W) each."""
+        shape = self.clean_forgery.shape[2:]
+        return self.clean_forgery.reshape(-1, *shape), self.infected_forgery.reshape(-1, *shape)
+
     def dsr(self, threshold: float = 0.05, metric: str = "mse") -> float:
         """Share of (image, class) pairs whose forgery moved by more than ``threshold``."""
-        k = self.clean_forgery.shape[0]
-        return defense_success_rate(self.clean_forgery.reshape(-1, *self.clean_forgery.shape[2:]),
-                                    self.infected_forgery.reshape(-1, *self.infected_forgery.shape[2:]),
-                                    threshold, metric) if k else 0.0
+        return defense_success_rate(*self._pairs(), threshold, metric)
 
     def mse(self) -> float:
         """Mean over (image, class) pairs of the MSE between clean and infected forgeries."""
-        shape = self.clean_forgery.shape[2:]
-        return float(mse(self.clean_forgery.reshape(-1, *shape), self.infected_forgery.reshape(-1, *shape)).mean())
+        return float(mse(*self._pairs()).mean())
 
     def l1(self) -> float:
         """Mean over (image, class) pairs of the L1 between clean and infected forgeries."""
-        shape = self.clean_forgery.shape[2:]
-        return float(l1(self.clean_forgery.reshape(-1, *shape), self.infected_forgery.reshape(-1, *shape)).mean())
-
+        return float(l1(*self._pairs()).mean())
 
 def transfer_disruption(attack: EvasionAttack, target: PyTorchImageTranslator, x: np.ndarray,
                         conditions: Sequence[np.ndarray | None] | None = None, per_class: bool = True

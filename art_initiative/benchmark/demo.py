@@ -22,7 +22,7 @@ from art_initiative.benchmark.figures import save_grid
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, lpips_distance, mse, psnr
-from art_initiative.training import load_stargan, train_stargan
+from art_initiative.training import train_stargan
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,6 @@ def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device
     G = train_stargan(x_train, y_train, arch="res6", width=cfg.width, iterations=cfg.iterations, batch_size=16,
                       g_lr=cfg.lr, d_lr=cfg.lr, n_critic=cfg.n_critic, lambda_id=cfg.lambda_id, seed=cfg.seed,
                       device_type=device_type, checkpoint_path=ckpt, checkpoint_every=500, verbose=verbose)
-    G = load_stargan(ckpt, device_type=device_type)
     train_seconds = time.perf_counter() - t0
     x, labels = test.arrays()
     translations = translation_errors(G, test, x, labels)

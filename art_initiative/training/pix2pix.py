@@ -15,7 +15,7 @@ from art_initiative.models import GENERATOR_NAMES, build_model
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import gan_bce_loss
 from art_initiative.utils.checkpoint import load_checkpoint, restore
-from art_initiative.utils.seeding import iteration_rng
+from art_initiative.utils.seeding import batch_indices, iteration_rng
 from art_initiative.utils.validation import check_images, check_positive_int
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = torch.as_tensor(rng.choice(len(z_all), size=min(cfg.batch_size, len(z_all)), replace=False))
+        idx = torch.as_tensor(batch_indices(rng, len(z_all), cfg.batch_size))
         zb, yb = z_all[idx].to(device), y_all[idx].to(device)
         d_loss, losses = pix2pix_discriminator_loss(G, D, zb, yb)
         opt_d.zero_grad(set_to_none=True)

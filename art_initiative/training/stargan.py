@@ -15,7 +15,7 @@ from art_initiative.models import GENERATOR_NAMES, build_model
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import attribute_loss, gradient_penalty
 from art_initiative.utils.checkpoint import load_checkpoint, restore
-from art_initiative.utils.seeding import iteration_rng, iteration_torch_generator
+from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 from art_initiative.utils.validation import check_images, check_positive_int
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = torch.as_tensor(rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False))
+        idx = torch.as_tensor(batch_indices(rng, len(x_all), cfg.batch_size))
         xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
         c_trg = random_target_labels(c_org, rng)
         d_loss, losses = stargan_discriminator_loss(G, D, xb, c_org, c_trg, cfg,

@@ -17,3 +17,8 @@ def iteration_torch_generator(seed: int, iteration: int, stream: int = 0, device
     g = torch.Generator(device=device)
     g.manual_seed(int(iteration_rng(seed, iteration, stream).integers(2**62)))
     return g
+
+
+def batch_indices(rng: np.random.Generator, n: int, batch_size: int) -> np.ndarray:
+    """A minibatch: ``min(batch_size, n)`` distinct indices into ``n`` items, drawn from ``rng``."""
+    return rng.choice(n, size=min(batch_size, n), replace=False)

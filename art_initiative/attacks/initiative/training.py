@@ -34,7 +34,7 @@ from art_initiative.training.stargan import (
     stargan_discriminator_loss,
     stargan_generator_loss,
 )
-from art_initiative.utils.seeding import iteration_rng, iteration_torch_generator
+from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 
 
 @dataclass
@@ -149,13 +149,13 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     if not cfg.alternating:  # the ablation: SM trained first, then frozen
         for it in range(cfg.sm_pretrain_iterations):
             rng = iteration_rng(cfg.seed, it, 7)
-            idx = torch.as_tensor(rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False))
+            idx = torch.as_tensor(batch_indices(rng, len(x_all), cfg.batch_size))
             surrogate_step(nets, x_all[idx].to(device), y_all[idx].to(device), rng, cfg, it)
         nets.sm_prev.load_state_dict(nets.sm.state_dict())
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = rng.choice(len(x_all), size=min(cfg.batch_size, len(x_all)), replace=False)
+        idx = batch_indices(rng, len(x_all), cfg.batch_size)
         xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
         targets = [torch.from_numpy(c).to(device) for c in target_domains(labels[idx], attributes)]
         losses: dict[str, float] = {}
