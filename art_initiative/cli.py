@@ -97,27 +97,45 @@ def _template(arch: str, image_size: int, width: int, c_dim: int, device: str): 
 
 
 def _cmd_train_defense(args: argparse.Namespace) -> int:
-    from art_initiative.attacks import InitiativeDefense
-    from art_initiative.data import CelebA, SyntheticFaces
+    from art_initiative.attacks import InitiativeDefense, InitiativeDefenseReenactment
+    from art_initiative.attacks.initiative.config import parse_settings
+    from art_initiative.data import CelebA, SyntheticFaces, SyntheticTalkingFace, VideoFrames
 
     if os.path.exists(args.output):
         print(f"error: {args.output} exists; choose another path (nothing is overwritten)", file=sys.stderr)
         return 2
-    if args.data == "synthetic":
-        data = SyntheticFaces(args.n_train, args.image_size, seed=args.data_seed)
-    else:
-        if not args.celeba_root:
-            print("error: --celeba-root is required with --data celeba", file=sys.stderr)
-            return 2
-        data = CelebA(args.celeba_root, image_size=args.image_size, split="defense",
-                      split_sizes=(args.n_train, args.n_train, 2600))
-    x, y = data.arrays()
-    overrides = {k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items() if v is not None}
-    template = _template(args.arch, args.image_size, args.width, y.shape[1], args.device)
-    defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
-                                verbose=not args.quiet, **overrides)
+    try:
+        settings = parse_settings(args.set)
+    except ValueError as err:
+        print(f"error: --set: {err}", file=sys.stderr)
+        return 2
+    overrides = {**settings, **{k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items()
+                                if v is not None}}
     checkpoint = args.checkpoint or os.path.splitext(args.output)[0] + "-training.pt"
-    defence.fit(x, y, checkpoint_path=checkpoint)
+    if args.task == "reenactment":
+        if args.data == "celeba":
+            print("error: reenactment trains on a video: use --data synthetic or --video PATH", file=sys.stderr)
+            return 2
+        video = VideoFrames(args.video, image_size=args.image_size, max_frames=args.n_train, verbose=not args.quiet) \
+            if args.video else SyntheticTalkingFace(args.n_train, args.image_size, seed=args.data_seed)
+        frames, sketches, landmarks = video.arrays()
+        template = _template(args.arch or "unet256", args.image_size, args.width, 0, args.device)
+        defence = InitiativeDefenseReenactment(template, profile=args.profile, verbose=not args.quiet, **overrides)
+        defence.fit(frames, sketches, landmarks, checkpoint_path=checkpoint)
+    else:
+        if args.data == "synthetic":
+            data = SyntheticFaces(args.n_train, args.image_size, seed=args.data_seed)
+        else:
+            if not args.celeba_root:
+                print("error: --celeba-root is required with --data celeba", file=sys.stderr)
+                return 2
+            data = CelebA(args.celeba_root, image_size=args.image_size, split="defense",
+                          split_sizes=(args.n_train, args.n_train, 2600))
+        x, y = data.arrays()
+        template = _template(args.arch or "res6", args.image_size, args.width, y.shape[1], args.device)
+        defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
+                                    verbose=not args.quiet, **overrides)
+        defence.fit(x, y, checkpoint_path=checkpoint)
     defence.save(args.output)
     print(f"saved the defence to {args.output} (best D(y, y') {defence.best.get('best_distance', float('nan')):.4f} "
           f"at iteration {defence.best.get('best_iteration')}); training checkpoint: {checkpoint}")
@@ -226,15 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     td = sub.add_parser("train-defense", help="train the initiative defence (Algorithm 1) and save its PG")
     td.add_argument("output", help="defence file (.pt, with a .json sidecar); never overwritten")
+    td.add_argument("--task", choices=("attribute_editing", "reenactment"), default="attribute_editing")
     td.add_argument("--data", choices=("synthetic", "celeba"), default="synthetic")
+    td.add_argument("--video", help="reenactment: the victim's video file (default: the synthetic talking face)")
     td.add_argument("--celeba-root", help="CelebA folder (img_align_celeba/, list_attr_celeba.txt, ...)")
     td.add_argument("--profile", choices=("paper", "cpu", "tiny"), default="cpu")
-    td.add_argument("--arch", default="res6", help="surrogate architecture (the forger's, gray-box)")
+    td.add_argument("--arch", help="surrogate architecture (the forger's, gray-box; default res6, or unet256 "
+                    "for reenactment)")
     td.add_argument("--image-size", type=int, default=32)
     td.add_argument("--width", type=int, default=16, help="surrogate width")
-    td.add_argument("--n-train", type=int, default=2000)
+    td.add_argument("--n-train", type=int, default=2000, help="training faces (reenactment: frames)")
     td.add_argument("--iterations", type=int, help="override the profile's iterations")
     td.add_argument("--eps", type=float, help="override the profile's eps")
+    td.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override any InitiativeConfig setting, e.g. --set alternating=false (repeatable)")
     td.add_argument("--checkpoint", help="training checkpoint (default: OUTPUT-training.pt); resumed if present")
     td.add_argument("--data-seed", type=int, default=0)
     td.add_argument("--device", choices=("gpu", "cpu"), default="gpu")

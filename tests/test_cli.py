@@ -62,8 +62,14 @@ def test_train_defense_protect_and_evaluate(tmp_path, capsys):
 
     defence = tmp_path / "defence.pt"
     assert main(["train-defense", str(defence), "--profile", "tiny", "--image-size", "16", "--width", "4",
-                 "--n-train", "24", "--iterations", "3", "--device", "cpu", "--quiet"]) == 0
+                 "--n-train", "24", "--iterations", "3", "--device", "cpu", "--quiet",
+                 "--set", "sm_pretrain_iterations=2", "--set", "alternating=false"]) == 0
     assert defence.is_file() and (tmp_path / "defence-training.pt").is_file()
+    stored = json.loads((tmp_path / "defence.json").read_text())["config"]
+    assert stored["alternating"] is False and stored["sm_pretrain_iterations"] == 2
+    assert main(["train-defense", str(tmp_path / "other.pt"), "--profile", "tiny", "--device", "cpu",
+                 "--set", "alternating=maybe"]) == 2
+    assert "alternating must be a bool" in capsys.readouterr().err
     assert main(["train-defense", str(defence), "--profile", "tiny", "--device", "cpu", "--quiet"]) == 2  # exists
 
     photos = tmp_path / "photos"
@@ -90,3 +96,13 @@ def test_train_defense_protect_and_evaluate(tmp_path, capsys):
                  "--json", str(report)]) == 0
     result = json.loads(report.read_text())
     assert result["n_pairs"] == 20 and 0 <= result["dsr"] <= 1 and result["psnr"] > 25
+
+
+def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
+    defence = tmp_path / "video-defence.pt"
+    assert main(["train-defense", str(defence), "--task", "reenactment", "--profile", "tiny", "--image-size", "16",
+                 "--width", "4", "--n-train", "12", "--iterations", "2", "--device", "cpu", "--quiet"]) == 0
+    stored = json.loads((tmp_path / "video-defence.json").read_text())["config"]
+    assert stored["task"] == "reenactment" and stored["eps"] == 0.02
+    assert main(["train-defense", str(tmp_path / "x.pt"), "--task", "reenactment", "--data", "celeba",
+                 "--device", "cpu", "--quiet"]) == 2

@@ -1,7 +1,7 @@
 """Attacks on image translators: the initiative defence, the Ruiz et al. baseline, ART helpers, transfer
 evaluation, torchattacks."""
 
-from art_initiative.attacks.initiative import InitiativeConfig, InitiativeDefense
+from art_initiative.attacks.initiative import InitiativeConfig, InitiativeDefense, InitiativeDefenseReenactment
 from art_initiative.attacks.references import generate_with_art, jittered_reference
 from art_initiative.attacks.ruiz import RuizDisruption, disruption_loss, linf_step
 from art_initiative.attacks.transfer import TransferResult, transfer_disruption
@@ -9,6 +9,7 @@ from art_initiative.attacks.transfer import TransferResult, transfer_disruption
 __all__ = [
     "InitiativeConfig",
     "InitiativeDefense",
+    "InitiativeDefenseReenactment",
     "RuizDisruption",
     "TransferResult",
     "disruption_loss",

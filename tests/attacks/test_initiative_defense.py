@@ -34,7 +34,8 @@ def test_training_raises_the_influence_on_its_surrogate(template, faces):
     defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=40, eval_every=10,
                                 pg_lr=5e-3, alternating=False, sm_pretrain_iterations=30)
     defence.fit(x, y)
-    infl = [h["influence"] for h in defence.history]
+    infl = [h["influence"] for h in defence.history if "influence" in h]
+    assert len(infl) == 40
     assert np.mean(infl[-5:]) < np.mean(infl[:5])  # L_A->B is minimised: forgeries pushed apart
     assert defence.best["best_iteration"] > 0 and defence.is_fitted
 
@@ -112,3 +113,55 @@ def test_dataset_fit_and_profiles(template):
     assert defence.is_fitted
     assert make_config("paper").pg_width == 64 and make_config("paper").eps == 0.05
     assert isinstance(make_config(InitiativeConfig(), eps=0.02), InitiativeConfig)
+
+
+@pytest.mark.parametrize("alternating", [True, False])
+def test_warm_start_trains_the_surrogate_alone_first(template, faces, alternating):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=4, sm_pretrain_iterations=4,
+                                alternating=alternating, domains_per_step=2)
+    snapshots = []
+    original = defence._networks
+
+    def networks():
+        nets = original()
+        snapshots.append(nets.sm)
+        return nets
+
+    defence._networks = networks
+    defence.fit(x, y, callback=lambda it, losses: it == 3 and snapshots.append(
+        [p.detach().clone() for p in snapshots[0].parameters()]))
+    warm, rest = defence.history[:4], defence.history[4:]
+    assert len(rest) == 4 and all("pg" not in h and "sm_d_real" in h for h in warm)
+    assert all(np.isfinite(h["pg"]) for h in rest)
+    after = list(snapshots[0].parameters())
+    changed = any(not torch.equal(a, b) for a, b in zip(snapshots[1], after, strict=True))
+    assert changed == alternating  # without alternating training the warmed-up surrogate stays frozen
+
+
+def test_input_diversity_moves_clean_and_protected_images_together():
+    from art_initiative.attacks.initiative.training import input_diversity
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 8, 8, generator=g)
+    delta = torch.rand(2, 3, 8, 8, generator=g)
+    seen = set()
+    for seed in range(20):
+        xt, xat = input_diversity(x, x + delta, np.random.default_rng(seed), shift=2)
+        candidates = [(f, dy, dx) for f in (False, True) for dy in range(-2, 3) for dx in range(-2, 3)
+                      if torch.equal(xt, (x.flip(-1) if f else x).roll((dy, dx), (-2, -1)))]
+        assert len(candidates) == 1
+        f, dy, dx = candidates[0]
+        torch.testing.assert_close(xat - xt, (delta.flip(-1) if f else delta).roll((dy, dx), (-2, -1)))
+        seen.add(candidates[0])
+    assert len(seen) > 5
+
+
+def test_command_line_settings_are_typed_and_checked():
+    from art_initiative.attacks.initiative.config import parse_settings
+
+    assert parse_settings(["iterations=30", "pg_lr=3e-3", "enhancement=0"]) == {
+        "iterations": 30, "pg_lr": 3e-3, "enhancement": False}
+    for bad, match in (["iterations"], "KEY=VALUE"), (["nonsense=1"], "KEY=VALUE"), (["iterations=1.5"], "an int"):
+        with pytest.raises(ValueError, match=match):
+            parse_settings(bad)

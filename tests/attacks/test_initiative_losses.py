@@ -51,8 +51,8 @@ def test_cycle_loss_eq9():
     mu = torch.tensor([0.5, 0.5])
     # SM(SM(x', c1), c_org) = x' + 1 -> distance 1; SM(SM(x', c2), c_org) = 2 x' -> distance mean|x'|.
     mean_abs = XA.abs().mean().item()
-    infected = [sm(XA, c) for c in TARGETS]
-    assert cycle_loss(sm, XA, infected, C_ORG, mu).item() == pytest.approx(-(0.5 * 1 + 0.5 * mean_abs))
+    cycled = [sm(sm(XA, c), C_ORG) for c in TARGETS]
+    assert cycle_loss(XA, cycled, mu).item() == pytest.approx(-(0.5 * 1 + 0.5 * mean_abs))
 
 
 def test_domain_loss_eq10():
@@ -69,6 +69,12 @@ def test_domain_loss_eq10():
 def test_influence_loss_eq6_weights():
     loss, parts = influence_loss(sm, d_a, X, XA, C_ORG, TARGETS, lambda_bs=10, lambda_cyc=2.5, lambda_dom=1)
     assert loss.item() == pytest.approx(10 * parts["bs"] + 2.5 * parts["cyc"] + parts["dom"], rel=1e-5)
+    # The domains go through SM and D_A as one batch: the terms equal the per-domain computation.
+    clean, infected = [sm(X, c) for c in TARGETS], [sm(XA, c) for c in TARGETS]
+    mu = domain_weights(X, clean)
+    assert parts["bs"] == pytest.approx(basic_loss(clean, infected, mu).item(), rel=1e-6)
+    assert parts["cyc"] == pytest.approx(cycle_loss(XA, [sm(y, C_ORG) for y in infected], mu).item(), rel=1e-6)
+    assert parts["dom"] == pytest.approx(domain_loss(d_a, infected, TARGETS).item(), rel=1e-6)
 
 
 def test_critic_and_pg_adversarial_eq5():

@@ -1,4 +1,4 @@
-"""Losses of the initiative defence for attribute editing (Huang et al. 2021, eqs. 4-10 and 12).
+"""Losses of the initiative defence (Huang et al. 2021): attribute editing (eqs. 4-10 and 12), reenactment (eq. 11).
 
 Notation: ``sm`` is the surrogate manipulation model SM(x, c), ``d_a`` its StarGAN discriminator (source and
 attribute heads), ``d_b`` the critic of protected images, ``x_adv`` the protected images ``x' = x + eps PG(x)``,
@@ -36,12 +36,14 @@ def basic_loss(clean_forgeries: Sequence[torch.Tensor], infected_forgeries: Sequ
     return total
 
 
-def cycle_loss(sm: Translator, x_adv: torch.Tensor, infected_forgeries: Sequence[torch.Tensor], c_org: torch.Tensor,
-               mu: torch.Tensor) -> torch.Tensor:
-    """Eq. 9: ``L_cyc = -sum_j mu_j ||x' - SM(SM(x', c_j), c)||_1``: break the cycle back to the own domain."""
+def cycle_loss(x_adv: torch.Tensor, cycled: Sequence[torch.Tensor], mu: torch.Tensor) -> torch.Tensor:
+    """Eq. 9: ``L_cyc = -sum_j mu_j ||x' - SM(SM(x', c_j), c)||_1``: break the cycle back to the own domain.
+
+    :param cycled: ``SM(SM(x', c_j), c)`` for every target domain ``c_j`` (``c``: the images' own labels).
+    """
     total = x_adv.new_zeros(())
-    for m, y_adv in zip(mu, infected_forgeries, strict=True):
-        total = total - m * (x_adv - sm(y_adv, c_org)).abs().mean()
+    for m, y_cyc in zip(mu, cycled, strict=True):
+        total = total - m * (x_adv - y_cyc).abs().mean()
     return total
 
 
@@ -64,17 +66,21 @@ def influence_loss(sm: Translator, d_a: Callable[[torch.Tensor], tuple[torch.Ten
                    ) -> tuple[torch.Tensor, dict[str, float]]:
     """Eq. 6: ``L_A->B = lambda_2 L_bs + lambda_3 L_cyc + lambda_4 L_dom`` (paper: 10, 2.5, 1).
 
-    Each forgery ``SM(x, c_j)`` and ``SM(x', c_j)`` is computed once and shared by the three terms.
+    Each forgery ``SM(x, c_j)`` and ``SM(x', c_j)`` is computed once and shared by the three terms; the domains
+    go through SM and D_A as one batch (both act on each image alone, so this equals one pass per domain).
 
     :return: the loss and its three terms (unweighted, as floats) for logging.
     """
+    n, k = x.shape[0], len(targets)
+    c_all = torch.cat(list(targets))
     with torch.no_grad():
-        clean = [sm(x, c) for c in targets]
-    infected = [sm(x_adv, c) for c in targets]
+        clean = sm(x.repeat(k, 1, 1, 1), c_all).split(n)
+    infected_all = sm(x_adv.repeat(k, 1, 1, 1), c_all)
+    infected = infected_all.split(n)
     mu = domain_weights(x, clean)
     bs = basic_loss(clean, infected, mu)
-    cyc = cycle_loss(sm, x_adv, infected, c_org, mu)
-    dom = domain_loss(d_a, infected, targets)
+    cyc = cycle_loss(x_adv, sm(infected_all, c_org.repeat(k, 1)).split(n), mu)
+    dom = domain_loss(d_a, [infected_all], [c_all])  # = the mean over domains of eq. 10
     loss = lambda_bs * bs + lambda_cyc * cyc + lambda_dom * dom
     return loss, {"bs": bs.item(), "cyc": cyc.item(), "dom": dom.item()}
 
@@ -103,3 +109,19 @@ def forgery_distance(sm: Translator, x: torch.Tensor, x_adv: torch.Tensor, targe
     """``D(y, y')`` of Algorithm 1: the mean over domains of the MSE between SM's clean and infected forgeries."""
     with torch.no_grad():
         return torch.stack([((sm(x, c) - sm(x_adv, c)) ** 2).mean() for c in targets]).mean()
+
+
+def reenactment_influence_loss(sm_out: torch.Tensor, infected_out: torch.Tensor, x: torch.Tensor,
+                               mask: torch.Tensor) -> torch.Tensor:
+    """Eq. 11 with the facial mask of the defence enhancement for Face2Face:
+    ``L_A->B = ||(SM_x(z) - x) m(x)||_1 - ||(M'_x(z) - x) m(x)||_1`` (mean absolute error per pixel).
+
+    Minimising it makes the infected model M' (TM's weights after training on ``x'``) reconstruct the real
+    frames worse than the clean surrogate SM does.
+
+    :param sm_out: ``SM_x(z)`` (no gradient needed).
+    :param infected_out: ``M'_x(z)``, a function of ``x'`` through TM's update.
+    :param x: the clean frames.
+    :param mask: ``m(x)``, shape (N, 1, H, W): 1.0 on the face, 0.01 elsewhere.
+    """
+    return ((sm_out.detach() - x) * mask).abs().mean() - ((infected_out - x) * mask).abs().mean()

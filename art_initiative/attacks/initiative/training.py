@@ -39,13 +39,14 @@ from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration
 
 @dataclass
 class DefenceNetworks:
-    """The networks of the two stages and their optimizers."""
+    """The networks of the two stages and their optimizers (``d_a``: SM's own discriminator, StarGAN's or
+    pix2pix's; ``sm_prev``: the SM of the last iteration for eq. 12, None where unused)."""
 
     pg: torch.nn.Module
     pg_best: torch.nn.Module
     critic: torch.nn.Module
     sm: torch.nn.Module
-    sm_prev: torch.nn.Module
+    sm_prev: torch.nn.Module | None
     d_a: torch.nn.Module
     opt_pg: torch.optim.Optimizer
     opt_critic: torch.optim.Optimizer
@@ -53,8 +54,9 @@ class DefenceNetworks:
     opt_d_a: torch.optim.Optimizer
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        return {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
-                "sm_prev": self.sm_prev, "d_a": self.d_a}
+        named = {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
+                 "sm_prev": self.sm_prev, "d_a": self.d_a}
+        return {k: m for k, m in named.items() if m is not None}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"pg": self.opt_pg, "critic": self.opt_critic, "sm": self.opt_sm, "d_a": self.opt_d_a}
@@ -111,14 +113,27 @@ def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, g
     return {"critic": loss.item()}
 
 
+def input_diversity(x: torch.Tensor, x_adv: torch.Tensor, rng: np.random.Generator, shift: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same random horizontal flip and circular shift (up to ``shift`` pixels) of clean and protected images,
+    so that PG learns a perturbation that survives small changes of framing instead of one SM's exact grid."""
+    if rng.random() < 0.5:
+        x, x_adv = x.flip(-1), x_adv.flip(-1)
+    dy, dx = (int(v) for v in rng.integers(-shift, shift + 1, size=2))
+    return x.roll((dy, dx), (-2, -1)), x_adv.roll((dy, dx), (-2, -1))
+
+
 def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
-            cfg: InitiativeConfig, clip_values: tuple[float, float]) -> dict[str, float]:
+            cfg: InitiativeConfig, clip_values: tuple[float, float], rng: np.random.Generator | None = None
+            ) -> dict[str, float]:
     """PG's step on ``L_PG`` (eq. 4; eq. 12 with ``cfg.enhancement``) against the frozen SM and critics."""
     with frozen(nets.sm, nets.sm_prev, nets.d_a, nets.critic):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+        x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
+            input_diversity(x, x_adv, rng, cfg.augment_shift)
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
-        infl, parts = influence_loss(nets.sm, nets.d_a, x, x_adv, c_org, targets, **weights)
-        prev = influence_loss(nets.sm_prev, nets.d_a, x, x_adv, c_org, targets, **weights)[0] \
+        infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
+        prev = influence_loss(nets.sm_prev, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)[0] \
             if cfg.enhancement else None
         adv = pg_adversarial_loss(nets.critic, x_adv)
         loss = pg_loss(infl, adv, cfg.lambda_b, prev)
@@ -139,45 +154,65 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
                   callback: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
     """Run Algorithm 1 for ``cfg.iterations`` iterations (resuming from ``checkpoint_path`` when it exists).
 
+    The first ``cfg.sm_pretrain_iterations`` iterations (if any) train the surrogate alone on clean data (a warm
+    start); with ``cfg.alternating`` off the surrogate then stays frozen (the paper's ablation).
+
     :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
     """
     x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
     xv = torch.from_numpy(x_val).to(device)
     targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
     best = {"best_distance": -1.0, "best_iteration": -1}
-
-    if not cfg.alternating:  # the ablation: SM trained first, then frozen
-        for it in range(cfg.sm_pretrain_iterations):
-            rng = iteration_rng(cfg.seed, it, 7)
-            idx = torch.as_tensor(batch_indices(rng, len(x_all), cfg.batch_size))
-            surrogate_step(nets, x_all[idx].to(device), y_all[idx].to(device), rng, cfg, it)
-        nets.sm_prev.load_state_dict(nets.sm.state_dict())
+    warm = cfg.sm_pretrain_iterations
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
         idx = batch_indices(rng, len(x_all), cfg.batch_size)
         xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
-        targets = [torch.from_numpy(c).to(device) for c in target_domains(labels[idx], attributes)]
-        losses: dict[str, float] = {}
+        if it < warm:  # warm start: stage A alone (then frozen when alternating is off)
+            losses = surrogate_step(nets, xb, c_org, rng, cfg, it)
+            if it + 1 == warm:
+                nets.sm_prev.load_state_dict(nets.sm.state_dict())
+            return losses
+        domains = target_domains(labels[idx], attributes)
+        if cfg.domains_per_step < len(domains):
+            domains = [domains[j] for j in sorted(rng.choice(len(domains), cfg.domains_per_step, replace=False))]
+        targets = [torch.from_numpy(c).to(device) for c in domains]
+        losses = {}
         if cfg.alternating:
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()
         losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
-        losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values))
-        if (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.iterations:
-            nets.pg.eval()
-            with torch.no_grad():
-                dist = forgery_distance(nets.sm, xv, protect(nets.pg, xv, cfg.eps, clip_values), targets_val).item()
-            losses["val_distance"] = dist
-            if dist > best["best_distance"]:
-                best.update(best_distance=dist, best_iteration=it + 1)
-                nets.pg_best.load_state_dict(nets.pg.state_dict())
-            nets.pg.train()
+        losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
+        if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
+            def distance() -> float:
+                with torch.no_grad():
+                    x_adv = protect(nets.pg, xv, cfg.eps, clip_values)
+                    return forgery_distance(nets.sm, xv, x_adv, targets_val).item()
+            losses["val_distance"] = keep_best(nets, best, it, distance)
         return losses
 
-    run_training("InitiativeDefense", cfg, nets.modules(), nets.optimizers(), step, cfg.iterations,
-                 checkpoint_path, cfg.checkpoint_every, resume, verbose, callback, extra_state=best,
-                 ignore=("iterations", "checkpoint_every", "eval_every"))
+    total = warm + cfg.iterations
+    return run_defence("InitiativeDefense", nets, cfg, step, total, best, checkpoint_path, resume, verbose, callback)
+
+
+def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: Callable[[], float]) -> float:
+    """Algorithm 1's last lines: measure ``D(y, y')`` with PG in eval mode and keep the best PG in ``pg_best``."""
+    nets.pg.eval()
+    dist = distance()
+    if dist > best["best_distance"]:
+        best.update(best_distance=dist, best_iteration=it + 1)
+        nets.pg_best.load_state_dict(nets.pg.state_dict())
+    nets.pg.train()
+    return dist
+
+
+def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: Callable[[int], dict[str, float]],
+                total: int, best: dict[str, float], checkpoint_path: str | os.PathLike | None, resume: bool,
+                verbose: bool, callback: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
+    """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
+    run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
+                 resume, verbose, callback, extra_state=best, ignore=("iterations", "checkpoint_every", "eval_every"))
     nets.pg.eval()
     nets.pg_best.eval()
     return best

@@ -1,0 +1,171 @@
+"""What both initiative defences share: a trained perturbation generator PG applied as ``clip(x + eps PG(x))``,
+numpy in and out, saved with its config, usable as an ART preprocessor."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import torch
+from art.attacks.attack import EvasionAttack
+
+from art_initiative.attacks.initiative.config import InitiativeConfig, make_config
+from art_initiative.attacks.initiative.training import DefenceNetworks
+from art_initiative.defences.preprocessor.initiative import InitiativePreprocessor, protect
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import build_model
+from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
+from art_initiative.utils.validation import check_images, check_positive_int
+
+logger = logging.getLogger(__name__)
+
+
+def build_pg(cfg: InitiativeConfig, input_shape: tuple[int, ...]) -> torch.nn.Module:
+    """The perturbation generator of ``cfg`` for images of ``input_shape`` (C, H, W)."""
+    return build_model("pg_unet", image_size=input_shape[1], width=cfg.pg_width, levels=cfg.pg_levels,
+                       in_channels=input_shape[0])
+
+
+class PerturbationGeneratorDefence(EvasionAttack):
+    """Base of :class:`InitiativeDefense` and :class:`InitiativeDefenseReenactment`: PG, ``generate``,
+    ``to_preprocessor``, ``save`` / ``load``.
+
+    :param estimator: the architecture template of the surrogate SM.
+    :param profile: a profile name of ``task`` or an :class:`InitiativeConfig`.
+    :param batch_size: images per forward pass in :meth:`generate`.
+    :param verbose: progress bars.
+    """
+
+    attack_params = EvasionAttack.attack_params + ["eps", "batch_size", "verbose"]
+    _estimator_requirements = (PyTorchImageTranslator,)
+    task = "attribute_editing"
+
+    def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
+                 batch_size: int = 128, verbose: bool = True, **overrides: Any) -> None:
+        super().__init__(estimator=estimator)
+        self.config = make_config(profile, task=self.task, **overrides)
+        self.batch_size = batch_size
+        self.verbose = verbose
+        self.history: list[dict[str, float]] = []
+        self.best: dict[str, float] = {}
+        torch.manual_seed(self.config.seed)
+        self.pg = build_pg(self.config, estimator.input_shape).to(estimator.device).eval()
+        self._fitted = False
+
+    @property
+    def eps(self) -> float:
+        return self.config.eps
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once :meth:`fit` ran or a trained defence was loaded."""
+        return self._fitted
+
+    def _check_params(self) -> None:
+        check_positive_int(self.batch_size, "batch_size")
+        if not isinstance(self.verbose, bool):
+            raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")
+
+    def _assemble(self, sm: torch.nn.Module, d_a: torch.nn.Module, sm_prev: torch.nn.Module | None = None
+                  ) -> DefenceNetworks:
+        """Add what both tasks share to the surrogate and its discriminator: the critic D_B, PG_best, and Adam
+        optimizers (betas 0.5, 0.999) for PG, D_B, SM and SM's discriminator."""
+        cfg, est = self.config, self.estimator
+        critic = build_model("wgan_critic", image_size=est.input_shape[1], width=cfg.critic_width).to(est.device)
+        pg_best = build_pg(cfg, est.input_shape).to(est.device)
+        pg_best.load_state_dict(self.pg.state_dict())
+        betas = (0.5, 0.999)
+        return DefenceNetworks(
+            pg=self.pg, pg_best=pg_best, critic=critic, sm=sm, sm_prev=sm_prev, d_a=d_a,
+            opt_pg=torch.optim.Adam(self.pg.parameters(), cfg.pg_lr, betas=betas),
+            opt_critic=torch.optim.Adam(critic.parameters(), cfg.critic_lr, betas=betas),
+            opt_sm=torch.optim.Adam(sm.parameters(), cfg.sm_lr, betas=betas),
+            opt_d_a=torch.optim.Adam(d_a.parameters(), cfg.sm_lr, betas=betas),
+        )
+
+    @property
+    def _clip(self) -> tuple[float, float]:
+        return float(self.estimator.clip_values[0]), float(self.estimator.clip_values[1])
+
+    def _check_x(self, x: np.ndarray, name: str = "x") -> np.ndarray:
+        est = self.estimator
+        return check_images(x, name=name, channels=est.input_shape[0], shape=est.input_shape,
+                            value_range=est.clip_values)
+
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+        """Protect images: ``clip(x + eps * PG(x))``, one forward pass per batch, on the estimator's device.
+
+        :param x: images (N, C, H, W) in the estimator's ``clip_values``.
+        :param y: ignored (the protection needs no labels).
+        :return: protected images, float32, within ``eps`` of ``x``.
+        """
+        if not self._fitted:
+            logger.warning("%s.generate called before fit() or load(): PG is untrained.", type(self).__name__)
+        x = self._check_x(x)
+        out = np.empty_like(x)
+        self.pg.eval()
+        with torch.no_grad():
+            for start in range(0, len(x), self.batch_size):
+                xb = torch.as_tensor(x[start:start + self.batch_size], device=self.estimator.device)
+                out[start:start + self.batch_size] = protect(self.pg, xb, self.eps, self._clip).cpu().numpy()
+        return out
+
+    def to_preprocessor(self, apply_fit: bool = False, apply_predict: bool = True) -> InitiativePreprocessor:
+        """PG as an ART ``PreprocessorPyTorch``, for ``PyTorchImageTranslator(G, preprocessing_defences=[...])``."""
+        return InitiativePreprocessor(self.pg, self.eps, self._clip,
+                                      device_type="gpu" if self.estimator.device.type == "cuda" else "cpu",
+                                      apply_fit=apply_fit, apply_predict=apply_predict)
+
+    # ------------------------------------------------------------------ persistence
+    def _extra_config(self) -> dict[str, Any]:
+        """Settings beyond :class:`InitiativeConfig` that :meth:`load` needs (subclasses add theirs)."""
+        return {}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the trained PG with its config and input shape (``.pt`` + ``.json`` sidecar)."""
+        config = {**asdict(self.config), "input_shape": list(self.estimator.input_shape),
+                  "clip_values": [float(v) for v in self.estimator.clip_values], **self._extra_config()}
+        save_checkpoint(path, config, {"pg": self.pg}, state={"fitted": self._fitted, **self.best})
+
+    @staticmethod
+    def _split_config(stored: dict[str, Any]) -> tuple[InitiativeConfig, tuple[int, ...], tuple[float, float],
+                                                       dict[str, Any]]:
+        cfg = dict(stored["config"])
+        shape, clip = tuple(cfg.pop("input_shape")), tuple(cfg.pop("clip_values"))
+        names = set(InitiativeConfig.__dataclass_fields__)
+        extra = {k: cfg.pop(k) for k in list(cfg) if k not in names}
+        return InitiativeConfig(**cfg), shape, clip, extra
+
+    @classmethod
+    def load_preprocessor(cls, path: str | os.PathLike, device_type: str = "gpu"
+                          ) -> tuple[InitiativePreprocessor, tuple[int, ...]]:
+        """Only the protection of a saved defence (no forger's model needed), with the input shape it expects.
+
+        The preprocessor maps numpy batches too: ``x_protected, _ = pre(x)``.
+        """
+        stored = load_checkpoint(path)
+        config, shape, clip, _ = cls._split_config(stored)
+        pg = build_pg(config, shape)
+        restore(stored, {"pg": pg})
+        return InitiativePreprocessor(pg, config.eps, clip, device_type=device_type), shape
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, estimator: PyTorchImageTranslator, batch_size: int = 128,
+             verbose: bool = True) -> PerturbationGeneratorDefence:
+        """Load a defence written by :meth:`save` for ``estimator`` (which must match its input shape)."""
+        stored = load_checkpoint(path)
+        config, shape, _, extra = cls._split_config(stored)
+        if config.task != cls.task:
+            raise ValueError(f"{path} holds a defence for {config.task!r}, not {cls.task!r}.")
+        if tuple(estimator.input_shape) != shape:
+            raise ValueError(f"the defence in {path} was trained for input shape {shape}, "
+                             f"the estimator has {tuple(estimator.input_shape)}.")
+        defence = cls(estimator, config, batch_size=batch_size, verbose=verbose, **extra)
+        restore(stored, {"pg": defence.pg})
+        defence.pg.eval()
+        defence._fitted = bool(stored["state"].get("fitted", True))
+        defence.best = {k: v for k, v in stored["state"].items() if k != "fitted"}
+        return defence

@@ -1,0 +1,96 @@
+"""``InitiativeDefenseReenactment``: poison a victim's video before release so that a face-reenactment model
+(pix2pix / Face2Face-like, landmark sketch -> face) trained on it fails (Huang et al. 2021, eq. 11)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from art_initiative.attacks.initiative.base import PerturbationGeneratorDefence
+from art_initiative.attacks.initiative.config import InitiativeConfig
+from art_initiative.attacks.initiative.reenactment_training import train_reenactment_defence
+from art_initiative.attacks.initiative.training import DefenceNetworks, fresh_copy
+from art_initiative.data.masks import face_mask
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import build_model
+from art_initiative.utils.validation import check_images
+
+
+class InitiativeDefenseReenactment(PerturbationGeneratorDefence):
+    """Protect the frames of a talking-face video with one forward pass of a trained PG: ``x' = clip(x + eps
+    PG(x))``, learned so that a landmark-to-face model trained on ``x'`` reconstructs the face badly.
+
+    :param estimator: the architecture template of the surrogate SM_x (an unconditional
+        :class:`PyTorchImageTranslator`, ``c_dim=0``, sketch -> frame); SM starts from fresh random weights.
+    :param profile: ``"paper"`` (eps 0.02, lr 2e-4), ``"cpu"``, ``"tiny"`` or an :class:`InitiativeConfig`
+        with ``task="reenactment"``.
+    :param batch_size: frames per forward pass in :meth:`generate`.
+    :param verbose: progress bars.
+    :param overrides: settings of :class:`InitiativeConfig` that replace the profile's.
+    """
+
+    task = "reenactment"
+
+    def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
+                 batch_size: int = 128, verbose: bool = True, **overrides: Any) -> None:
+        super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
+        self._check_params()
+
+    def _check_params(self) -> None:
+        if self.estimator.c_dim != 0:
+            raise ValueError(f"estimator must be an unconditional sketch-to-face model (c_dim 0), "
+                             f"got c_dim {self.estimator.c_dim}.")
+        super()._check_params()
+
+    def _networks(self) -> DefenceNetworks:
+        cfg, est = self.config, self.estimator
+        size = est.input_shape[1]
+        sm = fresh_copy(est.model, cfg.seed).to(est.device).train()
+        torch.manual_seed(cfg.seed + 1)
+        d_sm = build_model("patchgan", image_size=size, width=cfg.sm_disc_width, in_channels=6).to(est.device)
+        return self._assemble(sm, d_sm)
+
+    def fit(self, x: np.ndarray, z: np.ndarray, landmarks: np.ndarray, n_val: int | None = None,
+            checkpoint_path: str | os.PathLike | None = None, resume: bool = True,
+            callback: Callable[[int, dict[str, float]], None] | None = None) -> InitiativeDefenseReenactment:
+        """Train SM_x and PG on the victim's own frames (Algorithm 1 with eq. 11 and the facial mask).
+
+        :param x: the frames (N, 3, H, W) in [-1, 1].
+        :param z: their landmark sketches (N, 3, H, W), the forger's guidance.
+        :param landmarks: their 68 landmarks in pixels (N, 68, 2), for the facial mask ``m(x)``.
+        :param n_val: the last ``n_val`` frames choose PG_best (default: ``batch_size``); they are also trained on.
+        :param checkpoint_path: ``.pt`` checkpoint; with ``resume`` an existing one with the same config continues.
+        :param callback: ``callback(iteration, losses)`` after every iteration.
+        :return: self, with PG set to PG_best.
+        """
+        cfg = self.config
+        x = self._check_x(x)
+        z = check_images(z, name="z", channels=x.shape[1], shape=x.shape[1:], value_range=(-1.0, 1.0))
+        if len(z) != len(x):
+            raise ValueError(f"z must hold one sketch per frame: {len(x)} frames, got {len(z)} sketches.")
+        landmarks = np.asarray(landmarks, dtype=np.float32)
+        if landmarks.shape != (len(x), 68, 2):
+            raise ValueError(f"landmarks must have shape ({len(x)}, 68, 2), got {landmarks.shape}.")
+        masks = face_mask(landmarks, x.shape[2], outside=cfg.mask_outside)
+        n_val = cfg.batch_size if n_val is None else n_val
+        if not 0 < n_val <= len(x):
+            raise ValueError(f"n_val must be in [1, {len(x)}], got {n_val}.")
+        nets = self._networks()
+        self.history = []
+
+        def record(it: int, losses: dict[str, float]) -> None:
+            self.history.append({"iteration": it, **losses})
+            if callback is not None:
+                callback(it, losses)
+
+        self.best = train_reenactment_defence(nets, x, z, masks, x[-n_val:], z[-n_val:], masks[-n_val:], cfg,
+                                              self.estimator.device, self._clip, checkpoint_path, resume,
+                                              self.verbose, record)
+        self.pg.load_state_dict(nets.pg_best.state_dict())
+        self.pg.eval()
+        self._fitted = True
+        return self

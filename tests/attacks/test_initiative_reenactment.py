@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import torch
+
+from art_initiative.attacks import InitiativeDefense, InitiativeDefenseReenactment
+from art_initiative.attacks.initiative.reenactment_training import pg_step
+from art_initiative.data import SyntheticTalkingFace
+from art_initiative.data.masks import face_mask
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import build_model
+
+
+@pytest.fixture(scope="module")
+def video():
+    return SyntheticTalkingFace(24, 16, seed=0).arrays()
+
+
+@pytest.fixture
+def template():
+    torch.manual_seed(0)
+    return PyTorchImageTranslator(build_model("unet128", 16, 4, 0), (3, 16, 16), c_dim=0, device_type="cpu")
+
+
+def test_pg_step_gets_a_gradient_through_the_temporary_model(template, video):
+    x, z, lm = video
+    defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, tm_lr=0.05)
+    nets = defence._networks()
+    xb, zb = torch.from_numpy(x[:4]), torch.from_numpy(z[:4])
+    mask = torch.from_numpy(face_mask(lm[:4], 16))
+    sm_before = [p.detach().clone() for p in nets.sm.parameters()]
+    pg_before = [p.detach().clone() for p in nets.pg.parameters()]
+    nets.pg.train()
+    losses = pg_step(nets, xb, zb, mask, defence.config, (-1.0, 1.0))
+    grads = [p.grad for p in nets.pg.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(pg_before, nets.pg.parameters(), strict=True))
+    assert all(torch.equal(a, b.detach()) for a, b in zip(sm_before, nets.sm.parameters(), strict=True))
+    assert np.isfinite(losses["influence"]) and losses["linf"] <= 0.02 + 1e-6
+
+
+def test_fit_generate_save_load(template, video, tmp_path):
+    x, z, lm = video
+    defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, sm_pretrain_iterations=2)
+    defence.fit(x, z, lm, checkpoint_path=tmp_path / "train.pt")
+    assert len(defence.history) == 8 and "sm_g_l1" in defence.history[0] and "influence" in defence.history[-1]
+    assert defence.best["best_iteration"] > 2
+    out = defence.generate(x)
+    assert out.shape == x.shape and np.abs(out - x).max() <= 0.02 + 1e-6 and np.abs(out - x).max() > 0
+    defence.save(tmp_path / "d.pt")
+    loaded = InitiativeDefenseReenactment.load(tmp_path / "d.pt", template, verbose=False)
+    np.testing.assert_array_equal(loaded.generate(x[:4]), out[:4])
+    assert loaded.config.task == "reenactment" and loaded.eps == 0.02
+    attr = PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")
+    with pytest.raises(ValueError, match="holds a defence for 'reenactment'"):
+        InitiativeDefense.load(tmp_path / "d.pt", attr)
+
+
+def test_resume_repeats_an_uninterrupted_run(template, video, tmp_path):
+    x, z, lm = video
+    kw = dict(profile="tiny", verbose=False, eval_every=2)  # the stop at 2 is an evaluation point of both runs
+    full = InitiativeDefenseReenactment(template, iterations=4, **kw).fit(x, z, lm, checkpoint_path=tmp_path / "a.pt")
+    InitiativeDefenseReenactment(template, iterations=2, **kw).fit(x, z, lm, checkpoint_path=tmp_path / "b.pt")
+    resumed = InitiativeDefenseReenactment(template, iterations=4, **kw).fit(x, z, lm,
+                                                                            checkpoint_path=tmp_path / "b.pt")
+    np.testing.assert_allclose(resumed.generate(x[:4]), full.generate(x[:4]), atol=1e-6)
+
+
+def test_bad_inputs(template, video):
+    x, z, lm = video
+    cond = PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")
+    with pytest.raises(ValueError, match="c_dim 0"):
+        InitiativeDefenseReenactment(cond, profile="tiny")
+    with pytest.raises(ValueError, match="profile must be one of"):
+        InitiativeDefenseReenactment(template, profile="huge")
+    defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False)
+    with pytest.raises(ValueError, match="one sketch per frame"):
+        defence.fit(x, z[:5], lm)
+    with pytest.raises(ValueError, match="landmarks must have shape"):
+        defence.fit(x, z, lm[:, :10])
+    with pytest.raises(ValueError, match="n_val"):
+        defence.fit(x, z, lm, n_val=0)
