@@ -8,8 +8,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +154,8 @@ def _cmd_protect(args: argparse.Namespace) -> int:
     from art_initiative.data import ImageFolder, write_image
 
     pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
+    if os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS):
+        return _protect_video(args, pre, shape[1])
     folder = ImageFolder(args.input, image_size=shape[1])
     if not len(folder):
         print(f"error: no image files under {args.input}", file=sys.stderr)
@@ -172,6 +177,36 @@ def _cmd_protect(args: argparse.Namespace) -> int:
     print(f"protected {written} of {len(folder)} images into {args.output} "
           f"({written / max(seconds, 1e-9):.1f} images/s, eps {pre.eps})")
     return 0 if written else 2
+
+
+def _protect_video(args: argparse.Namespace, pre: Any, image_size: int) -> int:
+    """Protect the face crops of a video (the frames a forger trains on): PNG frames and a lossless FFV1 video."""
+    import time
+
+    from art_initiative.data import VideoFrames, write_image
+    from art_initiative.data.video import write_video
+
+    stem = os.path.splitext(os.path.basename(args.input))[0]
+    video_out = os.path.join(args.output, f"{stem}_protected.avi")
+    frames_out = os.path.join(args.output, f"{stem}_protected_frames")
+    for path in (video_out, frames_out):
+        if os.path.exists(path):
+            print(f"error: {path} exists (nothing is overwritten)", file=sys.stderr)
+            return 2
+    try:
+        frames = VideoFrames(args.input, image_size=image_size, verbose=not args.quiet).frames
+    except ValueError as err:
+        print(f"error: {args.input}: {err}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    protected = np.concatenate([pre(frames[i:i + 64])[0] for i in range(0, len(frames), 64)])
+    seconds = time.perf_counter() - start
+    for t, frame in enumerate(protected):
+        write_image(os.path.join(frames_out, f"frame_{t:06d}.png"), frame)
+    write_video(video_out, protected)
+    print(f"protected {len(protected)} face crops of {args.input} into {video_out} and {frames_out}/ "
+          f"({len(protected) / max(seconds, 1e-9):.1f} images/s, eps {pre.eps})")
+    return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -263,8 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     td.add_argument("--quiet", action="store_true")
 
-    pr = sub.add_parser("protect", help="protect image files with a trained defence (writes PNGs)")
-    pr.add_argument("input", help="an image file or a folder of images")
+    pr = sub.add_parser("protect", help="protect image files or a video with a trained defence (writes PNGs)")
+    pr.add_argument("input", help="an image file, a folder of images, or a video file (its face crops are "
+                    "protected and written as PNG frames and a lossless FFV1 .avi)")
     pr.add_argument("output", help="folder for the protected PNGs (inputs and existing files are never overwritten)")
     pr.add_argument("--defense", required=True, help="a defence saved by train-defense")
     pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")

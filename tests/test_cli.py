@@ -106,3 +106,29 @@ def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
     assert stored["task"] == "reenactment" and stored["eps"] == 0.02
     assert main(["train-defense", str(tmp_path / "x.pt"), "--task", "reenactment", "--data", "celeba",
                  "--device", "cpu", "--quiet"]) == 2
+
+
+def test_reenactment_defence_from_a_video_file_and_protecting_the_video(tmp_path, capsys):
+    cv2 = pytest.importorskip("cv2")
+    from art_initiative.data import SyntheticTalkingFace, VideoFrames, read_image
+
+    talk = SyntheticTalkingFace(12, 256, seed=0)
+    video = tmp_path / "talk.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (256, 256))
+    for t in range(12):
+        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    defence = tmp_path / "video-defence.pt"
+    assert main(["train-defense", str(defence), "--task", "reenactment", "--video", str(video), "--profile", "tiny",
+                 "--image-size", "16", "--width", "4", "--iterations", "2", "--device", "cpu", "--quiet"]) == 0
+    out = tmp_path / "out"
+    assert main(["protect", str(video), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 0
+    assert "protected 12 face crops" in capsys.readouterr().out
+    crops = VideoFrames(video, image_size=16).frames
+    first = read_image(out / "talk_protected_frames" / "frame_000000.png")
+    assert np.abs(first - crops[0]).max() <= 0.02 + 2 / 255
+    reread = cv2.VideoCapture(str(out / "talk_protected.avi"))
+    ok, frame = reread.read()
+    assert ok and frame.shape == (16, 16, 3)
+    assert main(["protect", str(video), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 2

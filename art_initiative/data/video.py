@@ -179,3 +179,28 @@ class VideoFrames:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Frames (N, 3, H, W), sketches (N, 3, H, W) in [-1, 1] and landmarks (N, 68, 2) in crop pixels."""
         return self.frames, self.sketches(), self.landmarks
+
+
+def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float = 25.0) -> None:
+    """Write CHW [-1, 1] frames as a lossless FFV1 video (``.avi``), atomically; never overwrites.
+
+    Lossless matters: a lossy codec would wash out a protective perturbation of a few grey levels.
+    """
+    import cv2
+
+    from art_initiative.data.io import to_uint8_hwc
+
+    path = os.fspath(path)
+    if os.path.exists(path):
+        raise FileExistsError(f"refusing to overwrite existing file {path}")
+    if frames.ndim != 4 or frames.shape[1] != 3 or len(frames) == 0:
+        raise ValueError(f"frames must have shape (N >= 1, 3, H, W), got {frames.shape}.")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.avi"
+    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"FFV1"), fps, (frames.shape[3], frames.shape[2]))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write FFV1 video to {tmp}")
+    for f in frames:
+        writer.write(cv2.cvtColor(to_uint8_hwc(f), cv2.COLOR_RGB2BGR))
+    writer.release()
+    os.replace(tmp, path)

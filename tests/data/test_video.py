@@ -53,3 +53,21 @@ def test_bad_video_inputs(tmp_path):
         VideoFrames(blank)
     with pytest.raises(ValueError, match="crop_scale"):
         VideoFrames(blank, crop_scale=0.5)
+
+
+def test_write_video_is_lossless_and_never_overwrites(tmp_path):
+    from art_initiative.data.video import write_video
+
+    rng = np.random.default_rng(0)
+    frames = (rng.integers(0, 256, (3, 3, 16, 16)) / 127.5 - 1).astype(np.float32)
+    path = tmp_path / "v.avi"
+    write_video(path, frames)
+    cap = cv2.VideoCapture(str(path))
+    ok, bgr = cap.read()
+    assert ok
+    back = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).transpose(2, 0, 1) / 127.5 - 1
+    np.testing.assert_allclose(back, frames[0], atol=1e-6)
+    with pytest.raises(FileExistsError):
+        write_video(path, frames)
+    with pytest.raises(ValueError, match="frames must have shape"):
+        write_video(tmp_path / "w.avi", frames[:, :1])
