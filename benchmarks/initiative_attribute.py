@@ -27,6 +27,7 @@ import torch
 
 from art_initiative.attacks import InitiativeDefense, RuizDisruption
 from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.reports import write_report
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.defences.preprocessor.initiative import protect
 from art_initiative.metrics import defense_success_rate, mse, psnr
@@ -150,8 +151,6 @@ def main(argv=None):
     checkpoint("done")
     tag = "cpu" if report["device"] == "cpu" else "gpu"
     stem = os.path.join(args.output, f"initiative_attribute-synthetic-{tag}-{args.image_size}{args.tag}")
-    with open(stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=2)
     first = next(iter(protected_by.values()))
     c = domains[3]  # Male flipped: a domain every target learns
     save_grid([x[:8], target.predict(x[:8], conditions=c[:8]), first[:8],
@@ -172,9 +171,7 @@ def main(argv=None):
                   f"DSR >0.01 {100 * c['target_dsr_0.01']:.1f}%" for c in v["curve"]]
     lines += ["", "Figure (PNG rows): clean faces, their forgery (Male flipped), initiative-protected faces, "
               "their forgery, Ruiz-PGD-protected faces, their forgery."]
-    with open(stem + ".md", "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, report, lines)
     return report
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from art_initiative.attacks import InitiativeDefenseReenactment
+from art_initiative.benchmark.reports import write_report
 from art_initiative.data import SyntheticTalkingFace, VideoFrames
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, l1, mse, psnr
@@ -110,8 +111,6 @@ def main(argv=None):
     report["total_seconds"] = time.perf_counter() - t0
     stem = os.path.join(args.output, f"initiative_reenactment-{data_name}-{'cpu' if args.device == 'cpu' else 'gpu'}"
                                      f"-{args.image_size}")
-    with open(stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=2)
     lines = [f"# Initiative defence, reenactment ({report['device']})", "", f"Command: `{report['command']}`", "",
              f"eps {args.eps}; PSNR of the poisoned frames {report['psnr_poisoned']:.1f} dB (noise control "
              f"{report['psnr_noise']:.1f} dB); defence trained in {report['defence_seconds']:.0f} s.", "",
@@ -121,9 +120,7 @@ def main(argv=None):
         lines.append(f"| {r['target']} | {100 * r['poisoned']['dsr']:.0f}% | {100 * r['noise']['dsr']:.0f}% | "
                      f"{100 * r['clean_other_seed']['dsr']:.0f}% | {r['poisoned']['l1']:.4f} | "
                      f"{r['noise']['l1']:.4f} | {r['clean_other_seed']['l1']:.4f} |")
-    with open(stem + ".md", "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, report, lines)
     return report
 
 

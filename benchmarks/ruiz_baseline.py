@@ -14,7 +14,6 @@ Writes ``ruiz_baseline-synthetic-<device>-<size>.json`` and ``.md`` (and a PNG g
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -27,6 +26,7 @@ from art.attacks.evasion import BasicIterativeMethod, ProjectedGradientDescent
 from art_initiative.attacks import RuizDisruption, generate_with_art, jittered_reference
 from art_initiative.benchmark.demo import translation_errors
 from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.reports import write_report
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, mse, psnr
@@ -169,8 +169,6 @@ def main(argv=None):
     report["total_seconds"] = time.perf_counter() - t0
     tag = "gpu" if "cpu" not in device else "cpu"
     stem = os.path.join(args.output, f"ruiz_baseline-synthetic-{tag}-{args.image_size}")
-    with open(stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=2)
     lines = [f"# Ruiz baseline ({device})", "", f"Command: `{report['command']}`", ""]
     if "white_box" in report:
         lines += [f"White-box on a trained res6 target ({args.image_size} px, width {args.width}, "
@@ -190,9 +188,7 @@ def main(argv=None):
     for name in names:
         lines.append(f"| {name} | " + " | ".join(
             f"{report['timing_seconds_per_image'][str(s)][name] * 1e3:.2f} ms" for s in args.timing_sizes) + " |")
-    with open(stem + ".md", "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, report, lines)
     return report
 
 

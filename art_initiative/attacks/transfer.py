@@ -39,6 +39,7 @@ class TransferResult:
         """Mean over (image, class) pairs of the L1 between clean and infected forgeries."""
         return float(l1(*self._pairs()).mean())
 
+
 def transfer_disruption(attack: EvasionAttack, target: PyTorchImageTranslator, x: np.ndarray,
                         conditions: Sequence[np.ndarray | None] | None = None, per_class: bool = True
                         ) -> TransferResult:

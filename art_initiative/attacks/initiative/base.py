@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -85,6 +86,27 @@ class PerturbationGeneratorDefence(EvasionAttack):
             opt_sm=torch.optim.Adam(sm.parameters(), cfg.sm_lr, betas=betas),
             opt_d_a=torch.optim.Adam(d_a.parameters(), cfg.sm_lr, betas=betas),
         )
+
+    def _train(self, train: Callable[[DefenceNetworks, Callable[[int, dict[str, float]], None]], dict[str, float]],
+               callback: Callable[[int, dict[str, float]], None] | None) -> None:
+        """Run ``train(nets, record)`` on fresh networks, recording every iteration's losses in ``history`` (and
+        passing them to ``callback``), then keep PG_best as PG."""
+        nets = self._networks()
+        self.history = []
+
+        def record(it: int, losses: dict[str, float]) -> None:
+            self.history.append({"iteration": it, **losses})
+            if callback is not None:
+                callback(it, losses)
+
+        self.best = train(nets, record)
+        self.pg.load_state_dict(nets.pg_best.state_dict())
+        self.pg.eval()
+        self._fitted = True
+
+    def _networks(self) -> DefenceNetworks:
+        """The surrogate, its discriminator and the shared networks of a new training run (per task)."""
+        raise NotImplementedError
 
     @property
     def _clip(self) -> tuple[float, float]:

@@ -71,8 +71,6 @@ class InitiativeConfig:
         return self
 
 
-TASKS = ("attribute_editing", "reenactment")
-
 PROFILES: dict[str, InitiativeConfig] = {
     # The paper's settings (128x128 CelebA, 64-channel networks, lr 1e-4, lambdas 0.01/10/10/2.5/1).
     "paper": InitiativeConfig(),
@@ -103,11 +101,14 @@ REENACTMENT_PROFILES: dict[str, InitiativeConfig] = {
                              checkpoint_every=3),
 }
 
+PROFILES_BY_TASK = {"attribute_editing": PROFILES, "reenactment": REENACTMENT_PROFILES}
+TASKS = tuple(PROFILES_BY_TASK)
+
 
 def make_config(profile: str | InitiativeConfig = "paper", task: str = "attribute_editing", **overrides: object
                 ) -> InitiativeConfig:
     """A validated config from a profile name of ``task`` (or a config) with some fields replaced."""
-    profiles = {"attribute_editing": PROFILES, "reenactment": REENACTMENT_PROFILES}.get(task)
+    profiles = PROFILES_BY_TASK.get(task)
     if profiles is None:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
     if isinstance(profile, InitiativeConfig):

@@ -92,17 +92,7 @@ class InitiativeDefense(PerturbationGeneratorDefence):
         y_val = np.asarray(y_val, dtype=np.float32)
         if y_val.shape != (len(x_val), est.c_dim):
             raise ValueError(f"y_val must have shape ({len(x_val)}, {est.c_dim}), got {y_val.shape}.")
-        nets = self._networks()
-        self.history = []
-
-        def record(it: int, losses: dict[str, float]) -> None:
-            self.history.append({"iteration": it, **losses})
-            if callback is not None:
-                callback(it, losses)
-
-        self.best = train_defence(nets, x, y, self.attributes, x_val, y_val, cfg, est.device, self._clip,
-                                  checkpoint_path, resume, self.verbose, record)
-        self.pg.load_state_dict(nets.pg_best.state_dict())
-        self.pg.eval()
-        self._fitted = True
+        self._train(lambda nets, record: train_defence(nets, x, y, self.attributes, x_val, y_val, cfg, est.device,
+                                                       self._clip, checkpoint_path, resume, self.verbose, record),
+                    callback)
         return self

@@ -79,18 +79,7 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefence):
         n_val = cfg.batch_size if n_val is None else n_val
         if not 0 < n_val <= len(x):
             raise ValueError(f"n_val must be in [1, {len(x)}], got {n_val}.")
-        nets = self._networks()
-        self.history = []
-
-        def record(it: int, losses: dict[str, float]) -> None:
-            self.history.append({"iteration": it, **losses})
-            if callback is not None:
-                callback(it, losses)
-
-        self.best = train_reenactment_defence(nets, x, z, masks, x[-n_val:], z[-n_val:], masks[-n_val:], cfg,
-                                              self.estimator.device, self._clip, checkpoint_path, resume,
-                                              self.verbose, record)
-        self.pg.load_state_dict(nets.pg_best.state_dict())
-        self.pg.eval()
-        self._fitted = True
+        self._train(lambda nets, record: train_reenactment_defence(
+            nets, x, z, masks, x[-n_val:], z[-n_val:], masks[-n_val:], cfg, self.estimator.device, self._clip,
+            checkpoint_path, resume, self.verbose, record), callback)
         return self
