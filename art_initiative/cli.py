@@ -41,12 +41,37 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from art_initiative.benchmark.demo import DemoConfig, format_report, run_demo
 
-    cfg = DemoConfig(iterations=args.iterations, n_train=args.n_train, n_test=args.n_test,
+    cfg = DemoConfig(target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
+                     defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
                      image_size=args.image_size, width=args.width, seed=args.seed)
     report = run_demo(args.output, cfg, device_type=args.device, verbose=not args.quiet)
     print(format_report(report))
     print(f"Report and figures written to {os.path.abspath(args.output)} "
           f"(total {report['total_seconds']:.0f} s).")
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from art_initiative.attacks.initiative.config import parse_settings
+    from art_initiative.benchmark.harness import run_benchmark
+
+    settings: dict[str, Any] = {k: v for k, v in (("methods", args.methods), ("targets", args.targets),
+                                                  ("eps", args.eps), ("domains", args.domains)) if v}
+    if args.task == "attribute_editing" and args.eps:
+        if len(args.eps) != 1:
+            raise ValueError(f"--eps takes one value for attribute editing (use --sweep for more), got {args.eps}.")
+        settings["eps"] = args.eps[0]
+    if args.sweep is not None:
+        settings["sweep"] = tuple(args.sweep)
+    for key in ("image_size", "n_train", "n_test", "forger_iterations"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.set:
+        settings["defence"] = parse_settings(args.set)
+    command = "art-initiative benchmark " + " ".join(sys.argv[2:] if args.argv is None else args.argv)
+    records = run_benchmark(args.task, args.data, args.profile, args.output, device_type=args.device,
+                            cache_dir=args.cache_dir, command=command, verbose=not args.quiet, **settings)
+    print(f"{len(records)} records in {os.path.abspath(args.output)}")
     return 0
 
 
@@ -242,14 +267,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
-    demo.add_argument("--iterations", type=int, default=2500)
-    demo.add_argument("--n-train", type=int, default=2000)
-    demo.add_argument("--n-test", type=int, default=40)
+    demo.add_argument("--iterations", type=int, default=2000, help="iterations of the target and the surrogate")
+    demo.add_argument("--sm-pretrain-iterations", type=int, default=1500, help="the defence's SM warm start")
+    demo.add_argument("--defence-iterations", type=int, default=300, help="the defence's alternating iterations")
+    demo.add_argument("--n-train", type=int, default=1000)
+    demo.add_argument("--n-test", type=int, default=50)
     demo.add_argument("--image-size", type=int, default=32)
     demo.add_argument("--width", type=int, default=16)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    bench = sub.add_parser("benchmark", help="the benchmark harness: every method against every target setting")
+    bench.add_argument("--task", required=True, choices=("attribute_editing", "reenactment"))
+    bench.add_argument("--data", default="synthetic", help="synthetic, franck (after `make franck`) or a video")
+    bench.add_argument("--profile", default="cpu", choices=("cpu", "paper", "tiny"))
+    bench.add_argument("--methods", nargs="+", help="default: all of the task's methods")
+    bench.add_argument("--targets", nargs="+", help="default: all of the task's target architectures")
+    bench.add_argument("--eps", nargs="+", type=float, help="default: the paper's eps (one for attribute editing)")
+    bench.add_argument("--domains", nargs="+", choices=("SD", "DD"), help="attribute editing; default: both")
+    bench.add_argument("--sweep", nargs="*", type=float, help="attribute editing: the eps of Figure 4's sweep")
+    bench.add_argument("--image-size", type=int, help="default: the profile's")
+    bench.add_argument("--n-train", type=int, help="published (protected) frames; default: the profile's")
+    bench.add_argument("--n-test", type=int, help="held-out frames; default: the profile's")
+    bench.add_argument("--forger-iterations", type=int, help="default: the profile's")
+    bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")
+    bench.add_argument("--output", default="benchmarks/results")
+    bench.add_argument("--cache-dir", default=os.path.join("benchmarks", "cache"),
+                       help="trained forgers and defences, reused by later runs")
+    bench.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
+    bench.add_argument("--quiet", action="store_true", help="no progress bars")
 
     render = sub.add_parser("render-synthetic", help="write synthetic faces as PNG files with labels.csv")
     render.add_argument("output", help="a new or empty folder")
@@ -319,12 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 _COMMANDS = {"info": _cmd_info, "demo": _cmd_demo, "render-synthetic": _cmd_render,
              "train-target": _cmd_train_target, "train-defense": _cmd_train_defense, "protect": _cmd_protect,
-             "evaluate": _cmd_evaluate}
+             "evaluate": _cmd_evaluate, "benchmark": _cmd_benchmark}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``art-initiative`` console script."""
     args = build_parser().parse_args(argv)
+    args.argv = None if argv is None else list(argv)[1:]
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     np.set_printoptions(precision=4, suppress=True)

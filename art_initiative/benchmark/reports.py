@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 
-def write_report(stem: str | os.PathLike, report: dict[str, Any], lines: list[str], echo: bool = True) -> None:
+def write_report(stem: str | os.PathLike, report: Any, lines: list[str], echo: bool = True) -> None:
     """Write ``report`` to ``<stem>.json`` and the Markdown ``lines`` to ``<stem>.md`` (and print them).
 
     :param stem: output path without extension.

@@ -1,0 +1,312 @@
+"""The paper's attribute-editing protocol (Table 1, Figures 3 and 4) on the embedded synthetic faces.
+
+Three disjoint splits of :class:`~art_initiative.data.SyntheticFaces`: the defender's faces (the initiative
+defence and the baseline's surrogate StarGAN are trained on them, with the paper's five attributes), the
+forger's faces (the target models) and held-out test faces. Each target architecture is trained with the same
+domains as the defence (``SD``: the five attributes) and with different domains (``DD``: ``Eyeglasses`` and
+``Smiling``, which the defender never saw). ``res6`` with SD is the gray-box setting (the surrogate's own
+architecture and domains, other weights and data).
+
+Every method publishes one protected image per face, computed without the target: ``initiative`` and its
+ablations with one PG forward pass; the Ruiz et al. baseline (``ruiz_pgd``, ``ruiz_ifgsm``, ``ruiz_fgsm``)
+jointly over the surrogate's five domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
+``torchattacks.PGD`` (``torchattacks_pgd``) on the surrogate, one surrogate domain per face in turn (they attack
+one class at a time); ``random_noise`` adds uniform noise of the same L-inf size; ``none`` publishes the face.
+The target's forgeries of the clean and the protected face are compared over all of the target's domains.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from art_initiative.attacks import InitiativeDefense, RuizDisruption, generate_with_art
+from art_initiative.attacks.references import jittered_reference
+from art_initiative.attacks.torchattacks_compat import DisruptionLogits
+from art_initiative.benchmark.common import (
+    INITIATIVE_VARIANTS,
+    cached_defence,
+    digest,
+    uniform_noise,
+    variant_overrides,
+)
+from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.records import (
+    device_name,
+    forgery_metrics,
+    make_record,
+    peak_memory_mb,
+    protection_metrics,
+    seconds_per_image,
+)
+from art_initiative.data import SyntheticFaces, target_domains
+from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
+from art_initiative.defences.preprocessor.initiative import protect
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.metrics import lbp_maps
+from art_initiative.training import train_stargan
+from art_initiative.training.loop import resolve_device
+
+logger = logging.getLogger(__name__)
+
+ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
+ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm",
+                     "art_bim", "torchattacks_pgd", "random_noise", "none")
+DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
+SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
+# Table 1 of the paper (eps 0.05): (domains, target) -> (Ruiz, ours, ours without ATS) as (DSR, L2).
+PAPER_TABLE1 = {
+    ("SD", "res6"): ((0.35, 0.050), (1.00, 0.177), (0.95, 0.124)),
+    ("SD", "res9"): ((0.04, 0.011), (0.90, 0.134), (0.85, 0.092)),
+    ("SD", "cnet"): ((0.54, 0.061), (0.93, 0.095), (0.67, 0.087)),
+    ("SD", "unet128"): ((0.03, 0.014), (1.00, 0.129), (0.45, 0.052)),
+    ("DD", "res6"): ((0.16, 0.031), (1.00, 0.139), (0.96, 0.127)),
+    ("DD", "res9"): ((0.05, 0.017), (0.93, 0.110), (0.91, 0.108)),
+    ("DD", "cnet"): ((0.00, 0.008), (0.95, 0.101), (0.63, 0.087)),
+    ("DD", "unet128"): ((0.46, 0.071), (1.00, 0.207), (0.89, 0.089)),
+}
+_VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
+_RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm"}
+
+
+@dataclass
+class AttributeBenchmarkConfig:
+    """Settings of :func:`run_attribute_benchmark`.
+
+    :param profile: the defence's profile (``cpu``, ``paper``, ``tiny``); ``defence`` replaces its settings.
+    :param n_train: faces in each of the defender's and the forger's splits.
+    :param target_iterations: StarGAN iterations of every target and of the baseline's surrogate.
+    :param eps: the comparison's L-inf budget (the paper's 0.05).
+    :param sweep: budgets of the Figure 4 sweep on the gray-box target; the learned PG trained at ``eps`` is
+        applied as ``x + e PG(x)`` at each budget ``e`` (records carry ``pg_trained_eps``), the baseline and the
+        noise are computed at each budget. Empty: no sweep.
+    :param pgd_steps: iterations of the iterative baselines (step ``eps_step``).
+    """
+
+    profile: str = "cpu"
+    image_size: int = 32
+    width: int = 16
+    n_train: int = 2000
+    n_test: int = 100
+    target_iterations: int = 2500
+    eps: float = 0.05
+    sweep: tuple[float, ...] = SWEEP_EPS
+    methods: tuple[str, ...] = ATTRIBUTE_METHODS
+    targets: tuple[str, ...] = ATTRIBUTE_TARGETS
+    domains: tuple[str, ...] = ("SD", "DD")
+    defence: dict[str, Any] = field(default_factory=dict)
+    pgd_steps: int = 10
+    eps_step: float = 0.01
+    n_jobs: int = 1
+    seed: int = 0
+
+    def validate(self) -> AttributeBenchmarkConfig:
+        for name, values, allowed in (("methods", self.methods, ATTRIBUTE_METHODS),
+                                      ("targets", self.targets, ATTRIBUTE_TARGETS),
+                                      ("domains", self.domains, tuple(DOMAIN_SETTINGS))):
+            bad = [v for v in values if v not in allowed]
+            if bad or not values:
+                raise ValueError(f"{name} must be a non-empty list from {allowed}, got {list(values)}.")
+        if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
+            raise ValueError(f"eps and sweep must lie in (0, 1], got {self.eps!r} and {list(self.sweep)}.")
+        for name in ("image_size", "width", "n_train", "n_test", "target_iterations", "pgd_steps", "n_jobs"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}.")
+        return self
+
+
+def _stargan(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
+             device_type: str, cache_dir: str | None) -> PyTorchImageTranslator:
+    path = None if cache_dir is None else os.path.join(
+        cache_dir, f"stargan-{arch}-c{labels.shape[1]}-w{cfg.width}-s{seed}-{digest(x, labels)}.pt")
+    return train_stargan(x, labels, arch=arch, width=cfg.width, iterations=cfg.target_iterations, n_critic=2,
+                         g_lr=2e-4, d_lr=2e-4, lambda_id=10.0, seed=seed, device_type=device_type,
+                         checkpoint_path=path, checkpoint_every=500, verbose=False)
+
+
+def _defence(method: str, x: np.ndarray, labels: np.ndarray, surrogate: PyTorchImageTranslator,
+             cfg: AttributeBenchmarkConfig, cache_dir: str | None, verbose: bool) -> InitiativeDefense:
+    # The surrogate is only the architecture template: the defence trains its own SM from fresh weights.
+    overrides = variant_overrides("attribute_editing", method, cfg.profile, {**cfg.defence, "eps": cfg.eps})
+    stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
+                                                                  f"{digest(x, labels)}")
+    return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
+                          lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose)
+
+
+def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
+                        eps: float, cfg: AttributeBenchmarkConfig) -> np.ndarray:
+    """One protected image per face by a per-image attack on ``surrogate`` (never the target).
+
+    :param domains: the surrogate's target domains for these faces, one (N, c_dim) array per attribute.
+    """
+    steps, step = cfg.pgd_steps, min(cfg.eps_step, eps)
+    if method in _RUIZ:
+        return RuizDisruption(surrogate, method=_RUIZ[method], eps=eps, eps_step=step, max_iter=steps,
+                              class_mode="joint", batch_size=128, verbose=False).generate(x, conditions=domains)
+    one_each = np.stack([domains[i % len(domains)][i] for i in range(len(x))])  # one class at a time
+    if method == "art_bim":
+        from art.attacks.evasion import BasicIterativeMethod
+
+        bim = BasicIterativeMethod(surrogate, eps=eps, eps_step=step, max_iter=steps, batch_size=128, verbose=False)
+        return generate_with_art(bim, x, conditions=one_each)
+    if method == "torchattacks_pgd":
+        import torchattacks
+
+        objective = DisruptionLogits(surrogate, jittered_reference(surrogate, x, one_each), one_each)
+        pgd = torchattacks.PGD(objective, eps=eps / 2, alpha=step / 2, steps=steps, random_start=True)
+        pgd.set_normalization_used(mean=[0.5] * 3, std=[0.5] * 3)
+        images = torch.as_tensor(x, device=surrogate.device)
+        return pgd(images, torch.zeros(len(x), dtype=torch.long, device=surrogate.device)).cpu().numpy()
+    raise ValueError(f"not a baseline method: {method!r}.")
+
+
+def _forgeries(model: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([model.predict(x, conditions=c) for c in domains])
+
+
+def _pg_at(defence: InitiativeDefense, x: np.ndarray, eps: float) -> np.ndarray:
+    """``clip(x + eps PG(x))``: the trained PG applied with another budget than it was trained with."""
+    defence.pg.eval()
+    with torch.no_grad():
+        xt = torch.as_tensor(x, device=defence.estimator.device)
+        return protect(defence.pg, xt, eps, defence._clip).cpu().numpy()
+
+
+def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, device_type: str = "gpu",
+                            cache_dir: str | None = None, figure_stem: str | None = None, verbose: bool = True,
+                            on_records: Callable[[list[dict[str, Any]]], None] | None = None,
+                            models: dict[str, PyTorchImageTranslator] | None = None) -> list[dict[str, Any]]:
+    """Run the protocol and return one record per (method, target, domains, eps) (see :mod:`.records`).
+
+    :param cache_dir: where trained targets, surrogate and defences are kept (keyed by data and settings), so that
+        an interrupted or extended run reuses them; ``None`` keeps nothing.
+    :param figure_stem: writes ``<stem>.png`` (faces, protected faces, forgeries and LBP maps on the gray-box
+        target) and ``<stem>-sweep.png`` (Figure 4).
+    :param on_records: called with the records so far after every target (to write partial results).
+    :param models: if given, filled with the trained models: ``"surrogate"`` and ``"<target>-<domains>"``.
+    """
+    cfg = (config or AttributeBenchmarkConfig()).validate()
+    if cache_dir is not None:
+        os.makedirs(cache_dir, exist_ok=True)
+    device = resolve_device(device_type)
+    t0 = time.perf_counter()
+    faces = SyntheticFaces(2 * cfg.n_train + cfg.n_test, cfg.image_size, seed=cfg.seed, attributes=ALL_ATTRIBUTES)
+    defender, forger, test = faces.split([cfg.n_train, cfg.n_train, cfg.n_test])
+    columns = {k: [ALL_ATTRIBUTES.index(a) for a in attrs] for k, attrs in DOMAIN_SETTINGS.items()}
+    xd, ld = defender.arrays(n_jobs=cfg.n_jobs)
+    xf, lf = forger.arrays(n_jobs=cfg.n_jobs)
+    x, lt = test.arrays(n_jobs=cfg.n_jobs)
+    sd = columns["SD"]
+    surrogate_domains = target_domains(lt[:, sd], PAPER_ATTRIBUTES)
+    logger.info("faces rendered in %.0f s", time.perf_counter() - t0)
+    surrogate = _stargan(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir)
+    models = {} if models is None else models
+    models["surrogate"] = surrogate
+    base = dict(task="attribute_editing", data="synthetic", profile=cfg.profile, device=device_name(device),
+                n_images=cfg.n_test, image_size=cfg.image_size, target_iterations=cfg.target_iterations)
+
+    # What each method publishes at cfg.eps, with its cost.
+    published: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+    defences: dict[str, InitiativeDefense] = {}
+    for method in cfg.methods:
+        t = time.perf_counter()
+        if method in _VARIANTS:
+            defences[method] = d = _defence(method, xd, ld[:, sd], surrogate, cfg, cache_dir, verbose)
+            info = {"seconds_per_image": seconds_per_image(d.generate, x), "pg_best": d.best,
+                    "setup_seconds": time.perf_counter() - t}
+
+            def make(a: np.ndarray, d: InitiativeDefense = d) -> np.ndarray:
+                return d.generate(a)
+        elif method == "random_noise":
+            def make(a: np.ndarray) -> np.ndarray:
+                return uniform_noise(a, cfg.eps, cfg.seed)
+            info = {"seconds_per_image": seconds_per_image(make, x)}
+        elif method == "none":
+            def make(a: np.ndarray) -> np.ndarray:
+                return a
+            info = {"seconds_per_image": 0.0}
+        else:
+            def make(a: np.ndarray, m: str = method) -> np.ndarray:
+                doms = [c[:len(a)] for c in surrogate_domains]
+                return baseline_protection(m, surrogate, a, doms, cfg.eps, cfg)
+            info = {"seconds_per_image": seconds_per_image(make, x)}
+        x_prot = make(x)
+        if method != "none":
+            info.update(protection_metrics(x, x_prot, device=str(device)))
+        else:
+            info.update(psnr=None, ssim=None, lpips_protected=None)
+        published[method] = x_prot, info
+        logger.info("%s: %s", method, info)
+
+    records: list[dict[str, Any]] = []
+    for arch in cfg.targets:
+        for setting in cfg.domains:
+            cols = columns[setting]
+            target = _stargan(xf, lf[:, cols], arch, cfg.seed + 2, cfg, device_type, cache_dir)
+            models[f"{arch}-{setting}"] = target
+            doms = target_domains(lt[:, cols], DOMAIN_SETTINGS[setting])
+            y = _forgeries(target, x, doms)
+            for method, (x_prot, info) in published.items():
+                m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device))
+                records.append(make_record(**base, method=method, target=arch, domains=setting, eps=cfg.eps, **m,
+                                           **info, peak_memory_mb=peak_memory_mb(device)))
+                if verbose:
+                    print(f"{arch:8s} {setting} {method:18s} eps {cfg.eps:.2f}: DSR {100 * m['dsr']:5.1f}% "
+                          f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)
+            if arch == cfg.targets[0] and setting == cfg.domains[0]:
+                records += _sweep(cfg, target, x, doms, surrogate, surrogate_domains, defences, base, device)
+                if figure_stem:
+                    _grid(figure_stem + ".png", target, x, doms, published)
+            if on_records:
+                on_records(records)
+    if figure_stem and cfg.sweep:
+        from art_initiative.benchmark.figures import plot_sweep
+
+        plot_sweep([r for r in records if r.get("sweep")], figure_stem + "-sweep.png")
+    return records
+
+
+def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.ndarray, doms: list[np.ndarray],
+           surrogate: PyTorchImageTranslator, surrogate_domains: list[np.ndarray],
+           defences: dict[str, InitiativeDefense], base: dict[str, Any], device: torch.device
+           ) -> list[dict[str, Any]]:
+    """Figure 4: the learned PG, the Ruiz PGD baseline and the noise at every budget of ``cfg.sweep``."""
+    out = []
+    y = _forgeries(target, x, doms)
+    for e in cfg.sweep:
+        runs: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        if "initiative" in defences:
+            runs["initiative"] = _pg_at(defences["initiative"], x, e), {"pg_trained_eps": cfg.eps}
+        if "ruiz_pgd" in cfg.methods:
+            runs["ruiz_pgd"] = baseline_protection("ruiz_pgd", surrogate, x, surrogate_domains, e, cfg), {}
+        if "random_noise" in cfg.methods:
+            runs["random_noise"] = uniform_noise(x, e, cfg.seed), {}
+        for method, (x_prot, extra) in runs.items():
+            m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device))
+            out.append(make_record(**base, method=method, target=cfg.targets[0], domains=cfg.domains[0], eps=e, **m,
+                                   **protection_metrics(x, x_prot, device=str(device)),
+                                   peak_memory_mb=peak_memory_mb(device), sweep=True, **extra))
+    return out
+
+
+def _grid(path: str, target: PyTorchImageTranslator, x: np.ndarray, doms: list[np.ndarray],
+          published: dict[str, tuple[np.ndarray, dict[str, Any]]]) -> None:
+    """Figure 3 layout: faces; then, per shown method, the published faces and their forgery (one domain per
+    column, in turn); the last two rows are the LBP maps of the clean forgery and of the first method's."""
+    k = min(8, len(x))
+    conds = np.stack([doms[i % len(doms)][i] for i in range(k)])
+    rows = [x[:k], target.predict(x[:k], conditions=conds)]
+    shown = [m for m in ("initiative", "ruiz_pgd", "random_noise") if m in published] or list(published)[:1]
+    for m in shown:
+        xp = published[m][0][:k]
+        rows += [xp, target.predict(xp, conditions=conds)]
+    rows += [np.repeat(2 * lbp_maps(r)[:, None] - 1, 3, axis=1).astype(np.float32) for r in (rows[1], rows[3])]
+    save_grid(rows, path)

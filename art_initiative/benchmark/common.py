@@ -1,0 +1,72 @@
+"""What both tasks' protocols share: the initiative variants, the noise control, cached training."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from art_initiative.attacks.initiative.base import PerturbationGeneratorDefence
+from art_initiative.attacks.initiative.config import make_config
+from art_initiative.estimators import PyTorchImageTranslator
+
+logger = logging.getLogger(__name__)
+
+# The ablations of the paper: without the alternating training strategy (ATS: PG against a frozen, pre-trained
+# SM) and without the task-specific defence enhancement (TDE: eq. 12's previous-SM term for attribute editing,
+# the facial mask for reenactment).
+INITIATIVE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    "attribute_editing": {"initiative": {}, "initiative_no_ats": {"alternating": False},
+                          "initiative_no_tde": {"enhancement": False}},
+    "reenactment": {"initiative": {}, "initiative_no_ats": {"alternating": False},
+                    "initiative_no_tde": {"mask_outside": 1.0}},
+}
+
+
+def digest(*arrays: np.ndarray) -> str:
+    """A short SHA-1 of the arrays' bytes, to key cached models by the data they were trained on."""
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:12]
+
+
+def uniform_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
+    """The ``random_noise`` control: ``clip(x + U(-eps, eps))`` in [-1, 1], float32."""
+    rng = np.random.default_rng(seed)
+    return np.clip(x + rng.uniform(-eps, eps, x.shape), -1.0, 1.0).astype(np.float32)
+
+
+def variant_overrides(task: str, method: str, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The defence settings of ``method`` (an :data:`INITIATIVE_VARIANTS` name) on top of ``overrides``.
+
+    Without ATS the SM is trained first: a profile without a warm start gets one as long as PG's training.
+    """
+    out = {**overrides, **INITIATIVE_VARIANTS[task][method]}
+    base = make_config(profile, task, **overrides)
+    if not out.get("alternating", True) and base.sm_pretrain_iterations == 0:
+        out["sm_pretrain_iterations"] = base.iterations
+    return out
+
+
+def cached_defence(cls: type[PerturbationGeneratorDefence], template: PyTorchImageTranslator, profile: str,
+                   overrides: dict[str, Any], fit: Callable[[PerturbationGeneratorDefence, str | None], None],
+                   stem: str | None, verbose: bool) -> PerturbationGeneratorDefence:
+    """A defence of class ``cls`` trained by ``fit(defence, checkpoint_path)``, or loaded from ``<stem>.pt`` when
+    a defence with the same settings was saved there (``stem`` None: always train, keep nothing)."""
+    defence = cls(template, profile=profile, verbose=verbose, **overrides)
+    if stem is None:
+        fit(defence, None)
+        return defence
+    if os.path.exists(stem + ".pt"):
+        loaded = cls.load(stem + ".pt", template, verbose=verbose)
+        if loaded.config == defence.config:
+            return loaded
+        logger.info("%s.pt was trained with other settings; training again.", stem)
+    fit(defence, stem + "-training.pt")
+    defence.save(stem + ".pt")
+    return defence

@@ -1,0 +1,133 @@
+"""The benchmark harness: one task, one data source, one profile, a list of methods -> a results file.
+
+Writes ``<output>/<task>-<data>-<profile>.json`` (a list of records, see :mod:`.records`; records of an earlier
+run with other methods, targets or eps are kept, the same ones replaced), a Markdown report laid out like the
+paper's tables with the paper's figures beside ours, and PNG figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict
+from typing import Any
+
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, run_attribute_benchmark
+from art_initiative.benchmark.records import load_records, merge_records
+from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, run_reenactment_benchmark
+from art_initiative.benchmark.reports import write_report
+from art_initiative.benchmark.tables import attribute_tables, reenactment_tables
+
+logger = logging.getLogger(__name__)
+
+FRANCK_PATH = os.path.join("data", "franck", "franck.mp4")
+# Each profile's scale: the settings of AttributeBenchmarkConfig / ReenactmentBenchmarkConfig it changes.
+ATTRIBUTE_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
+    "paper": {"image_size": 128, "width": 64, "n_train": 10_000, "n_test": 500, "target_iterations": 50_000},
+    "cpu": {"image_size": 32, "width": 16, "n_train": 2000, "n_test": 100, "target_iterations": 2500},
+    "tiny": {"image_size": 16, "width": 4, "n_train": 16, "n_test": 4, "target_iterations": 10,
+             "sweep": (0.02, 0.05), "pgd_steps": 2},
+}
+REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
+    "paper": {"image_size": 128, "width": 64, "forger_iterations": 20_000, "forger_batch": 4},
+    "cpu": {"image_size": 32, "width": 16, "forger_iterations": 2000, "forger_batch": 4},
+    "tiny": {"image_size": 16, "width": 4, "forger_iterations": 20, "forger_batch": 2, "n_train": 24, "gap": 2,
+             "n_test": 8, "n_quality": 8},
+}
+PROFILE_SETTINGS = {"attribute_editing": ATTRIBUTE_PROFILE_SETTINGS, "reenactment": REENACTMENT_PROFILE_SETTINGS}
+
+
+def results_stem(output: str | os.PathLike, task: str, data: str, profile: str) -> str:
+    """``<output>/<task>-<data>-<profile>`` (the results file's path without extension)."""
+    return os.path.join(os.fspath(output), f"{task}-{data}-{profile}")
+
+
+def _reenactment_data(data: str, n_frames: int, image_size: int, cache_dir: str | None, verbose: bool
+                      ) -> tuple[str, Any]:
+    from art_initiative.data import SyntheticTalkingFace, VideoFrames
+
+    if data == "synthetic":
+        return "synthetic", SyntheticTalkingFace(n_frames, image_size, seed=0).arrays()
+    path = FRANCK_PATH if data == "franck" else data
+    if data == "franck" and not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found: run `make franck` first (it fetches the video from npm).")
+    name = os.path.splitext(os.path.basename(path))[0]
+    return name, VideoFrames(path, image_size=image_size, max_frames=n_frames, cache_dir=cache_dir,
+                             verbose=verbose).arrays()
+
+
+def _write(stem: str, new: list[dict[str, Any]], header: list[str], tables: list[str], verbose: bool
+           ) -> list[dict[str, Any]]:
+    records = merge_records(load_records(stem + ".json"), new)
+    write_report(stem, records, header + tables(records), echo=verbose)
+    return records
+
+
+def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
+                  output: str | os.PathLike = "benchmarks/results", device_type: str = "gpu",
+                  cache_dir: str | None = None, command: str | None = None, verbose: bool = True,
+                  **settings: Any) -> list[dict[str, Any]]:
+    """Run the harness for ``task`` and write its results; return all records of the results file.
+
+    :param task: ``"attribute_editing"`` or ``"reenactment"``.
+    :param data: ``"synthetic"`` (embedded); for reenactment also ``"franck"`` (``make franck``) or a video file.
+    :param profile: ``"cpu"``, ``"paper"`` or ``"tiny"``: the defence's profile and the benchmark's scale.
+    :param settings: fields of :class:`AttributeBenchmarkConfig` / :class:`ReenactmentBenchmarkConfig`
+        (``methods``, ``targets``, ``eps``...) replacing the profile's.
+    """
+    if task not in PROFILE_SETTINGS:
+        raise ValueError(f"task must be one of {sorted(PROFILE_SETTINGS)}, got {task!r}.")
+    if profile not in PROFILE_SETTINGS[task]:
+        raise ValueError(f"profile must be one of {sorted(PROFILE_SETTINGS[task])}, got {profile!r}.")
+    merged = {**PROFILE_SETTINGS[task][profile], **settings}
+    for key in ("eps", "methods", "targets", "domains", "sweep"):
+        if isinstance(merged.get(key), list):
+            merged[key] = tuple(merged[key])
+    command = command or "art-initiative benchmark"
+    t0 = time.perf_counter()
+    os.makedirs(output, exist_ok=True)
+    if task == "attribute_editing":
+        if data != "synthetic":
+            raise ValueError(f"data must be 'synthetic' for attribute editing (CelebA: see the docs), got {data!r}.")
+        if isinstance(merged.get("eps"), tuple):
+            raise ValueError("attribute editing takes one eps (and a sweep); got several.")
+        acfg = AttributeBenchmarkConfig(profile=profile, **merged).validate()
+        stem = results_stem(output, task, data, profile)
+
+        def header() -> list[str]:
+            return [f"# Attribute-editing benchmark: synthetic faces, profile {profile}", "",
+                    f"Command: `{command}` ({time.perf_counter() - t0:.0f} s so far).", "",
+                    f"Settings: {asdict(acfg)}.", "",
+                    "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's five "
+                    "attributes, `DD`: Eyeglasses and Smiling (never seen by the defender); * gray-box. Methods "
+                    "other than the initiative defence compute their perturbation on the surrogate.", "",
+                    f"![grid]({os.path.basename(stem)}.png) ![sweep]({os.path.basename(stem)}-sweep.png)", ""]
+
+        def partial(records: list[dict[str, Any]]) -> None:
+            for r in records:
+                r["command"] = command
+            _write(stem, records, header(), attribute_tables, verbose=False)
+
+        new = run_attribute_benchmark(acfg, device_type=device_type, cache_dir=cache_dir, figure_stem=stem,
+                                      verbose=verbose, on_records=partial)
+        partial(new)
+        return load_records(stem + ".json")
+    image_size = int(merged.pop("image_size"))
+    cfg = ReenactmentBenchmarkConfig(profile=profile, **merged).validate()
+    name, (frames, sketches, landmarks) = _reenactment_data(data, cfg.n_train + cfg.gap + cfg.n_test, image_size,
+                                                           cache_dir, verbose)
+    stem = results_stem(output, task, name, profile)
+    new = run_reenactment_benchmark(frames, sketches, landmarks, cfg, data=name, device_type=device_type,
+                                    cache_dir=cache_dir, figure_path=stem + ".png", verbose=verbose)
+    for r in new:
+        r["command"] = command
+    header = [f"# Reenactment benchmark: {name}, profile {profile} ({new[0]['device']})", "",
+              f"Command: `{command}` ({time.perf_counter() - t0:.0f} s).", "",
+              f"Settings: {image_size} px, {asdict(cfg)}.", "",
+              "M (clean forger, one seed) against M' (forger trained on the published frames, another seed), "
+              f"{cfg.n_test} held-out sketches. `none` = M' on the clean frames: the floor. * gray-box.", "",
+              f"![grid]({os.path.basename(stem)}.png)", "",
+              "Grid: training frames clean, then as each method published them; held-out real frames; M(z); "
+              "M'(z) per method; LBP maps of M(z) and of the initiative forgery.", ""]
+    return _write(stem, new, header, reenactment_tables, verbose)

@@ -1,0 +1,104 @@
+"""One benchmark record per (method, setting, eps): the keys every results file shares, and the measurements.
+
+A record is a flat dict with the keys of :data:`RECORD_KEYS` (values ``None`` where a measurement does not
+apply, e.g. ``domains`` for reenactment) and, after them, any extra keys a task adds (``dsr_0.02``, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+from art_initiative.metrics import defense_success_rate, l1, lpips_distance, mse, perceptual_distance, psnr, ssim
+
+RECORD_KEYS = ("task", "data", "profile", "device", "method", "target", "domains", "eps", "n_images", "dsr", "mse",
+               "l1", "lpips_forgery", "perceptual_forgery", "psnr", "ssim", "lpips_protected", "seconds_per_image",
+               "peak_memory_mb")
+
+
+def make_record(**values: Any) -> dict[str, Any]:
+    """A record with every key of :data:`RECORD_KEYS` first (missing ones ``None``), then the extra keys."""
+    record = {k: values.pop(k, None) for k in RECORD_KEYS}
+    record.update(values)
+    return record
+
+
+def record_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies a record within one results file: (method, target, domains, eps, part of a sweep)."""
+    return record["method"], record["target"], record["domains"], record["eps"], bool(record.get("sweep"))
+
+
+def merge_records(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``old`` with the records of ``new`` added; a new record replaces an old one with the same key."""
+    merged = {record_key(r): r for r in old}
+    merged.update({record_key(r): r for r in new})
+    return list(merged.values())
+
+
+def load_records(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The records of a results JSON file (a list), or ``[]`` when the file does not exist."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        records = json.load(f)
+    if not isinstance(records, list) or not all(isinstance(r, dict) and set(RECORD_KEYS) <= set(r)
+                                                for r in records):
+        raise ValueError(f"{os.fspath(path)!r} is not a results file: expected a JSON list of records with the "
+                         f"keys {RECORD_KEYS}.")
+    return records
+
+
+def forgery_metrics(clean_forgery: np.ndarray, infected_forgery: np.ndarray, metric: str = "mse",
+                    device: str = "cpu") -> dict[str, float]:
+    """How far the forgeries of protected inputs are from those of clean inputs (the paper's DSR, L1, L2,
+    LPIPS and VGG perceptual distance), plus the DSR at thresholds 0.02 and 0.01.
+
+    :param metric: the DSR's distance: ``"mse"`` (attribute editing) or ``"l1"`` (reenactment).
+    """
+    y, y2 = clean_forgery, infected_forgery
+    return {"dsr": defense_success_rate(y, y2, 0.05, metric), "dsr_0.02": defense_success_rate(y, y2, 0.02, metric),
+            "dsr_0.01": defense_success_rate(y, y2, 0.01, metric), "mse": float(mse(y, y2).mean()),
+            "l1": float(l1(y, y2).mean()), "lpips_forgery": float(lpips_distance(y, y2, device=device).mean()),
+            "perceptual_forgery": float(perceptual_distance(y, y2, device=device).mean())}
+
+
+def protection_metrics(x: np.ndarray, x_protected: np.ndarray, device: str = "cpu") -> dict[str, float]:
+    """Visual cost of a protection: mean PSNR, SSIM and LPIPS between the clean and the protected images."""
+    return {"psnr": float(psnr(x, x_protected).mean()), "ssim": float(ssim(x, x_protected).mean()),
+            "lpips_protected": float(lpips_distance(x, x_protected, device=device).mean())}
+
+
+def seconds_per_image(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3) -> float:
+    """Median over ``repeats`` runs (after one warm-up run) of the wall time of ``protect(x)``, per image."""
+    protect(x[:1])
+    times = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        protect(x)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) / len(x)
+
+
+def peak_memory_mb(device: torch.device | str = "cpu") -> float:
+    """Peak memory so far in MiB: CUDA memory allocated by torch on a GPU, else the process's peak RSS (Linux)."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2 ** 20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def device_name(device: torch.device | str) -> str:
+    """``"cpu"`` or the CUDA device's name."""
+    device = torch.device(device)
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -1,0 +1,207 @@
+"""The paper's reenactment protocol (Table 2): forgers trained on the clean and on the protected video.
+
+For every target architecture the forger's own recipe (:func:`~art_initiative.training.train_pix2pix`, not the
+defence's code) trains M on the clean frames, and one M' per (method, eps) on the frames as that method
+protected them. M and M' are compared on the sketches of held-out frames (after a gap): DSR = share with
+``L1(M(z), M'(z)) > 0.05``, L1, MSE, LPIPS and VGG distance; plus how far each forgery is from the real held-out
+frame (``l1_to_real``). M' always starts from another seed than M (the defender does not know the forger's
+initialisation), so the ``none`` row, M' trained on the clean frames, is the floor: how far two clean forgers
+differ anyway.
+
+Methods: ``initiative`` (the learned PG, surrogate ``unet256``: gray-box for that target), ``initiative_no_ats``
+(PG trained against a frozen, pre-trained SM: Table 2's dagger), ``initiative_no_tde`` (no facial mask),
+``random_noise`` (uniform noise of the same L-inf size) and ``none``. The per-image attacks of Ruiz et al. do
+not apply here: the forger's input is a landmark sketch, not the published frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from art_initiative.attacks import InitiativeDefenseReenactment
+from art_initiative.benchmark.common import (
+    INITIATIVE_VARIANTS,
+    cached_defence,
+    digest,
+    uniform_noise,
+    variant_overrides,
+)
+from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.records import (
+    device_name,
+    forgery_metrics,
+    make_record,
+    peak_memory_mb,
+    protection_metrics,
+    seconds_per_image,
+)
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.metrics import l1, lbp_maps
+from art_initiative.models import build_model
+from art_initiative.training import train_pix2pix
+from art_initiative.training.loop import resolve_device
+
+logger = logging.getLogger(__name__)
+
+TABLE2_TARGETS = ("unet256", "cnet", "res6", "res9", "unet128")
+REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "none")
+# Table 2 of the paper (eps 0.02): target -> (DSR, L1) with and without (dagger) the alternating training.
+PAPER_TABLE2 = {"unet256": ((1.00, 0.057), (0.34, 0.049)), "cnet": ((1.00, 0.165), (1.00, 0.135)),
+                "res6": ((1.00, 0.113), (1.00, 0.115)), "res9": ((1.00, 0.093), (1.00, 0.102)),
+                "unet128": ((0.94, 0.056), (0.61, 0.052))}
+_VARIANTS = INITIATIVE_VARIANTS["reenactment"]
+
+
+@dataclass
+class ReenactmentBenchmarkConfig:
+    """Settings of :func:`run_reenactment_benchmark`.
+
+    :param n_train: the victim's frames that are published (protected) and that the forger trains on.
+    :param gap: frames skipped between the training frames and the held-out frames.
+    :param n_test: held-out frames whose sketches drive the forgers.
+    :param width: channel width of the forgers and of the defence's surrogate.
+    :param forger_iterations: pix2pix iterations of every forger (batch ``forger_batch``).
+    :param defence: settings that replace the defence profile's (e.g. ``{"iterations": 300}``).
+    """
+
+    profile: str = "cpu"
+    n_train: int = 1200
+    gap: int = 20
+    n_test: int = 100
+    width: int = 16
+    forger_iterations: int = 2000
+    forger_batch: int = 4
+    eps: tuple[float, ...] = (0.02,)
+    methods: tuple[str, ...] = REENACTMENT_METHODS
+    targets: tuple[str, ...] = TABLE2_TARGETS
+    defence: dict[str, Any] = field(default_factory=dict)
+    forger_seed: int = 10
+    n_quality: int = 200
+
+    def validate(self) -> ReenactmentBenchmarkConfig:
+        for name, values, allowed in (("methods", self.methods, REENACTMENT_METHODS),
+                                      ("targets", self.targets, TABLE2_TARGETS)):
+            bad = [v for v in values if v not in allowed]
+            if bad or not values:
+                raise ValueError(f"{name} must be a non-empty list from {allowed}, got {list(values)}.")
+        if not self.eps or any(not 0 < e <= 1 for e in self.eps):
+            raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
+        for name in ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}.")
+        if self.gap < 0:
+            raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
+        return self
+
+
+def _forger(z: np.ndarray, y: np.ndarray, arch: str, seed: int, cfg: ReenactmentBenchmarkConfig, device_type: str,
+            cache_dir: str | None) -> PyTorchImageTranslator:
+    path = None if cache_dir is None else os.path.join(cache_dir, f"pix2pix-{arch}-w{cfg.width}-s{seed}-"
+                                                                  f"{digest(z, y)}.pt")
+    return train_pix2pix(z, y, arch=arch, width=cfg.width, iterations=cfg.forger_iterations,
+                         batch_size=cfg.forger_batch, seed=seed, device_type=device_type, checkpoint_path=path,
+                         checkpoint_every=500, verbose=False)
+
+
+def _defence(method: str, eps: float, x: np.ndarray, z: np.ndarray, landmarks: np.ndarray,
+             cfg: ReenactmentBenchmarkConfig, device_type: str, cache_dir: str | None, verbose: bool
+             ) -> InitiativeDefenseReenactment:
+    size = x.shape[2]
+    template = PyTorchImageTranslator(build_model("unet256", size, cfg.width, 0), (3, size, size), c_dim=0,
+                                      device_type=device_type)
+    overrides = variant_overrides("reenactment", method, cfg.profile, {**cfg.defence, "eps": eps})
+    stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{eps:g}-"
+                                                                  f"{digest(x, z)}")
+    return cached_defence(InitiativeDefenseReenactment, template, cfg.profile, overrides,
+                          lambda d, path: d.fit(x, z, landmarks, checkpoint_path=path), stem, verbose)
+
+
+def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmarks: np.ndarray,
+                              config: ReenactmentBenchmarkConfig | None = None, data: str = "video",
+                              device_type: str = "gpu", cache_dir: str | None = None, figure_path: str | None = None,
+                              verbose: bool = True) -> list[dict[str, Any]]:
+    """Run the protocol and return one record per (method, target, eps) (see :mod:`.records`).
+
+    :param frames: the victim's face crops in time order (N, 3, H, W) in [-1, 1]; the first ``n_train`` are
+        published, the ``n_test`` after a gap of ``gap`` are held out.
+    :param sketches: their landmark sketches (the forger's guidance), same shape.
+    :param landmarks: their 68 landmarks (N, 68, 2) in pixels (the defence's facial mask).
+    :param data: the data's name in the records (``"franck"``, ``"synthetic"``...).
+    :param cache_dir: where trained forgers and defences are kept (keyed by their data and settings), so that an
+        interrupted or extended run reuses them; ``None`` keeps nothing.
+    :param figure_path: PNG grid (eps ``config.eps[0]``, target ``config.targets[0]``): real held-out frames,
+        M(z), M'(z) per method and their LBP maps; above them clean and protected training frames.
+    """
+    cfg = (config or ReenactmentBenchmarkConfig()).validate()
+    need = cfg.n_train + cfg.gap + cfg.n_test
+    if len(frames) < need:
+        raise ValueError(f"frames must hold n_train + gap + n_test = {need} frames, got {len(frames)}.")
+    if cache_dir is not None:
+        os.makedirs(cache_dir, exist_ok=True)
+    device = resolve_device(device_type)
+    x, z, lm = frames[:cfg.n_train], sketches[:cfg.n_train], landmarks[:cfg.n_train]
+    x_test, z_test = frames[cfg.n_train + cfg.gap:need], sketches[cfg.n_train + cfg.gap:need]
+    base = dict(task="reenactment", data=data, profile=cfg.profile, device=device_name(device), domains=None,
+                n_images=len(z_test), forger_iterations=cfg.forger_iterations, n_train=cfg.n_train,
+                image_size=x.shape[2])
+    quality = x[:cfg.n_quality]
+
+    # What each method publishes, per eps, with its cost.
+    published: dict[tuple[str, float], tuple[np.ndarray, dict[str, Any]]] = {}
+    for eps in cfg.eps:
+        for method in cfg.methods:
+            t = time.perf_counter()
+            if method in _VARIANTS:
+                defence = _defence(method, eps, x, z, lm, cfg, device_type, cache_dir, verbose)
+                info = {"seconds_per_image": seconds_per_image(defence.generate, quality),
+                        "training_seconds": time.perf_counter() - t, "pg_best": defence.best}
+                protected = defence.generate(x)
+            elif method == "random_noise":
+                protected = uniform_noise(x, eps, seed=cfg.forger_seed)
+                info = {"seconds_per_image": seconds_per_image(lambda a, e=eps: uniform_noise(a, e), quality)}
+            else:
+                continue
+            info.update(protection_metrics(quality, protected[:cfg.n_quality], device=str(device)))
+            published[(method, eps)] = protected, info
+            logger.info("%s eps %g: %s", method, eps, info)
+
+    records, grid = [], []
+    for arch in cfg.targets:
+        t = time.perf_counter()
+        clean = _forger(z, x, arch, cfg.forger_seed, cfg, device_type, cache_dir)
+        y = clean.predict(z_test)
+        l1_real_clean = float(l1(x_test, y).mean())
+        runs: list[tuple[str, float, np.ndarray, dict[str, Any]]] = []
+        if "none" in cfg.methods:
+            runs.append(("none", 0.0, x, {"psnr": None, "ssim": None, "lpips_protected": None,
+                                          "seconds_per_image": 0.0}))
+        runs += [(m, e, p, info) for (m, e), (p, info) in published.items()]
+        for method, eps, protected, info in runs:
+            infected = _forger(z, protected, arch, cfg.forger_seed + 1, cfg, device_type, cache_dir)
+            y2 = infected.predict(z_test)
+            records.append(make_record(**base, method=method, target=arch, eps=eps,
+                                       **forgery_metrics(y, y2, metric="l1", device=str(device)), **info,
+                                       peak_memory_mb=peak_memory_mb(device), l1_to_real=float(l1(x_test, y2).mean()),
+                                       l1_to_real_clean=l1_real_clean))
+            if arch == cfg.targets[0] and eps in (0.0, cfg.eps[0]):
+                grid.append((method, y2[:8]))
+            if verbose:
+                r = records[-1]
+                print(f"{arch:8s} {method:18s} eps {eps:.2f}: DSR {100 * r['dsr']:5.1f}%  L1 {r['l1']:.4f}  "
+                      f"L1 to real {r['l1_to_real']:.4f} (clean forger {l1_real_clean:.4f})", flush=True)
+        if arch == cfg.targets[0] and figure_path:
+            forged = dict(grid)
+            shown = forged.get("initiative", next(iter(forged.values()), y[:8]))
+            rows = [x[:8]] + [published[(m, cfg.eps[0])][0][:8] for m in cfg.methods
+                              if (m, cfg.eps[0]) in published]
+            rows += [x_test[:8], y[:8]] + list(forged.values())
+            rows += [np.repeat(2 * lbp_maps(r)[:, None] - 1, 3, axis=1) for r in (y[:8], shown)]
+            save_grid(rows, figure_path)
+        logger.info("%s done in %.0f s", arch, time.perf_counter() - t)
+    return records

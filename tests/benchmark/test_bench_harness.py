@@ -1,0 +1,100 @@
+"""The benchmark harness end to end on tiny settings: records, files, tables, figures, cache reuse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+from art_initiative.benchmark.harness import run_benchmark
+from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig
+from art_initiative.benchmark.records import RECORD_KEYS
+from art_initiative.cli import main
+
+
+@pytest.mark.slow
+def test_attribute_harness_tiny(tmp_path):
+    out, cache = tmp_path / "results", tmp_path / "cache"
+    settings = dict(methods=["initiative", "ruiz_fgsm", "art_bim", "torchattacks_pgd", "random_noise", "none"],
+                    targets=["res6", "cnet"], sweep=[0.02, 0.05])
+    records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
+                            verbose=False, **settings)
+    main_rows = [r for r in records if not r.get("sweep")]
+    assert len(main_rows) == 6 * 2 * 2  # methods x targets x (SD, DD)
+    assert {(r["target"], r["domains"]) for r in main_rows} == {("res6", "SD"), ("res6", "DD"), ("cnet", "SD"),
+                                                                ("cnet", "DD")}
+    for r in records:
+        assert set(RECORD_KEYS) <= set(r) and r["task"] == "attribute_editing" and r["n_images"] == 4
+    by = {(r["method"], r["target"], r["domains"]): r for r in main_rows}
+    assert by[("none", "res6", "SD")]["mse"] == 0 and by[("none", "res6", "SD")]["psnr"] is None
+    assert by[("ruiz_fgsm", "res6", "SD")]["mse"] > 0
+    assert by[("initiative", "res6", "SD")]["seconds_per_image"] < by[("ruiz_fgsm", "res6", "SD")][
+        "seconds_per_image"] * 100
+    sweep = [r for r in records if r.get("sweep")]
+    assert {(r["method"], r["eps"]) for r in sweep} == {(m, e) for m in ("initiative", "random_noise")
+                                                         for e in (0.02, 0.05)}
+    stem = out / "attribute_editing-synthetic-tiny"
+    assert json.loads(stem.with_suffix(".json").read_text()) == json.loads(json.dumps(records))
+    md = stem.with_suffix(".md").read_text()
+    assert "| SD | res6* | 35% / 0.050 | 100% / 0.177 | 95% / 0.124 |" in md
+    assert (tmp_path / "results" / "attribute_editing-synthetic-tiny.png").is_file()
+    assert (tmp_path / "results" / "attribute_editing-synthetic-tiny-sweep.png").is_file()
+    # Another method later: the cached models are reused and the earlier records are kept.
+    again = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
+                          verbose=False, methods=["ruiz_pgd"], targets=["res6"], domains=["SD"], sweep=[])
+    assert len([r for r in again if not r.get("sweep")]) == len(main_rows) + 1
+    assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
+                                                                        if r["method"] == "initiative"]
+
+
+@pytest.mark.slow
+def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["benchmark", "--task", "reenactment", "--profile", "tiny", "--output", str(out), "--cache-dir",
+                 str(tmp_path / "cache"), "--device", "cpu", "--quiet", "--targets", "cnet", "--eps", "0.02", "0.05",
+                 "--methods", "initiative", "random_noise", "none"]) == 0
+    records = json.loads((out / "reenactment-synthetic-tiny.json").read_text())
+    assert {(r["method"], r["eps"]) for r in records} == {("none", 0.0), ("initiative", 0.02), ("initiative", 0.05),
+                                                          ("random_noise", 0.02), ("random_noise", 0.05)}
+    for r in records:
+        assert r["task"] == "reenactment" and r["domains"] is None and r["target"] == "cnet"
+        assert 0 <= r["dsr"] <= 1 and r["l1_to_real"] > 0
+    noise = next(r for r in records if r["method"] == "random_noise" and r["eps"] == 0.05)
+    assert noise["psnr"] < next(r for r in records if r["method"] == "random_noise" and r["eps"] == 0.02)["psnr"]
+    md = (out / "reenactment-synthetic-tiny.md").read_text()
+    assert "| cnet | 100% / 0.165 | 100% / 0.135 |" in md and "--task reenactment" in md
+    assert (out / "reenactment-synthetic-tiny.png").is_file()
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"methods": ("pgd",)}, "methods must be"),
+    ({"targets": ()}, "targets must be"),
+    ({"domains": ("XD",)}, "domains must be"),
+    ({"eps": 0.0}, "eps and sweep"),
+    ({"n_test": 0}, "n_test must be"),
+])
+def test_attribute_config_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        AttributeBenchmarkConfig(**kwargs).validate()
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"methods": ("ruiz_pgd",)}, "methods must be"),
+    ({"eps": ()}, "eps must be"),
+    ({"gap": -1}, "gap must be"),
+])
+def test_reenactment_config_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ReenactmentBenchmarkConfig(**kwargs).validate()
+
+
+def test_harness_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match="task must be one of"):
+        run_benchmark("deblur", output=tmp_path)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        run_benchmark("reenactment", profile="huge", output=tmp_path)
+    with pytest.raises(ValueError, match="data must be 'synthetic'"):
+        run_benchmark("attribute_editing", data="franck", profile="tiny", output=tmp_path)
+    with pytest.raises(FileNotFoundError, match="video file not found"):
+        run_benchmark("reenactment", data=str(tmp_path / "none.mp4"), profile="tiny", output=tmp_path)
