@@ -26,3 +26,21 @@ def test_ruiz_baseline_example(capsys):
     assert set(results) == {"white-box", "gray-box"}
     out = capsys.readouterr().out
     assert "max |RuizDisruption - ART BIM| = 0.00e+00" in out
+
+
+def test_initiative_attribute_example(capsys):
+    results = _load("initiative_attribute").main([
+        "--image-size", "16", "--width", "4", "--n-train", "16", "--n-test", "4", "--target-iterations", "6",
+        "--sm-pretrain-iterations", "3", "--defence-iterations", "3"])
+    assert set(results) == {"initiative", "ruiz_pgd"}
+    assert results["initiative"]["ms_per_image"] < results["ruiz_pgd"]["ms_per_image"]
+    assert "initiative:" in capsys.readouterr().out.replace(" ", "")
+
+
+def test_initiative_reenactment_example(capsys):
+    results = _load("initiative_reenactment").main([
+        "--image-size", "16", "--width", "4", "--frames", "16", "--n-test", "4", "--forger-iterations", "4",
+        "--defence-iterations", "3"])
+    assert set(results) == {"none (clean, other seed)", "initiative", "random_noise"}
+    assert results["initiative"]["psnr"] > 20 and all(0 <= r["dsr"] <= 1 for r in results.values())
+    assert "DSR (L1 > 0.05)" in capsys.readouterr().out

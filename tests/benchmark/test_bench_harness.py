@@ -8,8 +8,8 @@ import pytest
 
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
 from art_initiative.benchmark.harness import run_benchmark
-from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig
 from art_initiative.benchmark.records import RECORD_KEYS
+from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig
 from art_initiative.cli import main
 
 
