@@ -113,6 +113,9 @@ def test_dataset_fit_and_profiles(template):
     assert defence.is_fitted
     assert make_config("paper").pg_width == 64 and make_config("paper").eps == 0.05
     assert isinstance(make_config(InitiativeConfig(), eps=0.02), InitiativeConfig)
+    with pytest.raises(ValueError, match="task cannot be changed"):
+        InitiativeDefense(template, profile="tiny", task="reenactment")
+    assert InitiativeDefense(template, profile="tiny", task="attribute_editing").config.task == "attribute_editing"
 
 
 @pytest.mark.parametrize("alternating", [True, False])

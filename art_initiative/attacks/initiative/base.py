@@ -47,6 +47,8 @@ class PerturbationGeneratorDefence(EvasionAttack):
     def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
                  batch_size: int = 128, verbose: bool = True, **overrides: Any) -> None:
         super().__init__(estimator=estimator)
+        if overrides.pop("task", self.task) != self.task:
+            raise ValueError(f"task cannot be changed by a setting: {type(self).__name__} is for {self.task!r}.")
         self.config = make_config(profile, task=self.task, **overrides)
         self.batch_size = batch_size
         self.verbose = verbose
