@@ -33,6 +33,7 @@ from art_initiative.attacks.torchattacks_compat import DisruptionLogits
 from art_initiative.benchmark.common import (
     INITIATIVE_VARIANTS,
     cached_defence,
+    check_settings,
     digest,
     uniform_noise,
     variant_overrides,
@@ -108,17 +109,11 @@ class AttributeBenchmarkConfig:
     seed: int = 0
 
     def validate(self) -> AttributeBenchmarkConfig:
-        for name, values, allowed in (("methods", self.methods, ATTRIBUTE_METHODS),
-                                      ("targets", self.targets, ATTRIBUTE_TARGETS),
-                                      ("domains", self.domains, tuple(DOMAIN_SETTINGS))):
-            bad = [v for v in values if v not in allowed]
-            if bad or not values:
-                raise ValueError(f"{name} must be a non-empty list from {allowed}, got {list(values)}.")
+        check_settings(self, {"methods": ATTRIBUTE_METHODS, "targets": ATTRIBUTE_TARGETS,
+                              "domains": tuple(DOMAIN_SETTINGS)},
+                       ("image_size", "width", "n_train", "n_test", "target_iterations", "pgd_steps", "n_jobs"))
         if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
             raise ValueError(f"eps and sweep must lie in (0, 1], got {self.eps!r} and {list(self.sweep)}.")
-        for name in ("image_size", "width", "n_train", "n_test", "target_iterations", "pgd_steps", "n_jobs"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}.")
         return self
 
 

@@ -70,3 +70,15 @@ def cached_defence(cls: type[PerturbationGeneratorDefence], template: PyTorchIma
     fit(defence, stem + "-training.pt")
     defence.save(stem + ".pt")
     return defence
+
+
+def check_settings(config: Any, choices: dict[str, tuple[str, ...]], positive: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming the setting when a list of ``config`` is empty or holds a value outside its
+    ``choices``, or when a ``positive`` count is below 1."""
+    for name, allowed in choices.items():
+        values = getattr(config, name)
+        if not values or any(v not in allowed for v in values):
+            raise ValueError(f"{name} must be a non-empty list from {allowed}, got {list(values)}.")
+    for name in positive:
+        if int(getattr(config, name)) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)!r}.")

@@ -28,6 +28,7 @@ from art_initiative.attacks import InitiativeDefenseReenactment
 from art_initiative.benchmark.common import (
     INITIATIVE_VARIANTS,
     cached_defence,
+    check_settings,
     digest,
     uniform_noise,
     variant_overrides,
@@ -85,16 +86,10 @@ class ReenactmentBenchmarkConfig:
     n_quality: int = 200
 
     def validate(self) -> ReenactmentBenchmarkConfig:
-        for name, values, allowed in (("methods", self.methods, REENACTMENT_METHODS),
-                                      ("targets", self.targets, TABLE2_TARGETS)):
-            bad = [v for v in values if v not in allowed]
-            if bad or not values:
-                raise ValueError(f"{name} must be a non-empty list from {allowed}, got {list(values)}.")
+        check_settings(self, {"methods": REENACTMENT_METHODS, "targets": TABLE2_TARGETS},
+                       ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality"))
         if not self.eps or any(not 0 < e <= 1 for e in self.eps):
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
-        for name in ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}.")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
         return self
