@@ -267,9 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
-    demo.add_argument("--iterations", type=int, default=2000, help="iterations of the target and the surrogate")
-    demo.add_argument("--sm-pretrain-iterations", type=int, default=1500, help="the defence's SM warm start")
-    demo.add_argument("--defence-iterations", type=int, default=300, help="the defence's alternating iterations")
+    demo.add_argument("--iterations", type=int, default=1200, help="iterations of the target and the surrogate")
+    demo.add_argument("--sm-pretrain-iterations", type=int, default=1000, help="the defence's SM warm start")
+    demo.add_argument("--defence-iterations", type=int, default=250, help="the defence's alternating iterations")
     demo.add_argument("--n-train", type=int, default=1000)
     demo.add_argument("--n-test", type=int, default=50)
     demo.add_argument("--image-size", type=int, default=32)
