@@ -60,6 +60,10 @@ def _reenactment_data(data: str, n_frames: int, image_size: int, cache_dir: str 
 def _write(stem: str, new: list[dict[str, Any]], header: list[str], tables: list[str], verbose: bool
            ) -> list[dict[str, Any]]:
     records = merge_records(load_records(stem + ".json"), new)
+    commands = list(dict.fromkeys(r["command"] for r in records if r.get("command")))
+    if len(commands) > 1:
+        header = header + ["The records below come from these runs (each record names its own in `command`):", ""]
+        header += [f"- `{c}`" for c in commands] + [""]
     write_report(stem, records, header + tables(records), echo=verbose)
     return records
 
