@@ -68,7 +68,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
             settings[key] = getattr(args, key)
     if args.set:
         settings["defence"] = parse_settings(args.set)
-    command = "art-initiative benchmark " + " ".join(sys.argv[2:] if args.argv is None else args.argv)
+    command = "art-initiative " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
     records = run_benchmark(args.task, args.data, args.profile, args.output, device_type=args.device,
                             cache_dir=args.cache_dir, command=command, verbose=not args.quiet, **settings)
     print(f"{len(records)} records in {os.path.abspath(args.output)}")
@@ -372,7 +372,7 @@ _COMMANDS = {"info": _cmd_info, "demo": _cmd_demo, "render-synthetic": _cmd_rend
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``art-initiative`` console script."""
     args = build_parser().parse_args(argv)
-    args.argv = None if argv is None else list(argv)[1:]
+    args.argv = None if argv is None else list(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     np.set_printoptions(precision=4, suppress=True)
