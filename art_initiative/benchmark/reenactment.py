@@ -155,7 +155,7 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
             if method in _VARIANTS:
                 defence = _defence(method, eps, x, z, lm, cfg, device_type, cache_dir, verbose)
                 info = {"seconds_per_image": seconds_per_image(defence.generate, quality),
-                        "training_seconds": time.perf_counter() - t, "pg_best": defence.best}
+                        "setup_seconds": time.perf_counter() - t, "pg_best": defence.best}
                 protected = defence.generate(x)
             elif method == "random_noise":
                 protected = uniform_noise(x, eps, seed=cfg.forger_seed)
