@@ -45,11 +45,10 @@ from art_initiative.benchmark.records import (
     make_record,
     peak_memory_mb,
     protection_metrics,
-    seconds_per_image,
+    timed_protection,
 )
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
-from art_initiative.defences.preprocessor.initiative import protect
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import lbp_maps
 from art_initiative.training import train_stargan
@@ -167,14 +166,6 @@ def _forgeries(model: PyTorchImageTranslator, x: np.ndarray, domains: list[np.nd
     return np.concatenate([model.predict(x, conditions=c) for c in domains])
 
 
-def _pg_at(defence: InitiativeDefense, x: np.ndarray, eps: float) -> np.ndarray:
-    """``clip(x + eps PG(x))``: the trained PG applied with another budget than it was trained with."""
-    defence.pg.eval()
-    with torch.no_grad():
-        xt = torch.as_tensor(x, device=defence.estimator.device)
-        return protect(defence.pg, xt, eps, defence._clip).cpu().numpy()
-
-
 def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, device_type: str = "gpu",
                             cache_dir: str | None = None, figure_stem: str | None = None, verbose: bool = True,
                             on_records: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -213,27 +204,22 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, devi
     defences: dict[str, InitiativeDefense] = {}
     for method in cfg.methods:
         t = time.perf_counter()
+        info: dict[str, Any] = {}
         if method in _VARIANTS:
             defences[method] = d = _defence(method, xd, ld[:, sd], surrogate, cfg, cache_dir, verbose)
-            info = {"seconds_per_image": seconds_per_image(d.generate, x), "pg_best": d.best,
-                    "setup_seconds": time.perf_counter() - t}
-
-            def make(a: np.ndarray, d: InitiativeDefense = d) -> np.ndarray:
-                return d.generate(a)
+            info.update(pg_best=d.best, setup_seconds=time.perf_counter() - t)
+            make: Callable[[np.ndarray], np.ndarray] = d.generate
         elif method == "random_noise":
             def make(a: np.ndarray) -> np.ndarray:
                 return uniform_noise(a, cfg.eps, cfg.seed)
-            info = {"seconds_per_image": seconds_per_image(make, x)}
-        elif method == "none":
-            def make(a: np.ndarray) -> np.ndarray:
-                return a
-            info = {"seconds_per_image": 0.0}
-        else:
+        elif method != "none":
             def make(a: np.ndarray, m: str = method) -> np.ndarray:
-                doms = [c[:len(a)] for c in surrogate_domains]
+                doms = [c[:len(a)] for c in surrogate_domains]  # the warm-up run protects fewer faces
                 return baseline_protection(m, surrogate, a, doms, cfg.eps, cfg)
-            info = {"seconds_per_image": seconds_per_image(make, x)}
-        x_prot = make(x)
+        if method == "none":
+            x_prot, info["seconds_per_image"] = x, 0.0
+        else:
+            x_prot, info["seconds_per_image"] = timed_protection(make, x)
         if method != "none":
             info.update(protection_metrics(x, x_prot, device=str(device)))
         else:
@@ -257,7 +243,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, devi
                     print(f"{arch:8s} {setting} {method:18s} eps {cfg.eps:.2f}: DSR {100 * m['dsr']:5.1f}% "
                           f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)
             if arch == cfg.targets[0] and setting == cfg.domains[0]:
-                records += _sweep(cfg, target, x, doms, surrogate, surrogate_domains, defences, base, device)
+                records += _sweep(cfg, target, x, y, doms, surrogate, surrogate_domains, defences, base, device)
                 if figure_stem:
                     _grid(figure_stem + ".png", target, x, doms, published)
             if on_records:
@@ -269,17 +255,17 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, devi
     return records
 
 
-def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.ndarray, doms: list[np.ndarray],
-           surrogate: PyTorchImageTranslator, surrogate_domains: list[np.ndarray],
+def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.ndarray, y: np.ndarray,
+           doms: list[np.ndarray], surrogate: PyTorchImageTranslator, surrogate_domains: list[np.ndarray],
            defences: dict[str, InitiativeDefense], base: dict[str, Any], device: torch.device
            ) -> list[dict[str, Any]]:
-    """Figure 4: the learned PG, the Ruiz PGD baseline and the noise at every budget of ``cfg.sweep``."""
+    """Figure 4: the learned PG, the Ruiz PGD baseline and the noise at every budget of ``cfg.sweep``
+    (``y``: the target's forgeries of the clean faces ``x`` in ``doms``)."""
     out = []
-    y = _forgeries(target, x, doms)
     for e in cfg.sweep:
         runs: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
         if "initiative" in defences:
-            runs["initiative"] = _pg_at(defences["initiative"], x, e), {"pg_trained_eps": cfg.eps}
+            runs["initiative"] = defences["initiative"].generate(x, eps=e), {"pg_trained_eps": cfg.eps}
         if "ruiz_pgd" in cfg.methods:
             runs["ruiz_pgd"] = baseline_protection("ruiz_pgd", surrogate, x, surrogate_domains, e, cfg), {}
         if "random_noise" in cfg.methods:

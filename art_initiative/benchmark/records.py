@@ -76,19 +76,25 @@ def protection_metrics(x: np.ndarray, x_protected: np.ndarray, device: str = "cp
             "lpips_protected": float(lpips_distance(x, x_protected, device=device).mean())}
 
 
-def seconds_per_image(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3) -> float:
-    """Median over ``repeats`` runs (after one warm-up run) of the wall time of ``protect(x)``, per image."""
+def timed_protection(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3
+                     ) -> tuple[np.ndarray, float]:
+    """``protect(x)`` and the median over ``repeats`` runs (after one warm-up run) of its wall time per image."""
     protect(x[:1])
     times = []
     for _ in range(repeats):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         t = time.perf_counter()
-        protect(x)
+        out = protect(x)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
-    return statistics.median(times) / len(x)
+    return out, statistics.median(times) / len(x)
+
+
+def seconds_per_image(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3) -> float:
+    """Median over ``repeats`` runs (after one warm-up run) of the wall time of ``protect(x)``, per image."""
+    return timed_protection(protect, x, repeats)[1]
 
 
 def peak_memory_mb(device: torch.device | str = "cpu") -> float:

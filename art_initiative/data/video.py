@@ -42,8 +42,9 @@ def _import_faces():  # noqa: ANN202
     return cv2, dlib
 
 
-def _file_digest(path: str) -> str:
-    h = hashlib.sha1()
+def file_digest(path: str, algorithm: str = "sha1") -> str:
+    """Hex digest of a file's bytes, read in 1 MiB chunks (``algorithm``: a :mod:`hashlib` name)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
@@ -87,7 +88,7 @@ class VideoFrames:
                       crop_scale=self.crop_scale, version=CACHE_VERSION)
         cache_file = None
         if cache_dir is not None:
-            key = hashlib.sha1((_file_digest(self.path) + json.dumps(params, sort_keys=True)).encode()).hexdigest()
+            key = hashlib.sha1((file_digest(self.path) + json.dumps(params, sort_keys=True)).encode()).hexdigest()
             cache_file = os.path.join(os.fspath(cache_dir), f"video-{key[:20]}.npz")
         if cache_file and os.path.isfile(cache_file):
             with np.load(cache_file, allow_pickle=False) as data:

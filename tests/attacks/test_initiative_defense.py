@@ -168,3 +168,12 @@ def test_command_line_settings_are_typed_and_checked():
     for bad, match in (["iterations"], "KEY=VALUE"), (["nonsense=1"], "KEY=VALUE"), (["iterations=1.5"], "an int"):
         with pytest.raises(ValueError, match=match):
             parse_settings(bad)
+
+
+def test_generate_with_another_budget(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(x, y)
+    small, default = defence.generate(x, eps=0.01), defence.generate(x)
+    assert np.abs(small - x).max() <= 0.01 + 1e-6 < np.abs(default - x).max() <= defence.eps + 1e-6
+    with pytest.raises(ValueError, match="eps must be a number in"):
+        defence.generate(x, eps=0.0)

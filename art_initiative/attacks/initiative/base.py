@@ -119,13 +119,19 @@ class PerturbationGeneratorDefence(EvasionAttack):
         return check_images(x, name=name, channels=est.input_shape[0], shape=est.input_shape,
                             value_range=est.clip_values)
 
-    def generate(self, x: np.ndarray, y: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None, eps: float | None = None, **kwargs: Any
+                 ) -> np.ndarray:
         """Protect images: ``clip(x + eps * PG(x))``, one forward pass per batch, on the estimator's device.
 
         :param x: images (N, C, H, W) in the estimator's ``clip_values``.
         :param y: ignored (the protection needs no labels).
+        :param eps: another L-inf budget than the one PG was trained with (default: the trained one), e.g. for a
+            budget sweep.
         :return: protected images, float32, within ``eps`` of ``x``.
         """
+        eps = self.eps if eps is None else eps
+        if not (np.isscalar(eps) and 0 < eps <= 1):
+            raise ValueError(f"eps must be a number in (0, 1], got {eps!r}.")
         if not self._fitted:
             logger.warning("%s.generate called before fit() or load(): PG is untrained.", type(self).__name__)
         x = self._check_x(x)
@@ -134,7 +140,7 @@ class PerturbationGeneratorDefence(EvasionAttack):
         with torch.no_grad():
             for start in range(0, len(x), self.batch_size):
                 xb = torch.as_tensor(x[start:start + self.batch_size], device=self.estimator.device)
-                out[start:start + self.batch_size] = protect(self.pg, xb, self.eps, self._clip).cpu().numpy()
+                out[start:start + self.batch_size] = protect(self.pg, xb, eps, self._clip).cpu().numpy()
         return out
 
     def to_preprocessor(self, apply_fit: bool = False, apply_predict: bool = True) -> InitiativePreprocessor:
