@@ -158,7 +158,9 @@ def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.nd
         pgd = torchattacks.PGD(objective, eps=eps / 2, alpha=step / 2, steps=steps, random_start=True)
         pgd.set_normalization_used(mean=[0.5] * 3, std=[0.5] * 3)
         images = torch.as_tensor(x, device=surrogate.device)
-        return pgd(images, torch.zeros(len(x), dtype=torch.long, device=surrogate.device)).cpu().numpy()
+        with torch.random.fork_rng(devices=[]):  # stock PGD draws its random start from torch's global RNG
+            torch.manual_seed(cfg.seed)
+            return pgd(images, torch.zeros(len(x), dtype=torch.long, device=surrogate.device)).cpu().numpy()
     raise ValueError(f"not a baseline method: {method!r}.")
 
 
