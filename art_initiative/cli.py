@@ -43,7 +43,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     cfg = DemoConfig(target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
                      defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
-                     image_size=args.image_size, width=args.width, seed=args.seed)
+                     image_size=args.image_size, width=args.width, disc_width=args.disc_width,
+                     classifier_iterations=args.classifier_iterations, seed=args.seed)
     report = run_demo(args.output, cfg, device_type=args.device, verbose=not args.quiet)
     print(format_report(report))
     print(f"Report and figures written to {os.path.abspath(args.output)} "
@@ -57,13 +58,13 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     settings: dict[str, Any] = {k: v for k, v in (("methods", args.methods), ("targets", args.targets),
                                                   ("eps", args.eps), ("domains", args.domains)) if v}
-    if args.task == "attribute_editing" and args.eps:
+    if args.task in ("attribute_editing", "calibration") and args.eps:
         if len(args.eps) != 1:
             raise ValueError(f"--eps takes one value for attribute editing (use --sweep for more), got {args.eps}.")
         settings["eps"] = args.eps[0]
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
-    for key in ("image_size", "n_train", "n_test", "forger_iterations"):
+    for key in ("image_size", "n_train", "n_test", "forger_iterations", "target_iterations", "recipe", "disc_width"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -274,12 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-test", type=int, default=50)
     demo.add_argument("--image-size", type=int, default=32)
     demo.add_argument("--width", type=int, default=16)
+    demo.add_argument("--disc-width", type=int, default=64, help="width of the forger's StarGAN discriminator")
+    demo.add_argument("--classifier-iterations", type=int, default=1000,
+                      help="iterations of the attribute classifier that checks the target's edits")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 
     bench = sub.add_parser("benchmark", help="the benchmark harness: every method against every target setting")
-    bench.add_argument("--task", required=True, choices=("attribute_editing", "reenactment"))
+    bench.add_argument("--task", required=True, choices=("attribute_editing", "reenactment", "calibration"),
+                       help="calibration: white-box PGD, noise and the translation check of each attribute-editing "
+                            "target (no defence)")
     bench.add_argument("--data", default="synthetic", help="synthetic, franck (after `make franck`) or a video")
     bench.add_argument("--profile", default="cpu", choices=("cpu", "paper", "tiny"))
     bench.add_argument("--methods", nargs="+", help="default: all of the task's methods")
@@ -291,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n-train", type=int, help="published (protected) frames; default: the profile's")
     bench.add_argument("--n-test", type=int, help="held-out frames; default: the profile's")
     bench.add_argument("--forger-iterations", type=int, help="default: the profile's")
+    bench.add_argument("--target-iterations", type=int, help="attribute editing: StarGAN iterations of each target")
+    bench.add_argument("--recipe", choices=("stargan", "hardened"),
+                       help="attribute editing: the forger's recipe (default stargan; hardened adds an identity term)")
+    bench.add_argument("--disc-width", type=int, help="attribute editing: width of the targets' discriminator")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")
     bench.add_argument("--output", default="benchmarks/results")
     bench.add_argument("--cache-dir", default=os.path.join("benchmarks", "cache"),

@@ -24,12 +24,12 @@ import torch
 from art.attacks.evasion import BasicIterativeMethod, ProjectedGradientDescent
 
 from art_initiative.attacks import RuizDisruption, generate_with_art, jittered_reference
-from art_initiative.benchmark.demo import translation_errors
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.reports import write_report
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, mse, psnr
+from art_initiative.metrics.translation import translation_errors
 from art_initiative.models import build_model
 from art_initiative.training import load_stargan, train_stargan
 

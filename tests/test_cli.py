@@ -45,7 +45,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
     args = ["demo", "--output", str(out), "--iterations", "20", "--sm-pretrain-iterations", "4",
             "--defence-iterations", "4", "--n-train", "32", "--n-test", "4", "--image-size", "16", "--width", "4",
-            "--device", "cpu", "--quiet"]
+            "--disc-width", "8", "--classifier-iterations", "10", "--device", "cpu", "--quiet"]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     methods = {r["method"]: r for r in report["records"]}
@@ -54,10 +54,12 @@ def test_demo_end_to_end(tmp_path, capsys):
         assert r["n_images"] == 4 and r["target"] == "res6" and r["domains"] == "SD" and 0 <= r["dsr"] <= 1
     assert methods["none"]["mse"] == 0.0 and methods["ruiz_pgd"]["mse"] > 0
     assert report["speedup_vs_ruiz_pgd"] > 1
-    assert set(report["translation_check"]) <= {"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}
+    check = report["calibration"]
+    assert set(check["classifier_per_attribute"]) <= {"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}
+    assert check["whitebox_mse"] > check["noise_mse"] and report["recipe"]["disc_width"] == 8
     assert (out / "comparison.png").is_file()
     md = (out / "report.md").read_text()
-    assert "| initiative |" in md and "| ruiz_pgd |" in md
+    assert "| initiative |" in md and "| ruiz_pgd |" in md and "White-box Ruiz PGD-10 on the target itself" in md
     assert "Report and figures written to" in capsys.readouterr().out
     # A second run reuses the cached models and gives the same forgery figures.
     assert main(args) == 0

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, run_attribute_benchmark
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, forger_recipe, run_attribute_benchmark
 from art_initiative.benchmark.records import load_records, merge_records
 from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, run_reenactment_benchmark
 from art_initiative.benchmark.reports import write_report
@@ -24,10 +24,12 @@ logger = logging.getLogger(__name__)
 FRANCK_PATH = os.path.join("data", "franck", "franck.mp4")
 # Each profile's scale: the settings of AttributeBenchmarkConfig / ReenactmentBenchmarkConfig it changes.
 ATTRIBUTE_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "paper": {"image_size": 128, "width": 64, "n_train": 10_000, "n_test": 500, "target_iterations": 50_000},
-    "cpu": {"image_size": 32, "width": 16, "n_train": 2000, "n_test": 100, "target_iterations": 2500},
-    "tiny": {"image_size": 16, "width": 4, "n_train": 16, "n_test": 4, "target_iterations": 10,
-             "sweep": (0.02, 0.05), "pgd_steps": 2},
+    "paper": {"image_size": 128, "width": 64, "disc_width": 64, "n_train": 10_000, "n_test": 500,
+              "target_iterations": 50_000},
+    "cpu": {"image_size": 32, "width": 16, "disc_width": 64, "n_train": 2000, "n_test": 100,
+            "target_iterations": 10_000},
+    "tiny": {"image_size": 16, "width": 4, "disc_width": 8, "n_train": 16, "n_test": 4, "target_iterations": 10,
+             "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20},
 }
 REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 128, "width": 64, "forger_iterations": 20_000, "forger_batch": 4},
@@ -35,7 +37,12 @@ REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "tiny": {"image_size": 16, "width": 4, "forger_iterations": 20, "forger_batch": 2, "n_train": 24, "gap": 2,
              "n_test": 8, "n_quality": 8},
 }
-PROFILE_SETTINGS = {"attribute_editing": ATTRIBUTE_PROFILE_SETTINGS, "reenactment": REENACTMENT_PROFILE_SETTINGS}
+PROFILE_SETTINGS = {"attribute_editing": ATTRIBUTE_PROFILE_SETTINGS, "reenactment": REENACTMENT_PROFILE_SETTINGS,
+                    "calibration": ATTRIBUTE_PROFILE_SETTINGS}
+# Real frames are expression edits on a larger face: their profiles' image size (the rest as for synthetic faces).
+FRANCK_ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {"cpu": {"image_size": 64, "n_train": 1800, "n_test": 100},
+                                                        "paper": {"image_size": 128, "n_train": 1800},
+                                                        "tiny": {"image_size": 16, "n_train": 16, "n_test": 4}}
 
 
 def results_stem(output: str | os.PathLike, task: str, data: str, profile: str) -> str:
@@ -74,8 +81,9 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                   **settings: Any) -> list[dict[str, Any]]:
     """Run the harness for ``task`` and write its results; return all records of the results file.
 
-    :param task: ``"attribute_editing"`` or ``"reenactment"``.
-    :param data: ``"synthetic"`` (embedded); for reenactment also ``"franck"`` (``make franck``) or a video file.
+    :param task: ``"attribute_editing"``, ``"reenactment"`` or ``"calibration"`` (the attribute-editing targets
+        alone: white-box PGD, noise and the translation check per target, see :mod:`.calibration`).
+    :param data: ``"synthetic"`` (embedded) or ``"franck"`` (``make franck``); for reenactment also a video file.
     :param profile: ``"cpu"``, ``"paper"`` or ``"tiny"``: the defence's profile and the benchmark's scale.
     :param settings: fields of :class:`AttributeBenchmarkConfig` / :class:`ReenactmentBenchmarkConfig`
         (``methods``, ``targets``, ``eps``...) replacing the profile's.
@@ -85,22 +93,28 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
     if profile not in PROFILE_SETTINGS[task]:
         raise ValueError(f"profile must be one of {sorted(PROFILE_SETTINGS[task])}, got {profile!r}.")
     merged = {**PROFILE_SETTINGS[task][profile], **settings}
+    if task in ("attribute_editing", "calibration") and data == "franck":
+        merged = {**PROFILE_SETTINGS[task][profile], **FRANCK_ATTRIBUTE_SETTINGS[profile], **settings}
     for key in ("eps", "methods", "targets", "domains", "sweep"):
         if isinstance(merged.get(key), list):
             merged[key] = tuple(merged[key])
     command = command or "art-initiative benchmark"
     t0 = time.perf_counter()
     os.makedirs(output, exist_ok=True)
+    if task == "calibration":
+        return _run_calibration(data, profile, output, device_type, cache_dir, command, verbose, t0, merged)
     if task == "attribute_editing":
-        if data != "synthetic":
-            raise ValueError(f"data must be 'synthetic' for attribute editing (CelebA: see the docs), got {data!r}.")
+        if data not in ("synthetic", "franck"):
+            raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing (CelebA: see the docs), "
+                             f"got {data!r}.")
         if isinstance(merged.get("eps"), tuple):
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
         acfg = AttributeBenchmarkConfig(profile=profile, **merged).validate()
         stem = results_stem(output, task, data, profile)
 
         def header() -> list[str]:
-            return [f"# Attribute-editing benchmark: synthetic faces, profile {profile}", "",
+            return [f"# Attribute-editing benchmark: {data}, profile {profile}", "",
+                    f"Forger's recipe (every target and the baseline's surrogate): {forger_recipe(acfg)}.", "",
                     f"Command: `{command}` ({time.perf_counter() - t0:.0f} s so far).", "",
                     f"Settings: {asdict(acfg)}.", "",
                     "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's five "
@@ -113,7 +127,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                 r["command"] = command
             _write(stem, records, header(), attribute_tables, verbose=False)
 
-        new = run_attribute_benchmark(acfg, device_type=device_type, cache_dir=cache_dir, figure_stem=stem,
+        new = run_attribute_benchmark(acfg, data=data, device_type=device_type, cache_dir=cache_dir, figure_stem=stem,
                                       verbose=verbose, on_records=partial)
         partial(new)
         return load_records(stem + ".json")
@@ -135,3 +149,40 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
               "Grid: training frames clean, then as each method published them; held-out real frames; M(z); "
               "M'(z) per method; LBP maps of M(z) and of the initiative forgery.", ""]
     return _write(stem, new, header, reenactment_tables, verbose)
+
+
+def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_type: str, cache_dir: str | None,
+                     command: str, verbose: bool, t0: float, merged: dict[str, Any]) -> list[dict[str, Any]]:
+    from art_initiative.benchmark.calibration import run_calibration
+    from art_initiative.benchmark.tables import calibration_table
+
+    if data not in ("synthetic", "franck"):
+        raise ValueError(f"data must be 'synthetic' or 'franck' for calibration, got {data!r}.")
+    merged.setdefault("domains", ("SD",))
+    cfg = AttributeBenchmarkConfig(profile=profile, **{k: v for k, v in merged.items() if k != "sweep"},
+                                   sweep=()).validate()
+    stem = os.path.join(os.fspath(output), f"calibration-{data}-{profile}")
+    new = run_calibration(cfg, data, device_type=device_type, cache_dir=cache_dir, figure_stem=stem, verbose=verbose)
+    for r in new:
+        r["command"] = command
+    old = []
+    if os.path.exists(stem + ".json"):
+        import json
+
+        with open(stem + ".json", encoding="utf-8") as fh:
+            old = json.load(fh)
+    keys = {(r["target"], r["domains"]) for r in new}
+    records = [r for r in old if (r["target"], r["domains"]) not in keys] + new
+    header = [f"# Calibration of the attribute-editing targets: {data}, profile {profile} ({new[0]['device']})", "",
+              f"Command: `{command}` ({time.perf_counter() - t0:.0f} s).", "",
+              f"Forger's recipe: {forger_recipe(cfg)}.", "",
+              f"White-box Ruiz PGD-{cfg.pgd_steps} (eps {cfg.eps}, step {cfg.eps_step}) on each target itself, one "
+              "attack per (test image, target domain) pair; sign noise of the same L-inf size; DSR = share of "
+              "pairs with MSE(G(x, c), G(x', c)) above the threshold. Translation check: an attribute classifier "
+              "trained on the real training images scores G(x, c_j) on the requested attribute (`edited`) "
+              "against the unchanged input (`input`). Ruiz et al.'s anchor: ~100% white-box at eps 0.05.", "",
+              f"![grid]({os.path.basename(stem)}.png)", "",
+              "Grid: test faces, then per target its edits of the clean faces and of the white-box PGD faces "
+              "(one domain per column, in turn).", ""]
+    write_report(stem, records, header + calibration_table(records), echo=verbose)
+    return records

@@ -106,3 +106,30 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
                          f"{_pct(r['dsr_0.01'])} |")
         lines.append("")
     return lines
+
+
+def calibration_table(records: list[dict[str, Any]]) -> list[str]:
+    """One row per calibrated target: white-box PGD and noise DSRs, the translation check, the training time; then
+    the translation check per attribute."""
+    head = ["target", "domains", "white-box DSR >0.05 / >0.02 / >0.01", "white-box MSE", "noise DSR >0.05 / >0.02",
+            "classifier: edited / input", "classifier on real test images", "train s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in records:
+        seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
+        lines.append(f"| {r['target']} | {r['domains']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
+                     f"{_pct(r.get('whitebox_dsr_0.01'))} | {_num(r['whitebox_mse'])} | {_pct(r['noise_dsr'])} / "
+                     f"{_pct(r.get('noise_dsr_0.02'))} | {_pct(r['classifier_accuracy'])} / "
+                     f"{_pct(r['classifier_accuracy_input'])} | {_pct(r.get('classifier_real_accuracy'))} | "
+                     f"{seconds} |")
+    lines += ["", "Per attribute (classifier: requested attribute on the edit / already on the input; synthetic faces "
+              "also: MSE to the rendered ground truth, model / input):", ""]
+    for r in records:
+        parts = []
+        for name, v in r.get("classifier_per_attribute", {}).items():
+            part = f"{name} {_pct(v['edited'])} / {_pct(v['input'])}"
+            truth = r.get("ground_truth_mse", {}).get(name)
+            if truth:
+                part += f" (GT {truth['model_mse']:.3f} / {truth['input_mse']:.3f})"
+            parts.append(part)
+        lines.append(f"- {r['target']} {r['domains']}: " + "; ".join(parts))
+    return lines + [""]

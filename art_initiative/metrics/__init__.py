@@ -3,8 +3,16 @@
 from art_initiative.metrics.distortion import defense_success_rate, l1, mse, psnr, ssim
 from art_initiative.metrics.perceptual import lpips_distance, perceptual_distance, trunk_weights_path
 from art_initiative.metrics.texture import lbp_maps
+from art_initiative.metrics.translation import (
+    attribute_predictions,
+    classifier_accuracy,
+    translation_accuracy,
+    translation_errors,
+)
 
 __all__ = [
+    "attribute_predictions",
+    "classifier_accuracy",
     "defense_success_rate",
     "l1",
     "lbp_maps",
@@ -13,5 +21,7 @@ __all__ = [
     "perceptual_distance",
     "psnr",
     "ssim",
+    "translation_accuracy",
+    "translation_errors",
     "trunk_weights_path",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from torch import nn
 
+from art_initiative.models.classifier import AttributeClassifier
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
 from art_initiative.models.layers import max_downsamplings
 from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
@@ -46,6 +47,9 @@ _REGISTRY: dict[str, tuple[Callable[..., nn.Module], str]] = {
     "wgan_critic": (lambda image_size, width, c_dim, **kw: WGANCritic(image_size, width, **kw),
                     "the paper's WGAN-GP critic D_B (7 convolutions and a dense layer)"),
     "patchgan": (_patchgan, "pix2pix 70x70 PatchGAN discriminator"),
+    "attribute_classifier": (lambda image_size, width, c_dim, **kw: AttributeClassifier(image_size, width,
+                                                                                        max(c_dim, 1), **kw),
+                             "attribute classifier that scores edits (trained on real images, not the forger's)"),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -44,18 +45,23 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     :param extra_state: JSON-serialisable values the step keeps between iterations (best score...): saved with
         each checkpoint and updated in place on resume.
     :param ignore: config fields that may differ on resume.
+
+    Each checkpoint's state also records ``seconds``: the training time of all its iterations, across resumes
+    (:func:`checkpoint_seconds` reads it).
     """
-    start = 0
+    start, seconds_before = 0, 0.0
     ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
     if ckpt and resume and os.path.isfile(ckpt):
         stored = load_checkpoint(ckpt, asdict(config), ignore=ignore)
         restore(stored, modules, optimizers)
         start = int(stored["state"]["iteration"])
+        seconds_before = float(stored["state"].get("seconds", 0.0))
         if extra_state is not None:
             extra_state.update(stored["state"].get("extra", {}))
         logger.info("resumed %s from %s at iteration %d", name, ckpt, start)
     progress = trange(start, iterations, desc=name, disable=not verbose, initial=start, total=iterations)
     losses: dict[str, float] = {}
+    t0 = time.perf_counter()
     for it in progress:
         losses = step(it)
         if callback is not None:
@@ -63,6 +69,13 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
         if verbose and it % 50 == 0:
             progress.set_postfix({k: f"{v:.3g}" for k, v in list(losses.items())[:4]})
         if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == iterations):
-            state = {"iteration": it + 1, "losses": losses, "extra": dict(extra_state or {})}
+            state = {"iteration": it + 1, "losses": losses, "extra": dict(extra_state or {}),
+                     "seconds": seconds_before + time.perf_counter() - t0}
             save_checkpoint(ckpt, asdict(config), modules, optimizers, state)
     return losses
+
+
+def checkpoint_seconds(path: str | os.PathLike) -> float | None:
+    """The training seconds recorded in a :func:`run_training` checkpoint (None for one written before they were)."""
+    seconds = load_checkpoint(path)["state"].get("seconds")
+    return None if seconds is None else float(seconds)

@@ -26,6 +26,8 @@ def test_attribute_harness_tiny(tmp_path):
                                                                 ("cnet", "DD")}
     for r in records:
         assert set(RECORD_KEYS) <= set(r) and r["task"] == "attribute_editing" and r["n_images"] == 4
+        assert r["recipe"] == {"recipe": "stargan", "lambda_id": 0.0, "n_critic": 5, "g_lr": 1e-4, "d_lr": 1e-4,
+                               "iterations": 10, "image_size": 16, "width": 4, "disc_width": 8, "batch_size": 16}
     by = {(r["method"], r["target"], r["domains"]): r for r in main_rows}
     assert by[("none", "res6", "SD")]["mse"] == 0 and by[("none", "res6", "SD")]["psnr"] is None
     assert by[("ruiz_fgsm", "res6", "SD")]["mse"] > 0
@@ -37,6 +39,7 @@ def test_attribute_harness_tiny(tmp_path):
     stem = out / "attribute_editing-synthetic-tiny"
     assert json.loads(stem.with_suffix(".json").read_text()) == json.loads(json.dumps(records))
     md = stem.with_suffix(".md").read_text()
+    assert "Forger's recipe (every target and the baseline's surrogate): {'recipe': 'stargan', 'lambda_id': 0.0" in md
     assert "| SD | res6* | 35% / 0.050 | 100% / 0.177 | 95% / 0.124 |" in md
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny.png").is_file()
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny-sweep.png").is_file()

@@ -74,3 +74,39 @@ def test_bad_labels(faces, labels, match):
 def test_bad_arch(faces):
     with pytest.raises(ValueError, match="arch must be one of"):
         train_stargan(*faces, arch="vit", iterations=1, device_type="cpu", verbose=False)
+
+
+@pytest.mark.parametrize("arch", ["res6", "unet128"])
+def test_batched_passes_give_the_losses_of_separate_ones(arch):
+    """D sees real and fake in one pass, G its cycle and identity inputs in one pass, only where no layer
+    normalises over the batch (InstanceNorm yes, the U-Net's BatchNorm no): the losses are those of separate
+    passes."""
+    from art_initiative.models import build_model
+    from art_initiative.training.stargan import (
+        StarGANConfig,
+        stargan_discriminator_loss,
+        stargan_generator_loss,
+        uses_batch_statistics,
+    )
+
+    torch.manual_seed(0)
+    G = build_model(arch, image_size=16, width=4, c_dim=5).train()
+    D = build_model("stargan_disc", image_size=16, width=4, c_dim=5)
+    assert uses_batch_statistics(G) == (arch == "unet128") and not uses_batch_statistics(D)
+    x, c_org = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randint(0, 2, (4, 5)).float()
+    c_trg = c_org.flip(0)
+    cfg = StarGANConfig(lambda_id=10.0)
+    g_loss, parts = stargan_generator_loss(G, D, x, c_org, c_trg, cfg)
+    fake = G(x, c_trg)
+    src, cls = D(fake)
+    expected = (-src.mean() + attribute_loss(cls, c_trg) + 10 * (G(fake, c_org) - x).abs().mean()
+                + 10 * (G(x, c_org) - x).abs().mean())
+    assert g_loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    gen = torch.Generator().manual_seed(1)
+    d_loss, d_parts = stargan_discriminator_loss(G, D, x, c_org, c_trg, cfg, gen)
+    with torch.no_grad():
+        fake = G(x, c_trg)
+    (sr, cr), (sf, _) = D(x), D(fake)
+    gp = gradient_penalty(lambda h: D(h)[0], x, fake, torch.Generator().manual_seed(1))
+    expected = -sr.mean() + sf.mean() + attribute_loss(cr, c_org) + 10 * gp
+    assert d_loss.item() == pytest.approx(expected.item(), rel=1e-5)

@@ -1,0 +1,148 @@
+"""Calibrating the attribute-editing test bed: is each target a real editor, and as fragile as a real StarGAN?
+
+The published anchor is Ruiz et al. 2020: white-box PGD at eps 0.05 disrupts about 100% of a CelebA StarGAN's
+outputs (MSE > 0.05). Per target (the forger's model itself, not a surrogate) a calibration record holds:
+
+- white-box Ruiz PGD-10 (eps 0.05, step 0.01), one attack per (image, target domain) pair, and its DSR at MSE
+  > 0.05 / 0.02 / 0.01;
+- sign noise of the same L-inf size (``eps * sign(u)``), the floor every disruption must clear;
+- the translation check: an attribute classifier trained on the real training images (never the forger's own
+  discriminator) scores how often ``G(x, c_j)`` has the requested attribute, against how often the unchanged input
+  already has it (StarGAN's evaluation); on synthetic faces also the error to the rendered ground truth;
+- the forger's recipe and training time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from art_initiative.attacks import RuizDisruption
+from art_initiative.benchmark.attribute import (
+    AttributeBenchmarkConfig,
+    AttributeData,
+    attribute_data,
+    forger_recipe,
+    target_path,
+    train_target,
+)
+from art_initiative.benchmark.common import digest
+from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.records import device_name
+from art_initiative.data import SyntheticFaces, target_domains
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.metrics import classifier_accuracy, defense_success_rate, mse, translation_accuracy
+from art_initiative.metrics.translation import translation_errors
+from art_initiative.training import train_attribute_classifier
+from art_initiative.training.loop import checkpoint_seconds, resolve_device
+
+logger = logging.getLogger(__name__)
+
+CALIBRATION_KEYS = ("data", "profile", "target", "domains", "recipe", "image_size", "whitebox_dsr",
+                    "whitebox_dsr_0.02", "whitebox_dsr_0.01", "whitebox_mse", "noise_dsr", "noise_dsr_0.02",
+                    "noise_mse", "classifier_accuracy", "classifier_accuracy_input", "train_seconds")
+
+
+def sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
+    """``clip(x + eps * s)`` with a random sign ``s`` per pixel: noise of the full L-inf budget."""
+    rng = np.random.default_rng(seed)
+    return np.clip(x + eps * rng.choice(np.array([-1.0, 1.0], np.float32), x.shape), -1.0, 1.0).astype(np.float32)
+
+
+def whitebox_calibration(G: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray], eps: float = 0.05,
+                         eps_step: float = 0.01, max_iter: int = 10, seed: int = 0
+                         ) -> tuple[dict[str, float], list[np.ndarray]]:
+    """White-box Ruiz PGD on ``G`` itself and sign noise, one protected image per (image, domain) pair.
+
+    :param domains: the target domains, one (N, c_dim) array per attribute.
+    :return: the DSRs and MSEs (keys ``whitebox_*`` and ``noise_*``), and the PGD images per domain.
+    """
+    attack = RuizDisruption(G, method="pgd", eps=eps, eps_step=eps_step, max_iter=max_iter, batch_size=128,
+                            random_seed=seed, verbose=False)
+    clean = np.concatenate([G.predict(x, conditions=c) for c in domains])
+    protected = [attack.generate(x, conditions=c) for c in domains]
+    pgd = np.concatenate([G.predict(p, conditions=c) for p, c in zip(protected, domains, strict=True)])
+    noisy = np.concatenate([G.predict(sign_noise(x, eps, seed + k), conditions=c) for k, c in enumerate(domains)])
+    out: dict[str, float] = {}
+    for name, y2 in (("whitebox", pgd), ("noise", noisy)):
+        for t, suffix in ((0.05, ""), (0.02, "_0.02"), (0.01, "_0.01")):
+            out[f"{name}_dsr{suffix}"] = defense_success_rate(clean, y2, t)
+        out[f"{name}_mse"] = float(mse(clean, y2).mean())
+    return out, protected
+
+
+def calibration_record(G: PyTorchImageTranslator, classifier: torch.nn.Module, data: AttributeData,
+                       cols: list[int], attributes: tuple[str, ...], eps: float, eps_step: float, max_iter: int,
+                       seed: int) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The measurements of one target (see the module docstring); also returns the PGD images per domain."""
+    x, labels = data.test[0], data.test[1][:, cols]
+    domains = target_domains(labels, attributes)
+    attack, protected = whitebox_calibration(G, x, domains, eps, eps_step, max_iter, seed)
+    per_attribute = translation_accuracy(G, classifier, x, labels, attributes)
+    rec: dict[str, Any] = {**attack,
+                           "classifier_accuracy": float(np.mean([v["edited"] for v in per_attribute.values()])),
+                           "classifier_accuracy_input": float(np.mean([v["input"] for v in per_attribute.values()])),
+                           "classifier_per_attribute": per_attribute,
+                           "classifier_real_accuracy": classifier_accuracy(classifier, x, labels)}
+    if data.faces is not None:  # the same test faces, rendered with this setting's attributes
+        f = data.faces
+        faces = SyntheticFaces(f.n, f.image_size, f.seed, attributes, offset=f.offset)
+        rec["ground_truth_mse"] = translation_errors(G, faces, x, labels)
+    return rec, protected
+
+
+def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", device_type: str = "gpu",
+                    cache_dir: str | None = None, figure_stem: str | None = None, verbose: bool = True
+                    ) -> list[dict[str, Any]]:
+    """Train (or load from ``cache_dir``) every target of ``cfg.targets`` x ``cfg.domains`` by the forger's recipe
+    and return one calibration record per target (keys :data:`CALIBRATION_KEYS` first).
+
+    :param data: ``"synthetic"`` or ``"franck"`` (see :func:`~art_initiative.benchmark.attribute.attribute_data`).
+    :param figure_stem: writes ``<stem>.png``: faces, each target's clean edits and its edits of the PGD images.
+    """
+    cfg = cfg.validate()
+    device = resolve_device(device_type)
+    split = attribute_data(data, cfg, cache_dir=cache_dir, verbose=verbose)
+    records: list[dict[str, Any]] = []
+    rows: list[np.ndarray] = [split.test[0][:8]]
+    for setting in cfg.domains:
+        cols, attributes = split.columns(setting), split.settings[setting]
+        xf, lf = split.forger[0], split.forger[1][:, cols]
+        clf_path = None if cache_dir is None else os.path.join(
+            cache_dir, f"classifier-{data}-{setting}-w{min(2 * cfg.width, 64)}-{cfg.classifier_iterations}-"
+                      f"{digest(xf, lf)}.pt")
+        classifier = train_attribute_classifier(xf, lf, width=min(2 * cfg.width, 64),
+                                                iterations=cfg.classifier_iterations, seed=cfg.seed,
+                                                device_type=device_type, checkpoint_path=clf_path, verbose=verbose)
+        for arch in cfg.targets:
+            t = time.perf_counter()
+            G = train_target(xf, lf, arch, cfg.seed + 2, cfg, device_type, cache_dir, verbose=verbose)
+            path = target_path(xf, lf, arch, cfg.seed + 2, cfg, cache_dir)
+            seconds = checkpoint_seconds(path) if path and os.path.exists(path) else time.perf_counter() - t
+            rec, protected = calibration_record(G, classifier, split, cols, attributes, cfg.eps, cfg.eps_step,
+                                                cfg.pgd_steps, cfg.seed)
+            record = {"data": data, "profile": cfg.profile, "target": arch, "domains": setting,
+                      "recipe": forger_recipe(cfg), "image_size": cfg.image_size,
+                      **{k: rec.pop(k) for k in CALIBRATION_KEYS if k in rec}, "train_seconds": seconds,
+                      "eps": cfg.eps, "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),
+                      "device": device_name(device), **rec}
+            records.append({k: record[k] for k in CALIBRATION_KEYS} | record)
+            if verbose:
+                print(f"{arch:8s} {setting}: white-box DSR {100 * record['whitebox_dsr']:5.1f}% "
+                      f"(>0.02 {100 * record['whitebox_dsr_0.02']:5.1f}%), noise {100 * record['noise_dsr']:5.1f}%, "
+                      f"classifier {100 * record['classifier_accuracy']:.0f}% "
+                      f"(input {100 * record['classifier_accuracy_input']:.0f}%)", flush=True)
+            if setting == cfg.domains[0]:
+                x8 = split.test[0][:8]
+                doms = target_domains(split.test[1][:8, cols], attributes)
+                conds = np.stack([doms[i % len(doms)][i] for i in range(len(x8))])
+                prot = np.stack([protected[i % len(doms)][i] for i in range(len(x8))])
+                rows += [G.predict(x8, conditions=conds), G.predict(prot, conditions=conds)]
+    if figure_stem:
+        save_grid(rows, figure_stem + ".png")
+    return records

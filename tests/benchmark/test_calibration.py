@@ -1,0 +1,55 @@
+"""The calibration of the attribute-editing test bed: white-box PGD, sign noise, the translation check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from art_initiative.benchmark.calibration import CALIBRATION_KEYS, sign_noise, whitebox_calibration
+from art_initiative.cli import main
+from art_initiative.data import target_domains
+
+
+def test_sign_noise_uses_the_whole_budget_inside_the_range():
+    x = np.zeros((2, 3, 8, 8), np.float32)
+    noisy = sign_noise(x, 0.05, seed=1)
+    np.testing.assert_allclose(np.abs(noisy - x), 0.05, rtol=1e-6)
+    assert 0.3 < (noisy > 0).mean() < 0.7
+    edge = sign_noise(np.ones((1, 3, 4, 4), np.float32), 0.05)
+    assert edge.max() <= 1.0
+
+
+def test_whitebox_pgd_disrupts_more_than_noise_of_its_size(res6_translator, images):
+    labels = np.array([[1, 0, 0, 1, 0], [0, 1, 0, 0, 1], [0, 0, 1, 1, 1], [1, 0, 0, 0, 0]], np.float32)
+    domains = target_domains(labels, ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"))
+    out, protected = whitebox_calibration(res6_translator, images, domains, eps=0.05, max_iter=5)
+    assert out["whitebox_mse"] > 3 * out["noise_mse"] > 0
+    assert out["whitebox_dsr_0.01"] >= out["noise_dsr_0.01"]
+    assert len(protected) == 5 and all(np.abs(p - images).max() <= 0.05 + 1e-6 for p in protected)
+
+
+@pytest.mark.slow
+def test_calibration_through_the_cli(tmp_path):
+    out = tmp_path / "results"
+    torch.manual_seed(0)
+    assert main(["benchmark", "--task", "calibration", "--profile", "tiny", "--targets", "res6", "cnet",
+                 "--output", str(out), "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]) == 0
+    records = json.loads((out / "calibration-synthetic-tiny.json").read_text())
+    assert [(r["target"], r["domains"]) for r in records] == [("res6", "SD"), ("cnet", "SD")]
+    for r in records:
+        assert list(r)[:len(CALIBRATION_KEYS)] == list(CALIBRATION_KEYS)
+        assert r["recipe"]["recipe"] == "stargan" and r["recipe"]["iterations"] == 10 and r["image_size"] == 16
+        assert r["train_seconds"] > 0 and r["command"].startswith("art-initiative benchmark --task calibration")
+        assert set(r["classifier_per_attribute"]) <= {"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}
+        assert set(r["ground_truth_mse"]) == set(r["classifier_per_attribute"])
+    md = (out / "calibration-synthetic-tiny.md").read_text()
+    assert "| res6 | SD |" in md and "Forger's recipe: {'recipe': 'stargan'" in md
+    assert (out / "calibration-synthetic-tiny.png").is_file()
+    # A second run for one target keeps the other target's record and reuses the cached models.
+    assert main(["benchmark", "--task", "calibration", "--profile", "tiny", "--targets", "cnet", "--output", str(out),
+                 "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]) == 0
+    again = json.loads((out / "calibration-synthetic-tiny.json").read_text())
+    assert [(r["target"], r["whitebox_mse"]) for r in again] == [(r["target"], r["whitebox_mse"]) for r in records]

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from art_initiative.data.expressions import (
+    EXPRESSION_ATTRIBUTES,
+    FRANCK_SETTINGS,
+    expression_labels,
+    expression_measures,
+    time_splits,
+)
+from art_initiative.data.render import Look, Pose, face_landmarks
+from art_initiative.data.synthetic import sample_identity
+
+
+def _faces(kinds: list[tuple[Look, Pose]], size: int = 64) -> np.ndarray:
+    ident = sample_identity(np.random.default_rng(3))  # one person, as in a video
+    return np.stack([face_landmarks(ident, look, pose) for look, pose in kinds]) * size
+
+
+def test_labels_of_faces_with_known_expressions():
+    known = {
+        "neutral": (Look(), Pose()),
+        "Mouth_Open": (Look(), Pose(mouth_open=1.0)),
+        "Smiling": (Look(smiling=True), Pose()),
+        "Eyes_Closed": (Look(), Pose(eyes_open=0.0)),
+        "Head_Left": (Look(), Pose(yaw=-1.0)),
+        "Head_Right": (Look(), Pose(yaw=1.0)),
+    }
+    lms = _faces(list(known.values()))
+    neutral = expression_measures(lms[:1])
+    labels = expression_labels(lms, neutral={k: float(neutral[k][0]) for k in ("mouth_width", "yaw")})
+    assert labels.shape == (6, len(EXPRESSION_ATTRIBUTES))
+    assert labels[0].sum() == 0  # the neutral face has none of them
+    for row, name in enumerate(list(known)[1:], start=1):
+        on = [EXPRESSION_ATTRIBUTES[j] for j in np.flatnonzero(labels[row])]
+        assert name in on, (name, on)
+        assert not ({"Head_Left", "Head_Right"} <= set(on))
+
+
+def test_labels_are_scale_free_and_default_to_the_video_median():
+    kinds = [(Look(), Pose())] * 8 + [(Look(), Pose(mouth_open=1.0)), (Look(), Pose(yaw=1.0))]
+    small, large = _faces(kinds, 32), _faces(kinds, 256)
+    np.testing.assert_array_equal(expression_labels(small), expression_labels(large))
+    labels = expression_labels(large)
+    assert labels[:8].sum() == 0 and labels[8, 0] == 1 and labels[9, 4] == 1
+
+
+def test_bad_landmarks_and_attributes():
+    with pytest.raises(ValueError, match=r"\(N, 68, 2\)"):
+        expression_measures(np.zeros((2, 5, 2)))
+    with pytest.raises(ValueError, match="attributes"):
+        expression_labels(np.zeros((1, 68, 2)), attributes=("Blond_Hair",))
+    with pytest.raises(ValueError, match="empty"):
+        expression_labels(np.zeros((0, 68, 2)))
+
+
+def test_time_splits_are_disjoint_segments_with_a_gap():
+    defender, forger, test = time_splits(1000, 300, 50, gap=40)
+    assert len(defender) == len(forger) == 300 and len(test) == 50
+    assert defender.max() + 40 < forger.min() and forger.max() + 40 < test.min() and test.max() <= 999
+    assert len(np.unique(test)) == 50
+    with pytest.raises(ValueError, match="need 730"):
+        time_splits(700, 300, 50, gap=40)
+
+
+def test_each_domain_setting_holds_at_most_one_head_turn():
+    for attrs in FRANCK_SETTINGS.values():
+        assert len({"Head_Left", "Head_Right"} & set(attrs)) <= 1
+    assert not set(FRANCK_SETTINGS["SD"]) & set(FRANCK_SETTINGS["DD"])
