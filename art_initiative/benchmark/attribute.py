@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,28 +143,49 @@ def forger_recipe(cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
 
 
 def target_path(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
-                cache_dir: str | None) -> str | None:
-    """Where :func:`train_target` keeps a target: keyed by architecture, data, seed and every recipe setting."""
+                cache_dir: str | None, iterations: int | None = None) -> str | None:
+    """Where :func:`train_target` keeps a target: keyed by architecture, data, seed, every recipe setting and the
+    number of iterations."""
     if cache_dir is None:
         return None
     recipe = forger_recipe(cfg)
     key = digest(np.frombuffer(repr(sorted((k, v) for k, v in recipe.items() if k != "iterations")).encode(),
                                dtype=np.uint8))
-    return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}.pt")
+    return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}-"
+                                   f"it{iterations or cfg.target_iterations}.pt")
+
+
+def _continue_from_shorter(path: str) -> None:
+    """Start ``<stem>-it<N>.pt`` from the longest cached run of the same target with fewer iterations, if any (its
+    training continues from there, exactly as an uninterrupted run would)."""
+    stem, wanted = path[:-3].rsplit("-it", 1)
+    prefix = os.path.basename(stem) + "-it"
+    shorter = []
+    for name in os.listdir(os.path.dirname(path) or "."):
+        count = name[len(prefix):-3]
+        if name.startswith(prefix) and name.endswith(".pt") and count.isdigit() and int(count) < int(wanted):
+            shorter.append((int(count), os.path.join(os.path.dirname(path), name)))
+    if shorter:
+        n, source = max(shorter)
+        logger.info("continuing %s from its %d-iteration run", path, n)
+        shutil.copyfile(source, path + ".tmp")
+        os.replace(path + ".tmp", path)
 
 
 def train_target(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
                  device_type: str, cache_dir: str | None, iterations: int | None = None,
                  verbose: bool = False) -> PyTorchImageTranslator:
-    """A StarGAN-like ``arch`` trained by the forger's recipe (``cfg.recipe``) on ``x`` with ``labels``; cached
-    in ``cache_dir`` (:func:`target_path`). ``iterations`` below ``cfg.target_iterations`` trains part of the way;
-    a later call continues from there."""
+    """A StarGAN-like ``arch`` trained by the forger's recipe (``cfg.recipe``) on ``x`` with ``labels``, for
+    ``iterations`` (default ``cfg.target_iterations``); cached in ``cache_dir`` (:func:`target_path`). A longer run
+    continues the longest shorter one cached, so runs at growing budgets give a curve at the cost of the longest."""
     recipe = forger_recipe(cfg)
     settings = {k: recipe[k] for k in ("lambda_id", "n_critic", "g_lr", "d_lr")}
+    path = target_path(x, labels, arch, seed, cfg, cache_dir, iterations)
+    if path is not None and not os.path.exists(path):
+        _continue_from_shorter(path)
     return train_stargan(x, labels, arch=arch, width=cfg.width, disc_width=cfg.disc_width,
                          iterations=iterations or cfg.target_iterations, seed=seed, device_type=device_type,
-                         checkpoint_path=target_path(x, labels, arch, seed, cfg, cache_dir), checkpoint_every=500,
-                         verbose=verbose, **settings)
+                         checkpoint_path=path, checkpoint_every=500, verbose=verbose, **settings)
 
 
 @dataclass

@@ -7,13 +7,19 @@ paper's tables with the paper's figures beside ours, and PNG figures.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from dataclasses import asdict
 from typing import Any
 
-from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, forger_recipe, run_attribute_benchmark
+from art_initiative.benchmark.attribute import (
+    ATTRIBUTE_TARGETS,
+    AttributeBenchmarkConfig,
+    forger_recipe,
+    run_attribute_benchmark,
+)
 from art_initiative.benchmark.records import load_records, merge_records
 from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, run_reenactment_benchmark
 from art_initiative.benchmark.reports import write_report
@@ -27,7 +33,7 @@ ATTRIBUTE_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 128, "width": 64, "disc_width": 64, "n_train": 10_000, "n_test": 500,
               "target_iterations": 50_000},
     "cpu": {"image_size": 32, "width": 16, "disc_width": 64, "n_train": 2000, "n_test": 100,
-            "target_iterations": 10_000},
+            "target_iterations": 5000},
     "tiny": {"image_size": 16, "width": 4, "disc_width": 8, "n_train": 16, "n_test": 4, "target_iterations": 10,
              "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20},
 }
@@ -167,22 +173,28 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
         r["command"] = command
     old = []
     if os.path.exists(stem + ".json"):
-        import json
-
         with open(stem + ".json", encoding="utf-8") as fh:
             old = json.load(fh)
-    keys = {(r["target"], r["domains"]) for r in new}
-    records = [r for r in old if (r["target"], r["domains"]) not in keys] + new
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return r["target"], r["domains"], r["image_size"], r["recipe"]["iterations"], r["recipe"]["recipe"]
+
+    keys = {key(r) for r in new}
+    order = {t: i for i, t in enumerate(ATTRIBUTE_TARGETS)}
+    records = sorted([r for r in old if key(r) not in keys] + new, key=lambda r: (
+        r["domains"], order.get(r["target"], 9), r["image_size"], r["recipe"]["iterations"]))
+    commands = list(dict.fromkeys(r["command"] for r in records))
     header = [f"# Calibration of the attribute-editing targets: {data}, profile {profile} ({new[0]['device']})", "",
-              f"Command: `{command}` ({time.perf_counter() - t0:.0f} s).", "",
-              f"Forger's recipe: {forger_recipe(cfg)}.", "",
-              f"White-box Ruiz PGD-{cfg.pgd_steps} (eps {cfg.eps}, step {cfg.eps_step}) on each target itself, one "
-              "attack per (test image, target domain) pair; sign noise of the same L-inf size; DSR = share of "
-              "pairs with MSE(G(x, c), G(x', c)) above the threshold. Translation check: an attribute classifier "
-              "trained on the real training images scores G(x, c_j) on the requested attribute (`edited`) "
-              "against the unchanged input (`input`). Ruiz et al.'s anchor: ~100% white-box at eps 0.05.", "",
-              f"![grid]({os.path.basename(stem)}.png)", "",
-              "Grid: test faces, then per target its edits of the clean faces and of the white-box PGD faces "
-              "(one domain per column, in turn).", ""]
+              "Commands (each record names its own):", ""] + [f"- `{c}`" for c in commands]
+    header += ["", f"Forger's recipe of the last run: {forger_recipe(cfg)} (each record holds its own).", "",
+               f"Last run: {time.perf_counter() - t0:.0f} s. White-box Ruiz PGD-{cfg.pgd_steps} (eps {cfg.eps}, step "
+               f"{cfg.eps_step}) on each target itself, one attack per (test image, target domain) pair; sign noise "
+               "of the same L-inf size; DSR = share of pairs with MSE(G(x, c), G(x', c)) above the threshold. "
+               "Translation check: an attribute classifier trained on the real training images scores G(x, c_j) on "
+               "the requested attribute (`edited`) against the unchanged input (`input`). Ruiz et al.'s anchor: "
+               "~100% white-box at eps 0.05.", "",
+               f"![grid]({os.path.basename(stem)}.png)", "",
+               "Grid: test faces, then per target of the last run its edits of the clean faces and of the white-box "
+               "PGD faces (one domain per column, in turn).", ""]
     write_report(stem, records, header + calibration_table(records), echo=verbose)
     return records

@@ -111,12 +111,14 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
 def calibration_table(records: list[dict[str, Any]]) -> list[str]:
     """One row per calibrated target: white-box PGD and noise DSRs, the translation check, the training time; then
     the translation check per attribute."""
-    head = ["target", "domains", "white-box DSR >0.05 / >0.02 / >0.01", "white-box MSE", "noise DSR >0.05 / >0.02",
-            "classifier: edited / input", "classifier on real test images", "train s"]
+    head = ["target", "domains", "size", "recipe, iterations", "white-box DSR >0.05 / >0.02 / >0.01",
+            "white-box MSE", "noise DSR >0.05 / >0.02", "classifier: edited / input", "classifier on real test images",
+            "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
         seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
-        lines.append(f"| {r['target']} | {r['domains']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
+        lines.append(f"| {r['target']} | {r['domains']} | {r['image_size']} | {r['recipe']['recipe']}, "
+                     f"{r['recipe']['iterations']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
                      f"{_pct(r.get('whitebox_dsr_0.01'))} | {_num(r['whitebox_mse'])} | {_pct(r['noise_dsr'])} / "
                      f"{_pct(r.get('noise_dsr_0.02'))} | {_pct(r['classifier_accuracy'])} / "
                      f"{_pct(r['classifier_accuracy_input'])} | {_pct(r.get('classifier_real_accuracy'))} | "
@@ -131,5 +133,6 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
             if truth:
                 part += f" (GT {truth['model_mse']:.3f} / {truth['input_mse']:.3f})"
             parts.append(part)
-        lines.append(f"- {r['target']} {r['domains']}: " + "; ".join(parts))
+        lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations): "
+                     + "; ".join(parts))
     return lines + [""]

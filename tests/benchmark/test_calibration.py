@@ -46,10 +46,26 @@ def test_calibration_through_the_cli(tmp_path):
         assert set(r["classifier_per_attribute"]) <= {"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}
         assert set(r["ground_truth_mse"]) == set(r["classifier_per_attribute"])
     md = (out / "calibration-synthetic-tiny.md").read_text()
-    assert "| res6 | SD |" in md and "Forger's recipe: {'recipe': 'stargan'" in md
+    assert "| res6 | SD | 16 | stargan, 10 |" in md and "Forger's recipe of the last run: {'recipe': 'stargan'" in md
     assert (out / "calibration-synthetic-tiny.png").is_file()
     # A second run for one target keeps the other target's record and reuses the cached models.
     assert main(["benchmark", "--task", "calibration", "--profile", "tiny", "--targets", "cnet", "--output", str(out),
                  "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]) == 0
     again = json.loads((out / "calibration-synthetic-tiny.json").read_text())
     assert [(r["target"], r["whitebox_mse"]) for r in again] == [(r["target"], r["whitebox_mse"]) for r in records]
+
+
+def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, target_path, train_target
+    from art_initiative.data import SyntheticFaces
+
+    x, labels = SyntheticFaces(24, 16, seed=0).arrays()
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, target_iterations=6)
+    cache = str(tmp_path)
+    train_target(x, labels, "res6", 1, cfg, "cpu", cache, iterations=3)
+    longer = train_target(x, labels, "res6", 1, cfg, "cpu", cache)
+    straight = train_target(x, labels, "res6", 1, cfg, "cpu", None)
+    assert target_path(x, labels, "res6", 1, cfg, cache).endswith("-it6.pt")
+    assert sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.glob("*.pt")) == ["it3.pt", "it6.pt"]
+    c = np.tile(labels[:1], (4, 1))
+    np.testing.assert_allclose(longer.predict(x[:4], conditions=c), straight.predict(x[:4], conditions=c), atol=1e-5)

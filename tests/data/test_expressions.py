@@ -67,3 +67,28 @@ def test_each_domain_setting_holds_at_most_one_head_turn():
     for attrs in FRANCK_SETTINGS.values():
         assert len({"Head_Left", "Head_Right"} & set(attrs)) <= 1
     assert not set(FRANCK_SETTINGS["SD"]) & set(FRANCK_SETTINGS["DD"])
+
+
+def test_expression_splits_of_a_video(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("dlib")
+    from art_initiative.data import SyntheticTalkingFace
+    from art_initiative.data.expressions import expression_splits
+
+    talk = SyntheticTalkingFace(40, 128, seed=1)
+    path = tmp_path / "talk.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (128, 128))
+    for t in range(40):
+        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    (defender, forger, test), names = expression_splits(16, n_train=12, n_test=5, gap=4, path=path,
+                                                        cache_dir=str(tmp_path))
+    assert names == EXPRESSION_ATTRIBUTES
+    assert defender[0].shape == (12, 3, 16, 16) and forger[1].shape == (12, 5) and test[0].shape == (5, 3, 16, 16)
+    assert np.isin(np.concatenate([defender[1], forger[1], test[1]]), (0.0, 1.0)).all()
+    # The talking face opens its mouth in some frames and not in others: both values occur.
+    mouth = np.concatenate([defender[1], forger[1], test[1]])[:, 0]
+    assert 0 < mouth.mean() < 1
+    with pytest.raises(FileNotFoundError, match="make franck"):
+        expression_splits(16, 12, 5, path=tmp_path / "missing.mp4")
