@@ -106,12 +106,18 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
     common = dict(width=args.width, iterations=args.iterations, seed=args.seed, device_type=args.device,
                   checkpoint_path=args.output, checkpoint_every=args.checkpoint_every, verbose=not args.quiet)
     if args.task == "attribute_editing":
+        from art_initiative.benchmark.attribute import FORGER_RECIPES
+
+        recipe = FORGER_RECIPES[args.recipe]
+        lr = recipe["g_lr"] if args.lr is None else args.lr
         x, y = SyntheticFaces(args.n, args.image_size, seed=args.data_seed).arrays()
-        train_stargan(x, y, arch=args.arch, batch_size=args.batch_size, g_lr=args.lr, d_lr=args.lr,
-                      n_critic=args.n_critic, lambda_id=args.lambda_id, **common)
+        train_stargan(x, y, arch=args.arch, disc_width=args.disc_width, batch_size=args.batch_size, g_lr=lr, d_lr=lr,
+                      n_critic=int(recipe["n_critic"] if args.n_critic is None else args.n_critic),
+                      lambda_id=recipe["lambda_id"] if args.lambda_id is None else args.lambda_id, **common)
     else:
         frames, sketches, _ = SyntheticTalkingFace(args.n, args.image_size, seed=args.data_seed).arrays()
-        train_pix2pix(sketches, frames, arch=args.arch, batch_size=args.batch_size, lr=args.lr, **common)
+        train_pix2pix(sketches, frames, arch=args.arch, batch_size=args.batch_size,
+                      lr=2e-4 if args.lr is None else args.lr, **common)
     with open(os.path.splitext(args.output)[0] + ".json", encoding="utf-8") as fh:
         print(json.dumps(json.load(fh)["state"], indent=1))
     return 0
@@ -324,9 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     tt.add_argument("--width", type=int, default=16)
     tt.add_argument("--iterations", type=int, default=3000)
     tt.add_argument("--batch-size", type=int, default=16)
-    tt.add_argument("--lr", type=float, default=2e-4)
-    tt.add_argument("--n-critic", type=int, default=2)
-    tt.add_argument("--lambda-id", type=float, default=10.0)
+    tt.add_argument("--recipe", choices=("stargan", "hardened"), default="stargan",
+                    help="attribute editing: StarGAN's own recipe (no identity term, n_critic 5, lr 1e-4) or the "
+                         "hardened one (identity weight 10, n_critic 2, lr 2e-4); --lr, --n-critic, --lambda-id "
+                         "override its settings")
+    tt.add_argument("--disc-width", type=int, default=64, help="attribute editing: the discriminator's width")
+    tt.add_argument("--lr", type=float, help="default: the recipe's (pix2pix: 2e-4)")
+    tt.add_argument("--n-critic", type=int, help="default: the recipe's")
+    tt.add_argument("--lambda-id", type=float, help="default: the recipe's")
     tt.add_argument("--seed", type=int, default=0, help="model seed")
     tt.add_argument("--data-seed", type=int, default=0)
     tt.add_argument("--checkpoint-every", type=int, default=500)

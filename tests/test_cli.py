@@ -101,7 +101,9 @@ def test_train_defense_protect_and_evaluate(tmp_path, capsys):
 
     target = tmp_path / "target.pt"
     assert main(["train-target", str(target), "--n", "16", "--image-size", "16", "--width", "4", "--iterations", "2",
-                 "--batch-size", "4", "--device", "cpu", "--quiet"]) == 0
+                 "--disc-width", "4", "--batch-size", "4", "--device", "cpu", "--quiet"]) == 0
+    stored = json.loads(target.with_suffix(".json").read_text())["config"]
+    assert (stored["n_critic"], stored["lambda_id"], stored["g_lr"], stored["disc_width"]) == (5, 0.0, 1e-4, 4)
     report = tmp_path / "eval.json"
     assert main(["evaluate", "--defense", str(defence), "--target", str(target), "--n", "4", "--device", "cpu",
                  "--json", str(report)]) == 0
