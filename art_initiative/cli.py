@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
-    demo.add_argument("--iterations", type=int, default=1200, help="iterations of the target and the surrogate")
+    demo.add_argument("--iterations", type=int, default=1000, help="iterations of the target and the surrogate")
     demo.add_argument("--sm-pretrain-iterations", type=int, default=1000, help="the defence's SM warm start")
     demo.add_argument("--defence-iterations", type=int, default=250, help="the defence's alternating iterations")
     demo.add_argument("--n-train", type=int, default=1000)
@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--image-size", type=int, default=32)
     demo.add_argument("--width", type=int, default=16)
     demo.add_argument("--disc-width", type=int, default=64, help="width of the forger's StarGAN discriminator")
-    demo.add_argument("--classifier-iterations", type=int, default=1000,
+    demo.add_argument("--classifier-iterations", type=int, default=500,
                       help="iterations of the attribute classifier that checks the target's edits")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")

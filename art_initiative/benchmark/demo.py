@@ -48,10 +48,10 @@ class DemoConfig:
     disc_width: int = 64
     n_train: int = 1000
     n_test: int = 50
-    target_iterations: int = 1200
+    target_iterations: int = 1000
     sm_pretrain_iterations: int = 1000
     defence_iterations: int = 250
-    classifier_iterations: int = 1000
+    classifier_iterations: int = 500
     eps: float = 0.05
     seed: int = 0
 
