@@ -28,3 +28,25 @@ def res6_translator():
     torch.manual_seed(0)
     G = build_model("res6", image_size=32, width=8, c_dim=5)
     return PyTorchImageTranslator(G, (3, 32, 32), c_dim=5, device_type="cpu")
+
+
+def _write_talking_video(path, n_frames: int, size: int, seed: int = 0):  # noqa: ANN202
+    """Write ``n_frames`` of the synthetic talking face as an MJPEG video at ``path``; return the face."""
+    import cv2
+
+    from art_initiative.data import SyntheticTalkingFace
+
+    talk = SyntheticTalkingFace(n_frames, size, seed=seed)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (size, size))
+    for t in range(n_frames):
+        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return talk
+
+
+@pytest.fixture
+def write_talking_video():  # noqa: ANN201
+    """``write_talking_video(path, n_frames, size, seed=0)``: the synthetic talking face as an MJPEG video."""
+    pytest.importorskip("cv2")
+    return _write_talking_video

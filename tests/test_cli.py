@@ -121,17 +121,13 @@ def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
                  "--device", "cpu", "--quiet"]) == 2
 
 
-def test_reenactment_defence_from_a_video_file_and_protecting_the_video(tmp_path, capsys):
-    cv2 = pytest.importorskip("cv2")
-    from art_initiative.data import SyntheticTalkingFace, VideoFrames, read_image
+def test_reenactment_defence_from_a_video_file_and_protecting_the_video(tmp_path, capsys, write_talking_video):
+    import cv2
 
-    talk = SyntheticTalkingFace(12, 256, seed=0)
+    from art_initiative.data import VideoFrames, read_image
+
     video = tmp_path / "talk.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (256, 256))
-    for t in range(12):
-        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
-        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    writer.release()
+    write_talking_video(video, 12, 256)
     defence = tmp_path / "video-defence.pt"
     assert main(["train-defense", str(defence), "--task", "reenactment", "--video", str(video), "--profile", "tiny",
                  "--image-size", "16", "--width", "4", "--iterations", "2", "--device", "cpu", "--quiet"]) == 0

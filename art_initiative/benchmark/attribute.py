@@ -230,14 +230,16 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 
-def _defence(method: str, x: np.ndarray, labels: np.ndarray, surrogate: PyTorchImageTranslator,
-             cfg: AttributeBenchmarkConfig, cache_dir: str | None, verbose: bool) -> InitiativeDefense:
+def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
+             surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
+             verbose: bool) -> InitiativeDefense:
     # The surrogate is only the architecture template: the defence trains its own SM from fresh weights.
     overrides = variant_overrides("attribute_editing", method, cfg.profile, {**cfg.defence, "eps": cfg.eps})
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
-                          lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose)
+                          lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,
+                          attributes=attributes)
 
 
 def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
@@ -312,7 +314,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
         t = time.perf_counter()
         info: dict[str, Any] = {}
         if method in _VARIANTS:
-            defences[method] = d = _defence(method, xd, ld[:, sd], surrogate, cfg, cache_dir, verbose)
+            defences[method] = d = _defence(method, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
+                                                      verbose)
             info.update(pg_best=d.best, setup_seconds=time.perf_counter() - t)
             make: Callable[[np.ndarray], np.ndarray] = d.generate
         elif method == "random_noise":

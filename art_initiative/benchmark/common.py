@@ -55,10 +55,11 @@ def variant_overrides(task: str, method: str, profile: str, overrides: dict[str,
 
 def cached_defence(cls: type[PerturbationGeneratorDefence], template: PyTorchImageTranslator, profile: str,
                    overrides: dict[str, Any], fit: Callable[[PerturbationGeneratorDefence, str | None], None],
-                   stem: str | None, verbose: bool) -> PerturbationGeneratorDefence:
+                   stem: str | None, verbose: bool, **kwargs: Any) -> PerturbationGeneratorDefence:
     """A defence of class ``cls`` trained by ``fit(defence, checkpoint_path)``, or loaded from ``<stem>.pt`` when
-    a defence with the same settings was saved there (``stem`` None: always train, keep nothing)."""
-    defence = cls(template, profile=profile, verbose=verbose, **overrides)
+    a defence with the same settings was saved there (``stem`` None: always train, keep nothing). ``kwargs`` go to
+    the class (e.g. the attribute names of the attribute-editing defence)."""
+    defence = cls(template, profile=profile, verbose=verbose, **kwargs, **overrides)
     if stem is None:
         fit(defence, None)
         return defence

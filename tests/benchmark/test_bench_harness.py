@@ -97,7 +97,9 @@ def test_harness_argument_errors(tmp_path):
         run_benchmark("deblur", output=tmp_path)
     with pytest.raises(ValueError, match="profile must be one of"):
         run_benchmark("reenactment", profile="huge", output=tmp_path)
-    with pytest.raises(ValueError, match="data must be 'synthetic'"):
-        run_benchmark("attribute_editing", data="franck", profile="tiny", output=tmp_path)
+    with pytest.raises(ValueError, match="data must be 'synthetic' or 'franck'"):
+        run_benchmark("attribute_editing", data="celeba", profile="tiny", output=tmp_path)
+    with pytest.raises(ValueError, match="data must be 'synthetic' or 'franck' for calibration"):
+        run_benchmark("calibration", data="celeba", profile="tiny", output=tmp_path)
     with pytest.raises(FileNotFoundError, match="video file not found"):
         run_benchmark("reenactment", data=str(tmp_path / "none.mp4"), profile="tiny", output=tmp_path)

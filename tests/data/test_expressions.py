@@ -69,19 +69,12 @@ def test_each_domain_setting_holds_at_most_one_head_turn():
     assert not set(FRANCK_SETTINGS["SD"]) & set(FRANCK_SETTINGS["DD"])
 
 
-def test_expression_splits_of_a_video(tmp_path):
-    cv2 = pytest.importorskip("cv2")
+def test_expression_splits_of_a_video(tmp_path, write_talking_video):
     pytest.importorskip("dlib")
-    from art_initiative.data import SyntheticTalkingFace
     from art_initiative.data.expressions import expression_splits
 
-    talk = SyntheticTalkingFace(40, 128, seed=1)
     path = tmp_path / "talk.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (128, 128))
-    for t in range(40):
-        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
-        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    writer.release()
+    write_talking_video(path, 40, 128, seed=1)
     (defender, forger, test), names = expression_splits(16, n_train=12, n_test=5, gap=4, path=path,
                                                         cache_dir=str(tmp_path))
     assert names == EXPRESSION_ATTRIBUTES

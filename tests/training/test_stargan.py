@@ -78,9 +78,8 @@ def test_bad_arch(faces):
 
 @pytest.mark.parametrize("arch", ["res6", "unet128"])
 def test_batched_passes_give_the_losses_of_separate_ones(arch):
-    """D sees real and fake in one pass, G its cycle and identity inputs in one pass, only where no layer
-    normalises over the batch (InstanceNorm yes, the U-Net's BatchNorm no): the losses are those of separate
-    passes."""
+    """D sees real and fake in one pass where no layer normalises over the batch: the losses are those of separate
+    passes (and the generator's, with the identity term, are the recipe's)."""
     from art_initiative.models import build_model
     from art_initiative.training.stargan import (
         StarGANConfig,
