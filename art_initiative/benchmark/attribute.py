@@ -279,7 +279,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
                             device_type: str = "gpu",
                             cache_dir: str | None = None, figure_stem: str | None = None, verbose: bool = True,
                             on_records: Callable[[list[dict[str, Any]]], None] | None = None,
-                            models: dict[str, PyTorchImageTranslator] | None = None) -> list[dict[str, Any]]:
+                            models: dict[str, PyTorchImageTranslator] | None = None,
+                            split: AttributeData | None = None) -> list[dict[str, Any]]:
     """Run the protocol and return one record per (method, target, domains, eps) (see :mod:`.records`).
 
     :param cache_dir: where trained targets, surrogate and defences are kept (keyed by data and settings), so that
@@ -288,13 +289,14 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
         target) and ``<stem>-sweep.png`` (Figure 4).
     :param on_records: called with the records so far after every target (to write partial results).
     :param models: if given, filled with the trained models: ``"surrogate"`` and ``"<target>-<domains>"``.
+    :param split: the data's splits when the caller already has them (default: :func:`attribute_data`).
     """
     cfg = (config or AttributeBenchmarkConfig()).validate()
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)
     device = resolve_device(device_type)
     t0 = time.perf_counter()
-    split = attribute_data(data, cfg, cache_dir=cache_dir, verbose=verbose)
+    split = split or attribute_data(data, cfg, cache_dir=cache_dir, verbose=verbose)
     columns = {k: split.columns(k) for k in split.settings}
     (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
     sd = columns["SD"]

@@ -96,6 +96,16 @@ def calibration_record(G: PyTorchImageTranslator, classifier: torch.nn.Module, d
     return rec, protected
 
 
+def independent_classifier(split: AttributeData, setting: str, cfg: AttributeBenchmarkConfig, device_type: str,
+                           cache_path: str | None = None, verbose: bool = False) -> torch.nn.Module:
+    """The attribute classifier of the translation check: trained on the forger's real training images of
+    ``setting`` (width twice the targets', at most 64), kept at ``cache_path``."""
+    cols = split.columns(setting)
+    return train_attribute_classifier(split.forger[0], split.forger[1][:, cols], width=min(2 * cfg.width, 64),
+                                      iterations=cfg.classifier_iterations, seed=cfg.seed, device_type=device_type,
+                                      checkpoint_path=cache_path, verbose=verbose)
+
+
 def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", device_type: str = "gpu",
                     cache_dir: str | None = None, figure_stem: str | None = None, verbose: bool = True
                     ) -> list[dict[str, Any]]:
@@ -116,9 +126,7 @@ def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", devi
         clf_path = None if cache_dir is None else os.path.join(
             cache_dir, f"classifier-{data}-{setting}-w{min(2 * cfg.width, 64)}-{cfg.classifier_iterations}-"
                       f"{digest(xf, lf)}.pt")
-        classifier = train_attribute_classifier(xf, lf, width=min(2 * cfg.width, 64),
-                                                iterations=cfg.classifier_iterations, seed=cfg.seed,
-                                                device_type=device_type, checkpoint_path=clf_path, verbose=verbose)
+        classifier = independent_classifier(split, setting, cfg, device_type, clf_path, verbose)
         for arch in cfg.targets:
             t = time.perf_counter()
             G = train_target(xf, lf, arch, cfg.seed + 2, cfg, device_type, cache_dir, verbose=verbose)
@@ -127,8 +135,7 @@ def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", devi
             rec, protected = calibration_record(G, classifier, split, cols, attributes, cfg.eps, cfg.eps_step,
                                                 cfg.pgd_steps, cfg.seed)
             record = {"data": data, "profile": cfg.profile, "target": arch, "domains": setting,
-                      "recipe": forger_recipe(cfg), "image_size": cfg.image_size,
-                      **{k: rec.pop(k) for k in CALIBRATION_KEYS if k in rec}, "train_seconds": seconds,
+                      "recipe": forger_recipe(cfg), "image_size": cfg.image_size, "train_seconds": seconds,
                       "eps": cfg.eps, "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),
                       "device": device_name(device), **rec}
             records.append({k: record[k] for k in CALIBRATION_KEYS} | record)

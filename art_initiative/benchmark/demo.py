@@ -23,9 +23,8 @@ from art_initiative.benchmark.attribute import (
     forger_recipe,
     run_attribute_benchmark,
 )
-from art_initiative.benchmark.calibration import calibration_record
+from art_initiative.benchmark.calibration import calibration_record, independent_classifier
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.training import train_attribute_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +81,13 @@ def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device
     t0 = time.perf_counter()
     bench = cfg.benchmark_config()
     models: dict[str, PyTorchImageTranslator] = {}
-    records = run_attribute_benchmark(bench, device_type=device_type, cache_dir=os.path.join(out, "cache"),
-                                      figure_stem=os.path.join(out, "comparison"), verbose=verbose, models=models)
-    # Is the target a real editor, and as fragile as a real StarGAN? (see benchmark.calibration)
     split = attribute_data("synthetic", bench)
+    records = run_attribute_benchmark(bench, device_type=device_type, cache_dir=os.path.join(out, "cache"),
+                                      figure_stem=os.path.join(out, "comparison"), verbose=verbose, models=models,
+                                      split=split)
+    # Is the target a real editor, and as fragile as a real StarGAN? (see benchmark.calibration)
     cols, attrs = split.columns("SD"), split.settings["SD"]
-    xf, lf = split.forger[0], split.forger[1][:, cols]
-    classifier = train_attribute_classifier(xf, lf, width=min(2 * cfg.width, 64), iterations=cfg.classifier_iterations,
-                                            seed=cfg.seed, device_type=device_type,
-                                            checkpoint_path=os.path.join(out, "cache", "classifier.pt"))
+    classifier = independent_classifier(split, "SD", bench, device_type, os.path.join(out, "cache", "classifier.pt"))
     calibration, _ = calibration_record(models["res6-SD"], classifier, split, cols, attrs, cfg.eps, bench.eps_step,
                                         bench.pgd_steps, cfg.seed)
     by_method = {r["method"]: r for r in records}

@@ -7,7 +7,6 @@ paper's tables with the paper's figures beside ours, and PNG figures.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -98,9 +97,8 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         raise ValueError(f"task must be one of {sorted(PROFILE_SETTINGS)}, got {task!r}.")
     if profile not in PROFILE_SETTINGS[task]:
         raise ValueError(f"profile must be one of {sorted(PROFILE_SETTINGS[task])}, got {profile!r}.")
-    merged = {**PROFILE_SETTINGS[task][profile], **settings}
-    if task in ("attribute_editing", "calibration") and data == "franck":
-        merged = {**PROFILE_SETTINGS[task][profile], **FRANCK_ATTRIBUTE_SETTINGS[profile], **settings}
+    franck = FRANCK_ATTRIBUTE_SETTINGS[profile] if task != "reenactment" and data == "franck" else {}
+    merged = {**PROFILE_SETTINGS[task][profile], **franck, **settings}
     for key in ("eps", "methods", "targets", "domains", "sweep"):
         if isinstance(merged.get(key), list):
             merged[key] = tuple(merged[key])
@@ -159,7 +157,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
 
 def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_type: str, cache_dir: str | None,
                      command: str, verbose: bool, t0: float, merged: dict[str, Any]) -> list[dict[str, Any]]:
-    from art_initiative.benchmark.calibration import run_calibration
+    from art_initiative.benchmark.calibration import CALIBRATION_KEYS, run_calibration
     from art_initiative.benchmark.tables import calibration_table
 
     if data not in ("synthetic", "franck"):
@@ -167,21 +165,16 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
     merged.setdefault("domains", ("SD",))
     cfg = AttributeBenchmarkConfig(profile=profile, **{k: v for k, v in merged.items() if k != "sweep"},
                                    sweep=()).validate()
-    stem = os.path.join(os.fspath(output), f"calibration-{data}-{profile}")
+    stem = results_stem(output, "calibration", data, profile)
     new = run_calibration(cfg, data, device_type=device_type, cache_dir=cache_dir, figure_stem=stem, verbose=verbose)
     for r in new:
         r["command"] = command
-    old = []
-    if os.path.exists(stem + ".json"):
-        with open(stem + ".json", encoding="utf-8") as fh:
-            old = json.load(fh)
 
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return r["target"], r["domains"], r["image_size"], r["recipe"]["iterations"], r["recipe"]["recipe"]
 
-    keys = {key(r) for r in new}
     order = {t: i for i, t in enumerate(ATTRIBUTE_TARGETS)}
-    records = sorted([r for r in old if key(r) not in keys] + new, key=lambda r: (
+    records = sorted(merge_records(load_records(stem + ".json", CALIBRATION_KEYS), new, key), key=lambda r: (
         r["domains"], order.get(r["target"], 9), r["image_size"], r["recipe"]["iterations"]))
     commands = list(dict.fromkeys(r["command"] for r in records))
     header = [f"# Calibration of the attribute-editing targets: {data}, profile {profile} ({new[0]['device']})", "",

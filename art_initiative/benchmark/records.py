@@ -36,23 +36,24 @@ def record_key(record: dict[str, Any]) -> tuple[Any, ...]:
     return record["method"], record["target"], record["domains"], record["eps"], bool(record.get("sweep"))
 
 
-def merge_records(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``old`` with the records of ``new`` added; a new record replaces an old one with the same key."""
-    merged = {record_key(r): r for r in old}
-    merged.update({record_key(r): r for r in new})
+def merge_records(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]],
+                  key: Callable[[dict[str, Any]], tuple[Any, ...]] = record_key) -> list[dict[str, Any]]:
+    """``old`` with the records of ``new`` added; a new record replaces an old one with the same ``key``."""
+    merged = {key(r): r for r in old}
+    merged.update({key(r): r for r in new})
     return list(merged.values())
 
 
-def load_records(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The records of a results JSON file (a list), or ``[]`` when the file does not exist."""
+def load_records(path: str | os.PathLike, keys: tuple[str, ...] = RECORD_KEYS) -> list[dict[str, Any]]:
+    """The records of a results JSON file (a list of records with at least ``keys``), or ``[]`` when the file does
+    not exist."""
     if not os.path.exists(path):
         return []
     with open(path) as f:
         records = json.load(f)
-    if not isinstance(records, list) or not all(isinstance(r, dict) and set(RECORD_KEYS) <= set(r)
-                                                for r in records):
+    if not isinstance(records, list) or not all(isinstance(r, dict) and set(keys) <= set(r) for r in records):
         raise ValueError(f"{os.fspath(path)!r} is not a results file: expected a JSON list of records with the "
-                         f"keys {RECORD_KEYS}.")
+                         f"keys {keys}.")
     return records
 
 
