@@ -111,7 +111,7 @@ class AttributeBenchmarkConfig:
     recipe: str = "stargan"
     n_train: int = 2000
     n_test: int = 100
-    target_iterations: int = 10_000
+    target_iterations: int = 5000
     eps: float = 0.05
     sweep: tuple[float, ...] = SWEEP_EPS
     methods: tuple[str, ...] = ATTRIBUTE_METHODS
