@@ -97,26 +97,42 @@ def expression_labels(landmarks: np.ndarray, attributes: tuple[str, ...] = EXPRE
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def time_splits(n_frames: int, n_train: int, n_test: int, gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Frame indices of three disjoint time segments, ``gap`` frames apart: the defender's, the forger's (``n_train``
-    each, from the start) and the test's (``n_test`` frames spread evenly over what is left)."""
-    need = 2 * n_train + 2 * gap + n_test
-    if n_frames < need:
-        raise ValueError(f"the video has {n_frames} frames; n_train={n_train}, n_test={n_test} and gap={gap} "
-                         f"need {need}.")
-    defender = np.arange(0, n_train)
-    forger = np.arange(n_train + gap, 2 * n_train + gap)
-    rest = np.arange(2 * n_train + 2 * gap, n_frames)
-    test = rest[np.linspace(0, len(rest) - 1, n_test).round().astype(int)]
-    return defender, forger, test
+def time_splits(n_frames: int, n_train: int, n_test: int, gap: int, segments: int = 1
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frame indices of the defender's, the forger's (``n_train`` each) and the test's (``n_test``) frames: the video
+    is cut into ``segments`` equal spans, and each span into a defender part, a forger part and a test part, in that
+    order, with ``gap`` frames left out after each part. So every part is a run of consecutive frames at least
+    ``gap`` frames from any frame of another role, and with several segments each role sees the whole video (a
+    talking person's expressions drift over minutes: one contiguous third per role gives very different attribute
+    rates). The test frames are spread evenly over the test parts.
+    """
+    if min(n_train, n_test, segments) < 1 or gap < 0:
+        raise ValueError(f"n_train, n_test and segments must be >= 1 and gap >= 0, got n_train={n_train}, "
+                         f"n_test={n_test}, segments={segments}, gap={gap}.")
+    span = n_frames // segments
+    per = [n_train // segments + (i < n_train % segments) for i in range(segments)]
+    test_len = span - 2 * per[0] - 3 * gap
+    if test_len * segments < n_test or test_len < 1:
+        raise ValueError(f"the video has {n_frames} frames; n_train={n_train}, n_test={n_test}, gap={gap} and "
+                         f"segments={segments} need {segments * (2 * per[0] + 3 * gap) + max(n_test, segments)}.")
+    defender, forger, rest = [], [], []
+    for i, n in enumerate(per):
+        start = i * span
+        defender.append(np.arange(start, start + n))
+        forger.append(np.arange(start + n + gap, start + 2 * n + gap))
+        rest.append(np.arange(start + 2 * n + 2 * gap, start + span - gap))
+    pool = np.concatenate(rest)
+    test = pool[np.linspace(0, len(pool) - 1, n_test).round().astype(int)]
+    return np.concatenate(defender), np.concatenate(forger), test
 
 
-def expression_splits(image_size: int, n_train: int, n_test: int, gap: int = 100,
+def expression_splits(image_size: int, n_train: int, n_test: int, gap: int = 25, segments: int = 8,
                       path: str | os.PathLike = FRANCK_VIDEO,
                       crop_scale: float = 1.5, cache_dir: str | None = None, verbose: bool = False
                       ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], tuple[str, ...]]:
     """The franck video as an attribute-editing data set: face crops with landmark-derived expression labels in
-    three disjoint time segments (:func:`time_splits`).
+    disjoint runs of frames (:func:`time_splits`; at franck's 24 frames per second the default gap is about one
+    second and the default 8 segments are 25 s each).
 
     :param path: the video (``make franck`` writes it).
     :param crop_scale: crop side as a multiple of the face box (tighter than the reenactment crop, so that
@@ -129,7 +145,7 @@ def expression_splits(image_size: int, n_train: int, n_test: int, gap: int = 100
         raise FileNotFoundError(f"{os.fspath(path)} not found: run `make franck` first (it fetches the video).")
     video = VideoFrames(path, image_size=image_size, crop_scale=crop_scale, cache_dir=cache_dir, verbose=verbose)
     labels = expression_labels(video.landmarks * 1.0)
-    parts = time_splits(len(video), n_train, n_test, gap)
+    parts = time_splits(len(video), n_train, n_test, gap, segments)
     for name, idx in zip(("defender", "forger", "test"), parts, strict=True):
         logger.info("franck %s: %d frames, attribute rates %s", name, len(idx),
                     dict(zip(EXPRESSION_ATTRIBUTES, np.round(labels[idx].mean(axis=0), 2), strict=True)))

@@ -59,8 +59,30 @@ def test_time_splits_are_disjoint_segments_with_a_gap():
     assert len(defender) == len(forger) == 300 and len(test) == 50
     assert defender.max() + 40 < forger.min() and forger.max() + 40 < test.min() and test.max() <= 999
     assert len(np.unique(test)) == 50
-    with pytest.raises(ValueError, match="need 730"):
+    with pytest.raises(ValueError, match="need 770"):
         time_splits(700, 300, 50, gap=40)
+
+
+def test_interleaved_time_splits_keep_every_role_gap_frames_from_the_others():
+    gap = 10
+    parts = time_splits(1200, 200, 60, gap=gap, segments=4)
+    assert [len(p) for p in parts] == [200, 200, 60]
+    roles = np.full(1200, -1)
+    for role, idx in enumerate(parts):
+        assert len(np.unique(idx)) == len(idx)
+        roles[idx] = role
+    # Each role reaches into every quarter of the video ...
+    for idx in parts:
+        assert len(np.unique(idx // 300)) == 4
+    # ... and any two frames of different roles lie more than `gap` frames apart.
+    used = np.flatnonzero(roles >= 0)
+    for a in used:
+        near = used[(np.abs(used - a) <= gap)]
+        assert (roles[near] == roles[a]).all()
+    with pytest.raises(ValueError, match="segments"):
+        time_splits(1200, 200, 60, gap=gap, segments=0)
+    with pytest.raises(ValueError, match="need"):
+        time_splits(1200, 200, 60, gap=100, segments=4)
 
 
 def test_each_domain_setting_holds_at_most_one_head_turn():
@@ -75,7 +97,7 @@ def test_expression_splits_of_a_video(tmp_path, write_talking_video):
 
     path = tmp_path / "talk.avi"
     write_talking_video(path, 40, 128, seed=1)
-    (defender, forger, test), names = expression_splits(16, n_train=12, n_test=5, gap=4, path=path,
+    (defender, forger, test), names = expression_splits(16, n_train=12, n_test=5, gap=1, segments=2, path=path,
                                                         cache_dir=str(tmp_path))
     assert names == EXPRESSION_ATTRIBUTES
     assert defender[0].shape == (12, 3, 16, 16) and forger[1].shape == (12, 5) and test[0].shape == (5, 3, 16, 16)
