@@ -196,6 +196,8 @@ class AttributeData:
     :param settings: the domain settings: ``SD`` (the defender's attributes) and ``DD`` (attributes the defender
         never sees), each a tuple of attribute names.
     :param faces: for synthetic data, the test split's :class:`SyntheticFaces` (it renders ground-truth edits).
+    :param crop_scale: for video crops, the crop's side as a multiple of the face box (the translation check then
+        also re-measures the landmarks of the edits, :class:`~art_initiative.data.expressions.CropExpressionLabeller`).
     """
 
     defender: tuple[np.ndarray, np.ndarray]
@@ -204,6 +206,7 @@ class AttributeData:
     attributes: tuple[str, ...]
     settings: dict[str, tuple[str, ...]]
     faces: SyntheticFaces | None = None
+    crop_scale: float | None = None
 
     def columns(self, setting: str) -> list[int]:
         """The label columns of a domain setting."""
@@ -222,11 +225,12 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
         return AttributeData(defender.arrays(n_jobs=cfg.n_jobs), forger.arrays(n_jobs=cfg.n_jobs),
                              test.arrays(n_jobs=cfg.n_jobs), ALL_ATTRIBUTES, dict(DOMAIN_SETTINGS), test)
     if data == "franck":
-        from art_initiative.data.expressions import FRANCK_SETTINGS, expression_splits
+        from art_initiative.data.expressions import FRANCK_CROP_SCALE, FRANCK_SETTINGS, expression_splits
 
         splits, attributes = expression_splits(cfg.image_size, cfg.n_train, cfg.n_test, cache_dir=cache_dir,
                                                verbose=verbose)
-        return AttributeData(*splits, attributes=attributes, settings=dict(FRANCK_SETTINGS))
+        return AttributeData(*splits, attributes=attributes, settings=dict(FRANCK_SETTINGS),
+                             crop_scale=FRANCK_CROP_SCALE)
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 

@@ -8,7 +8,9 @@ outputs (MSE > 0.05). Per target (the forger's model itself, not a surrogate) a 
 - sign noise of the same L-inf size (``eps * sign(u)``), the floor every disruption must clear;
 - the translation check: an attribute classifier trained on the real training images (never the forger's own
   discriminator) scores how often ``G(x, c_j)`` has the requested attribute, against how often the unchanged input
-  already has it (StarGAN's evaluation); on synthetic faces also the error to the rendered ground truth;
+  already has it (StarGAN's evaluation); on synthetic faces also the error to the rendered ground truth; on video
+  crops also the labels re-measured from dlib's landmarks on ``G(x, c_j)`` (the same thresholds as the data's
+  labels), and how often that re-measurement agrees with the labels on the real test crops;
 - the forger's recipe and training time.
 """
 
@@ -76,6 +78,24 @@ def whitebox_calibration(G: PyTorchImageTranslator, x: np.ndarray, domains: list
     return out, protected
 
 
+def landmark_check(G: PyTorchImageTranslator, data: AttributeData, cols: list[int], attributes: tuple[str, ...]
+                   ) -> dict[str, Any]:
+    """Video crops only: the translation check with labels re-measured from dlib's landmarks on the edits
+    (``landmark_*``), and the agreement of the re-measured labels of the real test crops with their labels
+    (``landmark_real_accuracy``: how far the re-measurement at this size can be trusted)."""
+    from art_initiative.data.expressions import CropExpressionLabeller
+
+    if data.crop_scale is None:
+        raise ValueError("data must hold video crops (crop_scale set) for the landmark check.")
+    labeller = CropExpressionLabeller(data.forger[0][::4], attributes, data.crop_scale)
+    x, labels = data.test[0], data.test[1][:, cols]
+    per_attribute = translation_accuracy(G, labeller, x, labels, attributes)
+    return {"landmark_accuracy": float(np.mean([v["edited"] for v in per_attribute.values()])),
+            "landmark_accuracy_input": float(np.mean([v["input"] for v in per_attribute.values()])),
+            "landmark_per_attribute": per_attribute,
+            "landmark_real_accuracy": float(np.mean(labeller(x) == labels))}
+
+
 def calibration_record(G: PyTorchImageTranslator, classifier: torch.nn.Module, data: AttributeData,
                        cols: list[int], attributes: tuple[str, ...], eps: float, eps_step: float, max_iter: int,
                        seed: int) -> tuple[dict[str, Any], list[np.ndarray]]:
@@ -93,6 +113,8 @@ def calibration_record(G: PyTorchImageTranslator, classifier: torch.nn.Module, d
         f = data.faces
         faces = SyntheticFaces(f.n, f.image_size, f.seed, attributes, offset=f.offset)
         rec["ground_truth_mse"] = translation_errors(G, faces, x, labels)
+    if data.crop_scale is not None:
+        rec |= landmark_check(G, data, cols, attributes)
     return rec, protected
 
 

@@ -109,22 +109,26 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
 
 
 def calibration_table(records: list[dict[str, Any]]) -> list[str]:
-    """One row per calibrated target: white-box PGD and noise DSRs, the translation check, the training time; then
-    the translation check per attribute."""
+    """One row per calibrated target: white-box PGD and noise DSRs, the translation check (and, for video crops,
+    the landmark check), the training time; then the translation check per attribute."""
+    marks = any("landmark_accuracy" in r for r in records)
     head = ["target", "domains", "size", "recipe, iterations", "white-box DSR >0.05 / >0.02 / >0.01",
             "white-box MSE", "noise DSR >0.05 / >0.02", "classifier: edited / input", "classifier on real test images",
-            "train s"]
+            *(["landmarks: edited / input", "landmarks on real test images"] if marks else []), "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
         seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
+        landmarks = (f" {_pct(r.get('landmark_accuracy'))} / {_pct(r.get('landmark_accuracy_input'))} | "
+                     f"{_pct(r.get('landmark_real_accuracy'))} |" if marks else "")
         lines.append(f"| {r['target']} | {r['domains']} | {r['image_size']} | {r['recipe']['recipe']}, "
                      f"{r['recipe']['iterations']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
                      f"{_pct(r.get('whitebox_dsr_0.01'))} | {_num(r['whitebox_mse'])} | {_pct(r['noise_dsr'])} / "
                      f"{_pct(r.get('noise_dsr_0.02'))} | {_pct(r['classifier_accuracy'])} / "
-                     f"{_pct(r['classifier_accuracy_input'])} | {_pct(r.get('classifier_real_accuracy'))} | "
-                     f"{seconds} |")
+                     f"{_pct(r['classifier_accuracy_input'])} | {_pct(r.get('classifier_real_accuracy'))} |"
+                     f"{landmarks} {seconds} |")
     lines += ["", "Per attribute (classifier: requested attribute on the edit / already on the input; synthetic faces "
-              "also: MSE to the rendered ground truth, model / input):", ""]
+              "also: MSE to the rendered ground truth, model / input; video crops also: the same from the landmarks "
+              "re-measured on the edit):", ""]
     for r in records:
         parts = []
         for name, v in r.get("classifier_per_attribute", {}).items():
@@ -132,6 +136,9 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
             truth = r.get("ground_truth_mse", {}).get(name)
             if truth:
                 part += f" (GT {truth['model_mse']:.3f} / {truth['input_mse']:.3f})"
+            mark = r.get("landmark_per_attribute", {}).get(name)
+            if mark:
+                part += f" (landmarks {_pct(mark['edited'])} / {_pct(mark['input'])})"
             parts.append(part)
         lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations): "
                      + "; ".join(parts))

@@ -1,11 +1,12 @@
-"""Does a forger edit at all? StarGAN's classifier check, and the rendered ground truth of synthetic faces.
+"""Does a forger edit at all? StarGAN's classifier check, landmarks re-measured on real-photo edits, and the
+rendered ground truth of synthetic faces.
 
 A target that does not edit is not a target: every calibration record carries these checks beside the DSR.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,26 +36,29 @@ def attribute_predictions(classifier: torch.nn.Module, x: np.ndarray, batch_size
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
 
 
-def translation_accuracy(G: PyTorchImageTranslator, classifier: torch.nn.Module, x: np.ndarray,
-                         labels: np.ndarray, attributes: Sequence[str]) -> dict[str, dict[str, float]]:
+def translation_accuracy(G: PyTorchImageTranslator, judge: torch.nn.Module | Callable[[np.ndarray], np.ndarray],
+                         x: np.ndarray, labels: np.ndarray, attributes: Sequence[str]) -> dict[str, dict[str, float]]:
     """StarGAN's evaluation: per attribute ``j``, over the images whose requested domain ``c_j`` changes
-    attribute ``j``, how often the classifier assigns the requested value to ``G(x, c_j)`` (``edited``) and
+    attribute ``j``, how often the judge assigns the requested value to ``G(x, c_j)`` (``edited``) and
     how often it already assigns it to the unchanged input (``input``).
 
     :param G: the forger's translator, conditioned on ``len(attributes)`` attributes.
-    :param classifier: an attribute classifier trained on real images with the same attribute columns.
+    :param judge: an attribute classifier trained on real images with the same attribute columns, or any function
+        from images (N, 3, H, W) to 0/1 labels (N, A), e.g. labels re-measured from landmarks
+        (:class:`~art_initiative.data.expressions.CropExpressionLabeller`).
     :param labels: the images' own attributes (N, A), 0/1.
     :return: ``{attribute: {"edited": float, "input": float, "n": int}}``; attributes that no image can change
         are left out.
     """
+    predict = (lambda images: attribute_predictions(judge, images)) if isinstance(judge, torch.nn.Module) else judge
     labels = np.asarray(labels, dtype=np.float32)
-    on_input = attribute_predictions(classifier, x)
+    on_input = predict(x)
     out: dict[str, dict[str, float]] = {}
     for j, (name, c) in enumerate(zip(attributes, target_domains(labels, attributes), strict=True)):
         changed = c[:, j] != labels[:, j]
         if not changed.any():
             continue
-        edited = attribute_predictions(classifier, G.predict(x[changed], conditions=c[changed]))
+        edited = predict(G.predict(x[changed], conditions=c[changed]))
         out[name] = {"edited": float(np.mean(edited[:, j] == c[changed, j])),
                      "input": float(np.mean(on_input[changed, j] == c[changed, j])), "n": int(changed.sum())}
     return out

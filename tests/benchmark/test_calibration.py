@@ -69,3 +69,46 @@ def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
     assert sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.glob("*.pt")) == ["it3.pt", "it6.pt"]
     c = np.tile(labels[:1], (4, 1))
     np.testing.assert_allclose(longer.predict(x[:4], conditions=c), straight.predict(x[:4], conditions=c), atol=1e-5)
+
+
+class _Copier(torch.nn.Module):
+    """A translator that ignores its condition and returns the input (a scale keeps a parameter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
+def test_landmark_check_of_video_crops_finds_no_edits_in_a_copier(tmp_path, write_talking_video):
+    pytest.importorskip("dlib")
+    from art_initiative.benchmark.attribute import AttributeData
+    from art_initiative.benchmark.calibration import landmark_check
+    from art_initiative.benchmark.tables import calibration_table
+    from art_initiative.data.expressions import expression_labels
+    from art_initiative.data.video import VideoFrames
+    from art_initiative.estimators import PyTorchImageTranslator
+
+    path = tmp_path / "talk.avi"
+    write_talking_video(path, 24, 256, seed=2)
+    video = VideoFrames(path, image_size=64, crop_scale=1.5)
+    attrs = ("Mouth_Open", "Smiling")
+    labels = expression_labels(video.landmarks * 1.0, attrs)
+    split = (video.frames, labels)
+    data = AttributeData(split, split, split, attrs, {"SD": attrs}, crop_scale=1.5)
+    G = PyTorchImageTranslator(_Copier(), (3, 64, 64), c_dim=2, device_type="cpu")
+    rec = landmark_check(G, data, [0, 1], attrs)
+    assert rec["landmark_real_accuracy"] >= 0.8
+    assert rec["landmark_per_attribute"]  # some frames can be edited
+    for v in rec["landmark_per_attribute"].values():  # the copier's edit reads exactly as its input
+        assert v["edited"] == v["input"] and v["n"] > 0
+    assert rec["landmark_accuracy"] == rec["landmark_accuracy_input"] < 0.5
+    record = {"target": "copy", "domains": "SD", "image_size": 64, "recipe": {"recipe": "stargan", "iterations": 0},
+              "whitebox_dsr": 0.0, "whitebox_dsr_0.02": 0.0, "whitebox_mse": 0.0, "noise_dsr": 0.0,
+              "classifier_accuracy": 0.0, "classifier_accuracy_input": 0.0, **rec}
+    md = "\n".join(calibration_table([record]))
+    assert "landmarks: edited / input" in md and "(landmarks " not in md  # no classifier rows to annotate
+    with pytest.raises(ValueError, match="crop_scale"):
+        landmark_check(G, AttributeData(split, split, split, attrs, {"SD": attrs}), [0, 1], attrs)

@@ -107,3 +107,23 @@ def test_expression_splits_of_a_video(tmp_path, write_talking_video):
     assert 0 < mouth.mean() < 1
     with pytest.raises(FileNotFoundError, match="make franck"):
         expression_splits(16, 12, 5, path=tmp_path / "missing.mp4")
+
+
+def test_landmarks_re_measured_on_crops_match_those_of_the_frames(tmp_path, write_talking_video):
+    pytest.importorskip("dlib")
+    from art_initiative.data.expressions import CropExpressionLabeller, crop_landmarks
+    from art_initiative.data.video import VideoFrames
+
+    path = tmp_path / "talk.avi"
+    write_talking_video(path, 24, 256, seed=2)
+    video = VideoFrames(path, image_size=64, crop_scale=1.5)
+    lms = crop_landmarks(video.frames, crop_scale=1.5)
+    assert lms.shape == (24, 68, 2)
+    assert np.abs(lms - video.landmarks).mean() < 1.5  # pixels of the 64 px crop
+    # The labels from the crops agree with those from the frames; a scrambled crop reads differently.
+    truth = expression_labels(video.landmarks * 1.0, ("Mouth_Open",))
+    labeller = CropExpressionLabeller(video.frames, ("Mouth_Open",), crop_scale=1.5)
+    assert 0 < truth.mean() < 1
+    assert (labeller(video.frames) == truth).mean() >= 0.8
+    with pytest.raises(ValueError, match="images"):
+        crop_landmarks(video.frames[:, :1], crop_scale=1.5)
