@@ -144,8 +144,9 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: --set: {err}", file=sys.stderr)
         return 2
-    overrides = {**settings, **{k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items()
-                                if v is not None}}
+    # The template below is an untrained architecture: its SM starts from seeded fresh weights.
+    overrides = {"sm_init": "fresh", **settings,
+                 **{k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items() if v is not None}}
     checkpoint = args.checkpoint or os.path.splitext(args.output)[0] + "-training.pt"
     if args.task == "reenactment":
         if args.data == "celeba":

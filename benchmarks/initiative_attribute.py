@@ -106,7 +106,8 @@ def main(argv=None):
         if args.defence_iterations:
             overrides["iterations"] = args.defence_iterations
         # The surrogate is only the architecture template: the defence trains its own SM from fresh weights.
-        defence = InitiativeDefense(surrogate, profile=args.profile, eps=args.eps, verbose=False, **overrides)
+        defence = InitiativeDefense(surrogate, profile=args.profile, eps=args.eps, verbose=False, sm_init="fresh",
+                                    **overrides)
         curve, start = [], time.perf_counter()
 
         def on_iteration(it, losses, defence=defence, curve=curve, start=start):

@@ -44,9 +44,11 @@ def uniform_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
 def variant_overrides(task: str, method: str, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The defence settings of ``method`` (an :data:`INITIATIVE_VARIANTS` name) on top of ``overrides``.
 
-    Without ATS the SM is trained first: a profile without a warm start gets one as long as PG's training.
+    Without ATS the SM is trained first: a profile without a warm start gets one as long as PG's training. The
+    SM starts from fresh weights (the gray-box protocol: the template's architecture, never weights) unless
+    ``overrides`` say otherwise.
     """
-    out = {**overrides, **INITIATIVE_VARIANTS[task][method]}
+    out = {"sm_init": "fresh", **overrides, **INITIATIVE_VARIANTS[task][method]}
     base = make_config(profile, task, **overrides)
     if not out.get("alternating", True) and base.sm_pretrain_iterations == 0:
         out["sm_pretrain_iterations"] = base.iterations

@@ -21,12 +21,80 @@ def template():
     return PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")
 
 
-def test_surrogate_starts_from_fresh_weights_not_the_estimators(template, faces):
-    defence = InitiativeDefense(template, profile="tiny", verbose=False)
-    nets = defence._networks()
-    a = next(nets.sm.parameters())
-    b = next(template.model.parameters())
-    assert a.shape == b.shape and not torch.equal(a, b)
+def test_surrogate_starts_from_the_estimators_weights_or_fresh_ones(template, faces):
+    own = InitiativeDefense(template, profile="tiny", verbose=False)._networks()
+    fresh = InitiativeDefense(template, profile="tiny", verbose=False, sm_init="fresh")._networks()
+    for a, c in zip(own.sm.parameters(), template.model.parameters(), strict=True):
+        assert torch.equal(a, c) and a is not c  # a copy: training the SM leaves the user's model alone
+    assert any(not torch.equal(b, c) for b, c in zip(fresh.sm.parameters(), template.model.parameters(),
+                                                       strict=True))
+    with pytest.raises(ValueError, match="sm_init must be one of"):
+        InitiativeDefense(template, profile="tiny", sm_init="random")
+
+
+def _capture_networks(defence: InitiativeDefense) -> list:
+    """Make ``defence`` keep the networks of its next training run in the returned list."""
+    kept = []
+    original = defence._networks
+
+    def networks():
+        nets = original()
+        kept.append(nets)
+        return nets
+
+    defence._networks = networks
+    return kept
+
+
+@pytest.mark.parametrize("snapshot", ["iteration", "update"])
+def test_eq12_previous_surrogate_is_the_one_of_the_last_iteration_or_update(template, faces, snapshot):
+    x, y = faces
+    # tiny: n_critic 2, so with 7 iterations the SM's last generator step is at iteration 5, not at 6.
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=7, snapshot=snapshot)
+    kept = _capture_networks(defence)
+    states = {}
+
+    def record(it, losses):
+        nets = kept[0]
+        states[it] = ({k: v.clone() for k, v in nets.sm.state_dict().items()},
+                      {k: v.clone() for k, v in nets.d_a.state_dict().items()})
+
+    defence.fit(x, y, callback=record)
+    nets = kept[0]
+    assert all("influence_prev" in h for h in defence.history)
+
+    def same(module, state):
+        return all(torch.equal(v, state[k]) for k, v in module.state_dict().items())
+
+    if snapshot == "iteration":  # SM and D_A as the last iteration began (after iteration 5)
+        assert same(nets.sm_prev, states[5][0]) and same(nets.d_a_prev, states[5][1])
+        assert same(nets.sm, states[5][0]) and not same(nets.d_a, states[5][1])
+    else:  # the SM before its last generator step (after iteration 4), which differs from the current one
+        assert same(nets.sm_prev, states[4][0]) and not same(nets.sm, states[4][0])
+
+
+def test_without_alternating_training_the_influence_loss_counts_once(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=3, alternating=False,
+                                sm_pretrain_iterations=2, enhancement=True)
+    defence.fit(x, y)
+    steps = [h for h in defence.history if "pg" in h]
+    assert len(steps) == 3 and not any("influence_prev" in h for h in steps)
+    for h in steps:  # eq. 4 exactly: L_A->B + lambda L_B
+        assert h["pg"] == pytest.approx(h["influence"] + defence.config.lambda_b * h["pg_adv"], rel=1e-5, abs=1e-5)
+
+
+def test_set_params_changes_every_attack_param(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(x, y)
+    defence.set_params(eps=0.02, batch_size=7, verbose=False)
+    assert defence.eps == defence.config.eps == 0.02 and defence.batch_size == 7
+    assert np.abs(defence.generate(x) - x).max() <= 0.02 + 1e-6
+    with pytest.raises(ValueError, match="eps must be a number in"):
+        defence.set_params(eps=1.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        defence.set_params(batch_size=0)
+    assert set(defence.attack_params) >= {"eps", "batch_size", "verbose"}
 
 
 def test_training_raises_the_influence_on_its_surrogate(template, faces):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,14 @@ class PerturbationGeneratorDefence(EvasionAttack):
 
     @property
     def eps(self) -> float:
+        """The L-inf budget of the protection (the config's ``eps``)."""
         return self.config.eps
+
+    @eps.setter
+    def eps(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 < value <= 1:
+            raise ValueError(f"eps must be a number in (0, 1], got {value!r}.")
+        self.config = replace(self.config, eps=float(value))
 
     @property
     def is_fitted(self) -> bool:
@@ -68,6 +75,8 @@ class PerturbationGeneratorDefence(EvasionAttack):
         return self._fitted
 
     def _check_params(self) -> None:
+        if not 0 < self.config.eps <= 1:
+            raise ValueError(f"eps must be a number in (0, 1], got {self.config.eps!r}.")
         check_positive_int(self.batch_size, "batch_size")
         if not isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")

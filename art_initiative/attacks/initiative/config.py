@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+SNAPSHOTS = ("iteration", "update")
+SM_INITS = ("estimator", "fresh")
+
 
 @dataclass
 class InitiativeConfig:
@@ -36,6 +39,10 @@ class InitiativeConfig:
     domains_per_step: int = 5    # target domains sampled per PG step (all of them in the paper)
     augment_shift: int = 0       # > 0: random flip and shift (pixels) of x, x' before SM in the PG step
     enhancement: bool = True     # eq. 12: the influence loss on the previous iteration's SM as well
+    snapshot: str = "iteration"  # eq. 12's previous SM (and D_A): "iteration" (the paper's words and its public
+    #                              code: as they were when this iteration began) or "update" (the SM before its
+    #                              latest generator step, with the current D_A: never equal to the current SM)
+    sm_init: str = "estimator"   # SM starts from the estimator's weights, or "fresh" random ones (gray-box protocol)
     tm_lr: float = 2e-4          # reenactment: step size of the temporary model TM (scaled by SM's Adam moments)
     tm_steps: int = 1            # reenactment: unrolled TM steps
     sm_lambda_l1: float = 100.0  # reenactment: L1 weight of the surrogate's pix2pix recipe
@@ -66,6 +73,9 @@ class InitiativeConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
             raise ValueError(f"eps must be <= 1 for [-1, 1] images, got {self.eps!r}.")
+        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
         if not self.alternating and self.sm_pretrain_iterations == 0:
             raise ValueError("alternating=False trains the SM first: set sm_pretrain_iterations > 0.")
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -24,8 +25,10 @@ class InitiativeDefense(PerturbationGeneratorDefence):
     """Protect faces against a StarGAN-like attribute editor with one forward pass of a trained generator PG:
     ``x' = clip(x + eps * PG(x))``.
 
-    :param estimator: the architecture template of the surrogate SM (gray-box knowledge: the forger's
-        architecture and attribute domains, never its weights). SM starts from fresh random weights.
+    :param estimator: the surrogate SM: a model of the forger's architecture and attribute domains (gray-box
+        knowledge). SM starts from its weights, so a surrogate the user trained is fitted on (cheap); the setting
+        ``sm_init="fresh"`` starts from new random weights instead (the paper's protocol, which the benchmark
+        uses). The estimator itself is never changed.
     :param profile: ``"paper"``, ``"cpu"``, ``"tiny"`` or an :class:`InitiativeConfig`.
     :param attributes: names of the estimator's ``c_dim`` attributes (hair colours are one-hot domains).
     :param batch_size: images per forward pass in :meth:`generate`.
@@ -55,12 +58,14 @@ class InitiativeDefense(PerturbationGeneratorDefence):
     def _networks(self) -> DefenceNetworks:
         cfg, est = self.config, self.estimator
         size = est.input_shape[1]
-        sm = fresh_copy(est.model, cfg.seed).to(est.device).train()
-        sm_prev = fresh_copy(sm, cfg.seed).to(est.device)
-        sm_prev.load_state_dict(sm.state_dict())
+        sm = (fresh_copy(est.model, cfg.seed) if cfg.sm_init == "fresh" else copy.deepcopy(est.model))
+        sm = sm.to(est.device).train()
+        sm_prev = copy.deepcopy(sm)
         torch.manual_seed(cfg.seed + 1)
         d_a = build_model("stargan_disc", image_size=size, width=cfg.sm_disc_width, c_dim=est.c_dim).to(est.device)
-        return self._assemble(sm, d_a, sm_prev)
+        nets = self._assemble(sm, d_a, sm_prev)
+        nets.d_a_prev = copy.deepcopy(d_a)
+        return nets
 
     def fit(self, x: np.ndarray | Any, y: np.ndarray | None = None, x_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None, checkpoint_path: str | os.PathLike | None = None, resume: bool = True,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,8 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefence):
     PG(x))``, learned so that a landmark-to-face model trained on ``x'`` reconstructs the face badly.
 
     :param estimator: the architecture template of the surrogate SM_x (an unconditional
-        :class:`PyTorchImageTranslator`, ``c_dim=0``, sketch -> frame); SM starts from fresh random weights.
+        :class:`PyTorchImageTranslator`, ``c_dim=0``, sketch -> frame); SM starts from its weights, or from fresh
+        random ones with ``sm_init="fresh"`` (the benchmark's protocol).
     :param profile: ``"paper"`` (eps 0.02, lr 2e-4), ``"cpu"``, ``"tiny"`` or an :class:`InitiativeConfig`
         with ``task="reenactment"``.
     :param batch_size: frames per forward pass in :meth:`generate`.
@@ -49,7 +51,8 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefence):
     def _networks(self) -> DefenceNetworks:
         cfg, est = self.config, self.estimator
         size = est.input_shape[1]
-        sm = fresh_copy(est.model, cfg.seed).to(est.device).train()
+        sm = fresh_copy(est.model, cfg.seed) if cfg.sm_init == "fresh" else copy.deepcopy(est.model)
+        sm = sm.to(est.device).train()
         torch.manual_seed(cfg.seed + 1)
         d_sm = build_model("patchgan", image_size=size, width=cfg.sm_disc_width, in_channels=6).to(est.device)
         return self._assemble(sm, d_sm)

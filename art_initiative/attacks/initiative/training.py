@@ -40,7 +40,8 @@ from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration
 @dataclass
 class DefenceNetworks:
     """The networks of the two stages and their optimizers (``d_a``: SM's own discriminator, StarGAN's or
-    pix2pix's; ``sm_prev``: the SM of the last iteration for eq. 12, None where unused)."""
+    pix2pix's; ``sm_prev`` and ``d_a_prev``: the SM and D_A of the last iteration for eq. 12, None where
+    unused)."""
 
     pg: torch.nn.Module
     pg_best: torch.nn.Module
@@ -52,10 +53,11 @@ class DefenceNetworks:
     opt_critic: torch.optim.Optimizer
     opt_sm: torch.optim.Optimizer
     opt_d_a: torch.optim.Optimizer
+    d_a_prev: torch.nn.Module | None = None
 
     def modules(self) -> dict[str, torch.nn.Module]:
         named = {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
-                 "sm_prev": self.sm_prev, "d_a": self.d_a}
+                 "sm_prev": self.sm_prev, "d_a": self.d_a, "d_a_prev": self.d_a_prev}
         return {k: m for k, m in named.items() if m is not None}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -80,10 +82,23 @@ def _stargan_cfg(cfg: InitiativeConfig) -> StarGANConfig:
     return StarGANConfig(lambda_id=cfg.sm_lambda_id, n_critic=cfg.n_critic)
 
 
+def snapshot_surrogate(nets: DefenceNetworks) -> None:
+    """Keep the SM and D_A as they are now in ``sm_prev`` and ``d_a_prev`` (eq. 12's "SM in last iteration")."""
+    nets.sm_prev.load_state_dict(nets.sm.state_dict())
+    if nets.d_a_prev is not None:
+        nets.d_a_prev.load_state_dict(nets.d_a.state_dict())
+
+
+def uses_previous_surrogate(cfg: InitiativeConfig) -> bool:
+    """Eq. 12 applies: the enhancement is on and the SM changes between iterations (without alternating training
+    the SM is frozen, the previous SM is the current one, and the ablation counts the influence loss once)."""
+    return cfg.enhancement and cfg.alternating
+
+
 def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, rng: np.random.Generator,
                    cfg: InitiativeConfig, it: int) -> dict[str, float]:
-    """Stage A: one StarGAN discriminator step; every ``n_critic``-th iteration one SM step, after keeping the
-    SM it replaces in ``sm_prev`` (the "SM of the last iteration" of eq. 12)."""
+    """Stage A: one StarGAN discriminator step; every ``n_critic``-th iteration one SM step (with
+    ``cfg.snapshot == "update"``, after keeping the SM it replaces in ``sm_prev``)."""
     scfg = _stargan_cfg(cfg)
     c_trg = random_target_labels(c_org, rng)
     d_loss, parts = stargan_discriminator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg,
@@ -92,7 +107,8 @@ def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, 
     d_loss.backward()
     nets.opt_d_a.step()
     if (it + 1) % cfg.n_critic == 0:
-        nets.sm_prev.load_state_dict(nets.sm.state_dict())
+        if cfg.snapshot == "update" and nets.sm_prev is not None:
+            nets.sm_prev.load_state_dict(nets.sm.state_dict())
         g_loss, g_parts = stargan_generator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg)
         nets.opt_sm.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -126,15 +142,19 @@ def input_diversity(x: torch.Tensor, x_adv: torch.Tensor, rng: np.random.Generat
 def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
             cfg: InitiativeConfig, clip_values: tuple[float, float], rng: np.random.Generator | None = None
             ) -> dict[str, float]:
-    """PG's step on ``L_PG`` (eq. 4; eq. 12 with ``cfg.enhancement``) against the frozen SM and critics."""
-    with frozen(nets.sm, nets.sm_prev, nets.d_a, nets.critic):
+    """PG's step on ``L_PG`` (eq. 4; eq. 12 when :func:`uses_previous_surrogate`) against the frozen SM and
+    critics. Eq. 12's second influence term uses ``sm_prev`` and, with ``cfg.snapshot == "iteration"``,
+    ``d_a_prev`` (the public code's previous D_A); otherwise the current D_A."""
+    frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
+    with frozen(*frozen_nets):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
             input_diversity(x, x_adv, rng, cfg.augment_shift)
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
-        prev = influence_loss(nets.sm_prev, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)[0] \
-            if cfg.enhancement else None
+        d_a_prev = nets.d_a_prev if cfg.snapshot == "iteration" and nets.d_a_prev is not None else nets.d_a
+        prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \
+            if uses_previous_surrogate(cfg) else None
         adv = pg_adversarial_loss(nets.critic, x_adv)
         loss = pg_loss(infl, adv, cfg.lambda_b, prev)
     nets.opt_pg.zero_grad(set_to_none=True)
@@ -155,7 +175,8 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     """Run Algorithm 1 for ``cfg.iterations`` iterations (resuming from ``checkpoint_path`` when it exists).
 
     The first ``cfg.sm_pretrain_iterations`` iterations (if any) train the surrogate alone on clean data (a warm
-    start); with ``cfg.alternating`` off the surrogate then stays frozen (the paper's ablation).
+    start); with ``cfg.alternating`` off the surrogate then stays frozen (the paper's ablation). With
+    ``cfg.snapshot == "iteration"`` every iteration begins by keeping the SM and D_A for eq. 12.
 
     :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
     """
@@ -172,7 +193,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
         if it < warm:  # warm start: stage A alone (then frozen when alternating is off)
             losses = surrogate_step(nets, xb, c_org, rng, cfg, it)
             if it + 1 == warm:
-                nets.sm_prev.load_state_dict(nets.sm.state_dict())
+                snapshot_surrogate(nets)
             return losses
         domains = target_domains(labels[idx], attributes)
         if cfg.domains_per_step < len(domains):
@@ -180,6 +201,8 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
         targets = [torch.from_numpy(c).to(device) for c in domains]
         losses = {}
         if cfg.alternating:
+            if cfg.snapshot == "iteration":
+                snapshot_surrogate(nets)
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()
         losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
