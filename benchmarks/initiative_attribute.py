@@ -29,8 +29,8 @@ from art_initiative.attacks import InitiativeDefense, RuizDisruption
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.reports import write_report
 from art_initiative.data import SyntheticFaces, target_domains
-from art_initiative.defences.preprocessor.initiative import protect
 from art_initiative.metrics import defense_success_rate, mse, psnr
+from art_initiative.models.perturbation import protect
 from art_initiative.training import train_stargan
 
 VARIANTS = {"initiative": {}, "initiative_no_ats": {"alternating": False}, "initiative_no_tde": {"enhancement": False}}

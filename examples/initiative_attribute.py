@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--n-test", type=int, default=50)
     parser.add_argument("--target-iterations", type=int, default=1200)
     parser.add_argument("--sm-pretrain-iterations", type=int, default=1000)
-    parser.add_argument("--defence-iterations", type=int, default=250)
+    parser.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
+                        default=250)
     args = parser.parse_args(argv)
 
     # 1. Three disjoint sets of faces: the defender's, the forger's and held-out faces to publish.

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--frames", type=int, default=600, help="published frames")
     parser.add_argument("--n-test", type=int, default=50, help="held-out frames (after a 20-frame gap)")
     parser.add_argument("--forger-iterations", type=int, default=2000)
-    parser.add_argument("--defence-iterations", type=int, default=500)
+    parser.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
+                        default=500)
     parser.add_argument("--eps", type=float, default=0.02)
     args = parser.parse_args(argv)
 

@@ -10,7 +10,6 @@ with ``L = mean((G(x', c) - y)^2)`` (descended instead in ``targeted`` mode).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +21,6 @@ from art_initiative.attacks.blur import gaussian_blur
 from art_initiative.attacks.references import DEFAULT_JITTER, jittered_reference
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.utils.validation import check_images
-
-logger = logging.getLogger(__name__)
 
 METHODS = ("fgsm", "ifgsm", "pgd")
 CLASS_MODES = ("joint", "iterative")
@@ -43,6 +40,8 @@ def linf_step(x_adv: torch.Tensor, x: torch.Tensor, grad: torch.Tensor, step: fl
 
 class RuizDisruption(EvasionAttack):
     """Ruiz et al.'s per-image disruption of an image translator (FGSM, I-FGSM, PGD; L-inf).
+
+    | Paper link: https://arxiv.org/abs/2003.01279
 
     :param estimator: the model attacked (white-box) or a surrogate (see :func:`transfer_disruption`).
     :param method: ``"fgsm"`` (one step of size ``eps`` from ``x``), ``"ifgsm"`` (``max_iter`` steps of

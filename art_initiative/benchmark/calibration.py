@@ -16,7 +16,6 @@ outputs (MSE > 0.05). Per target (the forger's model itself, not a surrogate) a 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from typing import Any
@@ -42,8 +41,6 @@ from art_initiative.metrics import classifier_accuracy, defense_success_rate, ms
 from art_initiative.metrics.translation import translation_errors
 from art_initiative.training import train_attribute_classifier
 from art_initiative.training.loop import checkpoint_seconds, resolve_device
-
-logger = logging.getLogger(__name__)
 
 CALIBRATION_KEYS = ("data", "profile", "target", "domains", "recipe", "image_size", "whitebox_dsr",
                     "whitebox_dsr_0.02", "whitebox_dsr_0.01", "whitebox_mse", "noise_dsr", "noise_dsr_0.02",

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from art_initiative.attacks.initiative.base import PerturbationGeneratorDefence
+from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import make_config
 from art_initiative.estimators import PyTorchImageTranslator
 
@@ -55,9 +55,9 @@ def variant_overrides(task: str, method: str, profile: str, overrides: dict[str,
     return out
 
 
-def cached_defence(cls: type[PerturbationGeneratorDefence], template: PyTorchImageTranslator, profile: str,
-                   overrides: dict[str, Any], fit: Callable[[PerturbationGeneratorDefence, str | None], None],
-                   stem: str | None, verbose: bool, **kwargs: Any) -> PerturbationGeneratorDefence:
+def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchImageTranslator, profile: str,
+                   overrides: dict[str, Any], fit: Callable[[PerturbationGeneratorDefense, str | None], None],
+                   stem: str | None, verbose: bool, **kwargs: Any) -> PerturbationGeneratorDefense:
     """A defence of class ``cls`` trained by ``fit(defence, checkpoint_path)``, or loaded from ``<stem>.pt`` when
     a defence with the same settings was saved there (``stem`` None: always train, keep nothing). ``kwargs`` go to
     the class (e.g. the attribute names of the attribute-editing defence)."""

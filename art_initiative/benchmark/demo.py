@@ -11,7 +11,6 @@ PNG figures to the output folder.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -25,8 +24,6 @@ from art_initiative.benchmark.attribute import (
 )
 from art_initiative.benchmark.calibration import calibration_record, independent_classifier
 from art_initiative.estimators import PyTorchImageTranslator
-
-logger = logging.getLogger(__name__)
 
 DEMO_METHODS = ("initiative", "ruiz_pgd", "random_noise", "none")
 

@@ -7,7 +7,6 @@ paper's tables with the paper's figures beside ours, and PNG figures.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from dataclasses import asdict
@@ -23,8 +22,6 @@ from art_initiative.benchmark.records import load_records, merge_records
 from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, run_reenactment_benchmark
 from art_initiative.benchmark.reports import write_report
 from art_initiative.benchmark.tables import attribute_tables, reenactment_tables
-
-logger = logging.getLogger(__name__)
 
 FRANCK_PATH = os.path.join("data", "franck", "franck.mp4")
 # Each profile's scale: the settings of AttributeBenchmarkConfig / ReenactmentBenchmarkConfig it changes.

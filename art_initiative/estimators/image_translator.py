@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +15,6 @@ from art_initiative.utils.validation import check_conditions, check_images, chec
 
 if TYPE_CHECKING:
     from art.defences.preprocessor import Preprocessor
-
-logger = logging.getLogger(__name__)
 
 
 class PyTorchImageTranslator(PyTorchEstimator):

@@ -2,9 +2,10 @@
 
 from art_initiative.models.classifier import AttributeClassifier
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
+from art_initiative.models.perturbation import PerturbationUNet, protect
 from art_initiative.models.registry import GENERATOR_NAMES, MODEL_NAMES, build_model, describe_models
 from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
-from art_initiative.models.unet import PerturbationUNet, UNetGenerator
+from art_initiative.models.unet import UNetGenerator
 
 __all__ = [
     "AttributeClassifier",
@@ -19,4 +20,5 @@ __all__ = [
     "build_model",
     "conv_encoder_decoder",
     "describe_models",
+    "protect",
 ]

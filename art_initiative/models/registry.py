@@ -9,8 +9,9 @@ from torch import nn
 from art_initiative.models.classifier import AttributeClassifier
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
 from art_initiative.models.layers import max_downsamplings
+from art_initiative.models.perturbation import PerturbationUNet
 from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
-from art_initiative.models.unet import PerturbationUNet, UNetGenerator
+from art_initiative.models.unet import UNetGenerator
 
 
 def _unet(levels: int) -> Callable[..., nn.Module]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 
@@ -15,8 +14,6 @@ from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 from art_initiative.utils.validation import check_images, check_positive_int
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass

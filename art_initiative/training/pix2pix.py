@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,6 @@ from art_initiative.training.losses import gan_bce_loss
 from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import batch_indices, iteration_rng
 from art_initiative.utils.validation import check_images, check_positive_int
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass

@@ -150,6 +150,15 @@ def test_preprocessor_is_a_protected_pipeline_with_gradients(template, faces):
     grad = protected.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
     plain = template.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
     assert np.abs(grad).sum() > 0 and not np.allclose(grad, plain)
+    # ART's set_params checks the new values (_check_params).
+    pre.set_params(eps=0.02)
+    assert pre.eps == 0.02
+    out, _ = pre(x[:4])
+    assert np.abs(out - x[:4]).max() <= 0.02 + 1e-6
+    for bad, match in ((dict(eps=-1.0), "eps must be a number > 0"), (dict(clip_values=(1.0, -1.0)), "clip_values")):
+        with pytest.raises(ValueError, match=match):
+            pre.set_params(**bad)
+        assert (pre.eps, pre.clip_values) == (0.02, (-1.0, 1.0))  # a refused change leaves nothing behind
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -214,7 +223,7 @@ def test_warm_start_trains_the_surrogate_alone_first(template, faces, alternatin
 
 
 def test_input_diversity_moves_clean_and_protected_images_together():
-    from art_initiative.attacks.initiative.training import input_diversity
+    from art_initiative.attacks.initiative.attribute_training import input_diversity
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(2, 3, 8, 8, generator=g)

@@ -62,7 +62,7 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
                                                           ("random_noise", 0.02), ("random_noise", 0.05)}
     for r in records:
         assert r["task"] == "reenactment" and r["domains"] is None and r["target"] == "cnet"
-        assert 0 <= r["dsr"] <= 1 and r["l1_to_real"] > 0
+        assert r["l1_to_real"] > 0
     noise = next(r for r in records if r["method"] == "random_noise" and r["eps"] == 0.05)
     assert noise["psnr"] < next(r for r in records if r["method"] == "random_noise" and r["eps"] == 0.02)["psnr"]
     md = (out / "reenactment-synthetic-tiny.md").read_text()

@@ -82,7 +82,7 @@ def test_art_fgm_moves_output_within_eps(res6_translator, images):
 
 
 def test_without_jitter_sign_attacks_do_not_move(res6_translator, images):
-    # The pitfall of NOTES.md: gradient 0 at x' = x and sign(0) = 0.
+    # A translator's MSE to its own clean output has gradient 0 at x' = x, and sign(0) = 0: stuck at the start.
     with res6_translator.conditioning(C):
         adv = BasicIterativeMethod(res6_translator, eps=0.05, eps_step=0.01, max_iter=3, verbose=False).generate(images)
     np.testing.assert_array_equal(adv, images)

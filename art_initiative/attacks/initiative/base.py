@@ -3,6 +3,7 @@ numpy in and out, saved with its config, usable as an ART preprocessor."""
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 from collections.abc import Callable
@@ -13,11 +14,12 @@ import numpy as np
 import torch
 from art.attacks.attack import EvasionAttack
 
+from art_initiative.attacks.initiative.algorithm import DefenceNetworks
 from art_initiative.attacks.initiative.config import InitiativeConfig, make_config
-from art_initiative.attacks.initiative.training import DefenceNetworks
-from art_initiative.defences.preprocessor.initiative import InitiativePreprocessor, protect
+from art_initiative.defences.preprocessor.initiative import InitiativePreprocessor
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
+from art_initiative.models.perturbation import protect
 from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -30,7 +32,7 @@ def build_pg(cfg: InitiativeConfig, input_shape: tuple[int, ...]) -> torch.nn.Mo
                        in_channels=input_shape[0])
 
 
-class PerturbationGeneratorDefence(EvasionAttack):
+class PerturbationGeneratorDefense(EvasionAttack):
     """Base of :class:`InitiativeDefense` and :class:`InitiativeDefenseReenactment`: PG, ``generate``,
     ``to_preprocessor``, ``save`` / ``load``.
 
@@ -115,9 +117,9 @@ class PerturbationGeneratorDefence(EvasionAttack):
         self.pg.eval()
         self._fitted = True
 
+    @abc.abstractmethod
     def _networks(self) -> DefenceNetworks:
         """The surrogate, its discriminator and the shared networks of a new training run (per task)."""
-        raise NotImplementedError
 
     @property
     def _clip(self) -> tuple[float, float]:
@@ -193,7 +195,7 @@ class PerturbationGeneratorDefence(EvasionAttack):
 
     @classmethod
     def load(cls, path: str | os.PathLike, estimator: PyTorchImageTranslator, batch_size: int = 128,
-             verbose: bool = True) -> PerturbationGeneratorDefence:
+             verbose: bool = True) -> PerturbationGeneratorDefense:
         """Load a defence written by :meth:`save` for ``estimator`` (which must match its input shape)."""
         stored = load_checkpoint(path)
         config, shape, _, extra = cls._split_config(stored)
@@ -208,3 +210,7 @@ class PerturbationGeneratorDefence(EvasionAttack):
         defence._fitted = bool(stored["state"].get("fitted", True))
         defence.best = {k: v for k, v in stored["state"].items() if k != "fitted"}
         return defence
+
+
+# The old spelling, kept for one release: user-facing names follow ``InitiativeDefense``.
+PerturbationGeneratorDefence = PerturbationGeneratorDefense

@@ -11,19 +11,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.attacks.initiative.base import PerturbationGeneratorDefence
+from art_initiative.attacks.initiative.algorithm import DefenceNetworks, fresh_copy
+from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.reenactment_training import train_reenactment_defence
-from art_initiative.attacks.initiative.training import DefenceNetworks, fresh_copy
 from art_initiative.data.masks import face_mask
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
 from art_initiative.utils.validation import check_images
 
 
-class InitiativeDefenseReenactment(PerturbationGeneratorDefence):
+class InitiativeDefenseReenactment(PerturbationGeneratorDefense):
     """Protect the frames of a talking-face video with one forward pass of a trained PG: ``x' = clip(x + eps
     PG(x))``, learned so that a landmark-to-face model trained on ``x'`` reconstructs the face badly.
+
+    | Paper link: https://arxiv.org/abs/2112.10098
 
     :param estimator: the architecture template of the surrogate SM_x (an unconditional
         :class:`PyTorchImageTranslator`, ``c_dim=0``, sketch -> frame); SM starts from its weights, or from fresh

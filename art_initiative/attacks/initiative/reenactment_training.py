@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
+from art_initiative.attacks.initiative.algorithm import DefenceNetworks, critic_step, frozen, keep_best, run_defence
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import pg_adversarial_loss, pg_loss, reenactment_influence_loss
-from art_initiative.attacks.initiative.training import DefenceNetworks, critic_step, frozen, keep_best, run_defence
 from art_initiative.attacks.initiative.unrolled import adam_step_scale, unrolled_update
-from art_initiative.defences.preprocessor.initiative import protect
+from art_initiative.models.perturbation import protect
 from art_initiative.training.pix2pix import pix2pix_discriminator_loss, pix2pix_generator_loss
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 

@@ -8,13 +8,7 @@ from typing import Any
 import torch
 from art.defences.preprocessor.preprocessor import PreprocessorPyTorch
 
-
-def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple[float, float]) -> torch.Tensor:
-    """The protection of the paper: ``clip(x + eps * PG(x), clip_min, clip_max)``.
-
-    ``|x' - x| <= eps`` because PG ends in tanh.
-    """
-    return torch.clamp(x + eps * pg(x), clip_values[0], clip_values[1])
+from art_initiative.models.perturbation import protect
 
 
 class InitiativePreprocessor(PreprocessorPyTorch):
@@ -36,11 +30,29 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         super().__init__(device_type=device_type, is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         if not isinstance(pg, torch.nn.Module):
             raise ValueError(f"pg must be a torch.nn.Module, got {type(pg).__name__}.")
-        if not (isinstance(eps, (int, float)) and eps > 0):
-            raise ValueError(f"eps must be a number > 0, got {eps!r}.")
         self.pg = pg.to(self.device).eval()
-        self.eps = float(eps)
-        self.clip_values = (float(clip_values[0]), float(clip_values[1]))
+        self.eps = eps
+        self.clip_values = clip_values
+        self._check_params()
+
+    def set_params(self, **kwargs: Any) -> None:
+        """Change ``eps`` / ``clip_values`` (checked); on a bad value nothing changes."""
+        old = {k: getattr(self, k) for k in self.params}
+        try:
+            super().set_params(**kwargs)
+        except ValueError:
+            for k, v in old.items():
+                setattr(self, k, v)
+            raise
+
+    def _check_params(self) -> None:
+        if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not self.eps > 0:
+            raise ValueError(f"eps must be a number > 0, got {self.eps!r}.")
+        clip = self.clip_values
+        if clip is None or len(clip) != 2 or not float(clip[0]) < float(clip[1]):
+            raise ValueError(f"clip_values must be (min, max) with min < max, got {clip!r}.")
+        self.eps = float(self.eps)
+        self.clip_values = (float(clip[0]), float(clip[1]))
 
     def forward(self, x: torch.Tensor, y: Any = None) -> tuple[torch.Tensor, Any]:
         self.pg.eval()

@@ -1,4 +1,4 @@
-"""Algorithm 1 of the paper as small step functions and one plain loop.
+"""Algorithm 1 for attribute editing (eqs. 4-10 and 12) as small step functions and one plain loop.
 
 Each iteration: stage A updates the surrogate SM on clean data (StarGAN recipe), then the critic D_B of
 protected images takes a WGAN-GP step (eq. 5), then PG takes a step on ``L_PG`` (eq. 4, or eq. 12 with the
@@ -8,26 +8,28 @@ best PG so far is kept (Algorithm 1's last lines).
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import os
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from art_initiative.attacks.initiative.algorithm import (
+    DefenceNetworks,
+    critic_step,
+    frozen,
+    keep_best,
+    run_defence,
+)
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import (
-    critic_loss,
     forgery_distance,
     influence_loss,
     pg_adversarial_loss,
     pg_loss,
 )
 from art_initiative.data.domains import target_domains
-from art_initiative.defences.preprocessor.initiative import protect
-from art_initiative.training.loop import run_training
+from art_initiative.models.perturbation import protect
 from art_initiative.training.stargan import (
     StarGANConfig,
     random_target_labels,
@@ -35,47 +37,6 @@ from art_initiative.training.stargan import (
     stargan_generator_loss,
 )
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
-
-
-@dataclass
-class DefenceNetworks:
-    """The networks of the two stages and their optimizers (``d_a``: SM's own discriminator, StarGAN's or
-    pix2pix's; ``sm_prev`` and ``d_a_prev``: the SM and D_A of the last iteration for eq. 12, None where
-    unused)."""
-
-    pg: torch.nn.Module
-    pg_best: torch.nn.Module
-    critic: torch.nn.Module
-    sm: torch.nn.Module
-    sm_prev: torch.nn.Module | None
-    d_a: torch.nn.Module
-    opt_pg: torch.optim.Optimizer
-    opt_critic: torch.optim.Optimizer
-    opt_sm: torch.optim.Optimizer
-    opt_d_a: torch.optim.Optimizer
-    d_a_prev: torch.nn.Module | None = None
-
-    def modules(self) -> dict[str, torch.nn.Module]:
-        named = {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
-                 "sm_prev": self.sm_prev, "d_a": self.d_a, "d_a_prev": self.d_a_prev}
-        return {k: m for k, m in named.items() if m is not None}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"pg": self.opt_pg, "critic": self.opt_critic, "sm": self.opt_sm, "d_a": self.opt_d_a}
-
-
-@contextlib.contextmanager
-def frozen(*modules: torch.nn.Module) -> Iterator[None]:
-    """Parameters of ``modules`` need no gradient inside the block (their activations still pass gradients)."""
-    flags = [[p.requires_grad for p in m.parameters()] for m in modules]
-    for m in modules:
-        m.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for m, fl in zip(modules, flags, strict=True):
-            for p, f in zip(m.parameters(), fl, strict=True):
-                p.requires_grad_(f)
 
 
 def _stargan_cfg(cfg: InitiativeConfig) -> StarGANConfig:
@@ -115,18 +76,6 @@ def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, 
         nets.opt_sm.step()
         parts.update(g_parts)
     return {f"sm_{k}": v for k, v in parts.items()}
-
-
-def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, generator: torch.Generator,
-                clip_values: tuple[float, float]) -> dict[str, float]:
-    """D_B's WGAN-GP step on clean vs protected images (eq. 5)."""
-    with torch.no_grad():
-        x_adv = protect(nets.pg, x, cfg.eps, clip_values)
-    loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
-    nets.opt_critic.zero_grad(set_to_none=True)
-    loss.backward()
-    nets.opt_critic.step()
-    return {"critic": loss.item()}
 
 
 def input_diversity(x: torch.Tensor, x_adv: torch.Tensor, rng: np.random.Generator, shift: int
@@ -217,40 +166,3 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
 
     total = warm + cfg.iterations
     return run_defence("InitiativeDefense", nets, cfg, step, total, best, checkpoint_path, resume, verbose, callback)
-
-
-def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: Callable[[], float]) -> float:
-    """Algorithm 1's last lines: measure ``D(y, y')`` with PG in eval mode and keep the best PG in ``pg_best``."""
-    nets.pg.eval()
-    dist = distance()
-    if dist > best["best_distance"]:
-        best.update(best_distance=dist, best_iteration=it + 1)
-        nets.pg_best.load_state_dict(nets.pg.state_dict())
-    nets.pg.train()
-    return dist
-
-
-def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: Callable[[int], dict[str, float]],
-                total: int, best: dict[str, float], checkpoint_path: str | os.PathLike | None, resume: bool,
-                verbose: bool, callback: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
-    """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
-    run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
-                 resume, verbose, callback, extra_state=best, ignore=("iterations", "checkpoint_every", "eval_every"))
-    nets.pg.eval()
-    nets.pg_best.eval()
-    return best
-
-
-def fresh_copy(module: torch.nn.Module, seed: int) -> torch.nn.Module:
-    """A copy of ``module``'s architecture with newly initialised weights (the gray-box surrogate: same
-    architecture, never the target's weights).
-
-    The initialisation is seeded from ``seed`` through a fixed mixing, so that it does not repeat a model that
-    the user initialised with ``torch.manual_seed(seed)`` itself.
-    """
-    clone = copy.deepcopy(module)
-    torch.manual_seed((seed * 1_000_003 + 918_273_645) % 2**31)
-    for m in clone.modules():
-        if hasattr(m, "reset_parameters") and m is not clone:
-            m.reset_parameters()
-    return clone

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,19 +10,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.attacks.initiative.base import PerturbationGeneratorDefence
+from art_initiative.attacks.initiative.algorithm import DefenceNetworks, fresh_copy
+from art_initiative.attacks.initiative.attribute_training import train_defence
+from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import InitiativeConfig
-from art_initiative.attacks.initiative.training import DefenceNetworks, fresh_copy, train_defence
 from art_initiative.data.synthetic import PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
 
-logger = logging.getLogger(__name__)
 
-
-class InitiativeDefense(PerturbationGeneratorDefence):
+class InitiativeDefense(PerturbationGeneratorDefense):
     """Protect faces against a StarGAN-like attribute editor with one forward pass of a trained generator PG:
     ``x' = clip(x + eps * PG(x))``.
+
+    | Paper link: https://arxiv.org/abs/2112.10098
 
     :param estimator: the surrogate SM: a model of the forger's architecture and attribute domains (gray-box
         knowledge). SM starts from its weights, so a surrogate the user trained is fitted on (cheap); the setting

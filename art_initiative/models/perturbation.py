@@ -1,0 +1,54 @@
+"""The paper's perturbation generator PG (``pg_unet``) and its protection ``x' = clip(x + eps * PG(x))``."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple[float, float]) -> torch.Tensor:
+    """The protection of the paper: ``clip(x + eps * PG(x), clip_min, clip_max)``.
+
+    ``|x' - x| <= eps`` because PG ends in tanh.
+    """
+    return torch.clamp(x + eps * pg(x), clip_values[0], clip_values[1])
+
+
+def _double_conv(in_ch: int, out_ch: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, 3, 1, 1, bias=False), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True),
+        nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True),
+    )
+
+
+class PerturbationUNet(nn.Module):
+    """The paper's perturbation generator PG: ``delta = PG(x)`` with ``|delta| <= 1``.
+
+    ``levels`` levels of widths ``width * 2**i`` (5 levels 64-128-256-512-1024 in the paper's code), two
+    (3x3 conv, BatchNorm, ReLU) per level, average-pool down, bilinear up with skip concatenation, a 1x1 conv
+    to 3 channels, BatchNorm and tanh. Call ``eval()`` before applying it.
+    """
+
+    def __init__(self, levels: int = 5, width: int = 64, in_channels: int = 3) -> None:
+        super().__init__()
+        if levels < 1:
+            raise ValueError(f"levels must be >= 1, got {levels!r}.")
+        chans = [width * 2**i for i in range(levels)]
+        self.down = nn.ModuleList([_double_conv(in_channels, chans[0])]
+                                  + [_double_conv(chans[i - 1], chans[i]) for i in range(1, levels)])
+        self.up = nn.ModuleList([_double_conv(chans[i] + chans[i - 1], chans[i - 1]) for i in range(levels - 1, 0, -1)])
+        self.head = nn.Sequential(nn.Conv2d(chans[0], in_channels, 1), nn.BatchNorm2d(in_channels), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        h = x
+        for i, block in enumerate(self.down):
+            if i > 0:
+                h = F.avg_pool2d(h, 2)
+            h = block(h)
+            skips.append(h)
+        for block, skip in zip(self.up, reversed(skips[:-1]), strict=True):
+            h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            h = block(torch.cat([h, skip], dim=1))
+        return self.head(h)
