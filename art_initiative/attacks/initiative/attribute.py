@@ -63,9 +63,7 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         sm_prev = copy.deepcopy(sm)
         torch.manual_seed(cfg.seed + 1)
         d_a = build_model("stargan_disc", image_size=size, width=cfg.sm_disc_width, c_dim=est.c_dim).to(est.device)
-        nets = self._assemble(sm, d_a, sm_prev)
-        nets.d_a_prev = copy.deepcopy(d_a)
-        return nets
+        return self._assemble(sm, d_a, sm_prev, copy.deepcopy(d_a) if cfg.snapshot == "iteration" else None)
 
     def fit(self, x: np.ndarray | Any, y: np.ndarray | None = None, x_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None, checkpoint_path: str | os.PathLike | None = None, resume: bool = True,

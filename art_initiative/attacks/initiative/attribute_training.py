@@ -68,7 +68,7 @@ def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, 
     d_loss.backward()
     nets.opt_d_a.step()
     if (it + 1) % cfg.n_critic == 0:
-        if cfg.snapshot == "update" and nets.sm_prev is not None:
+        if cfg.snapshot == "update" and uses_previous_surrogate(cfg):
             nets.sm_prev.load_state_dict(nets.sm.state_dict())
         g_loss, g_parts = stargan_generator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg)
         nets.opt_sm.zero_grad(set_to_none=True)
@@ -92,8 +92,8 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
             cfg: InitiativeConfig, clip_values: tuple[float, float], rng: np.random.Generator | None = None
             ) -> dict[str, float]:
     """PG's step on ``L_PG`` (eq. 4; eq. 12 when :func:`uses_previous_surrogate`) against the frozen SM and
-    critics. Eq. 12's second influence term uses ``sm_prev`` and, with ``cfg.snapshot == "iteration"``,
-    ``d_a_prev`` (the public code's previous D_A); otherwise the current D_A."""
+    critics. Eq. 12's second influence term uses ``sm_prev`` and ``d_a_prev`` (the public code's previous D_A,
+    kept with ``cfg.snapshot == "iteration"``), or the current D_A where there is no ``d_a_prev``."""
     frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
     with frozen(*frozen_nets):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
@@ -101,7 +101,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
             input_diversity(x, x_adv, rng, cfg.augment_shift)
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
-        d_a_prev = nets.d_a_prev if cfg.snapshot == "iteration" and nets.d_a_prev is not None else nets.d_a
+        d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev
         prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \
             if uses_previous_surrogate(cfg) else None
         adv = pg_adversarial_loss(nets.critic, x_adv)
@@ -150,7 +150,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
         targets = [torch.from_numpy(c).to(device) for c in domains]
         losses = {}
         if cfg.alternating:
-            if cfg.snapshot == "iteration":
+            if cfg.snapshot == "iteration" and uses_previous_surrogate(cfg):
                 snapshot_surrogate(nets)
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()

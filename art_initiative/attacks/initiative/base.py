@@ -83,8 +83,8 @@ class PerturbationGeneratorDefense(EvasionAttack):
         if not isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")
 
-    def _assemble(self, sm: torch.nn.Module, d_a: torch.nn.Module, sm_prev: torch.nn.Module | None = None
-                  ) -> DefenceNetworks:
+    def _assemble(self, sm: torch.nn.Module, d_a: torch.nn.Module, sm_prev: torch.nn.Module | None = None,
+                  d_a_prev: torch.nn.Module | None = None) -> DefenceNetworks:
         """Add what both tasks share to the surrogate and its discriminator: the critic D_B, PG_best, and Adam
         optimizers (betas 0.5, 0.999) for PG, D_B, SM and SM's discriminator."""
         cfg, est = self.config, self.estimator
@@ -93,7 +93,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
         pg_best.load_state_dict(self.pg.state_dict())
         betas = (0.5, 0.999)
         return DefenceNetworks(
-            pg=self.pg, pg_best=pg_best, critic=critic, sm=sm, sm_prev=sm_prev, d_a=d_a,
+            pg=self.pg, pg_best=pg_best, critic=critic, sm=sm, sm_prev=sm_prev, d_a=d_a, d_a_prev=d_a_prev,
             opt_pg=torch.optim.Adam(self.pg.parameters(), cfg.pg_lr, betas=betas),
             opt_critic=torch.optim.Adam(critic.parameters(), cfg.critic_lr, betas=betas),
             opt_sm=torch.optim.Adam(sm.parameters(), cfg.sm_lr, betas=betas),
