@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -41,6 +41,9 @@ from art_initiative.metrics import classifier_accuracy, defense_success_rate, ms
 from art_initiative.metrics.translation import translation_errors
 from art_initiative.training import train_attribute_classifier
 from art_initiative.training.loop import checkpoint_seconds, resolve_device
+
+if TYPE_CHECKING:
+    from art_initiative.data.expressions import CropExpressionLabeller
 
 CALIBRATION_KEYS = ("data", "profile", "target", "domains", "recipe", "image_size", "whitebox_dsr",
                     "whitebox_dsr_0.02", "whitebox_dsr_0.01", "whitebox_mse", "noise_dsr", "noise_dsr_0.02",
@@ -75,43 +78,57 @@ def whitebox_calibration(G: PyTorchImageTranslator, x: np.ndarray, domains: list
     return out, protected
 
 
-def landmark_check(G: PyTorchImageTranslator, data: AttributeData, cols: list[int], attributes: tuple[str, ...]
-                   ) -> dict[str, Any]:
-    """Video crops only: the translation check with labels re-measured from dlib's landmarks on the edits
-    (``landmark_*``), and the agreement of the re-measured labels of the real test crops with their labels
-    (``landmark_real_accuracy``: how far the re-measurement at this size can be trusted)."""
+def crop_labeller(data: AttributeData, attributes: tuple[str, ...]) -> CropExpressionLabeller:
+    """The landmark judge of video crops: labels re-measured with dlib, the person's neutral face taken from a
+    quarter of the forger's real crops."""
     from art_initiative.data.expressions import CropExpressionLabeller
 
     if data.crop_scale is None:
         raise ValueError("data must hold video crops (crop_scale set) for the landmark check.")
-    labeller = CropExpressionLabeller(data.forger[0][::4], attributes, data.crop_scale)
+    return CropExpressionLabeller(data.forger[0][::4], attributes, data.crop_scale)
+
+
+def _judged(prefix: str, per_attribute: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """A translation check's record keys: the means over attributes of ``edited`` and ``input``, and the detail."""
+    return {f"{prefix}_accuracy": float(np.mean([v["edited"] for v in per_attribute.values()])),
+            f"{prefix}_accuracy_input": float(np.mean([v["input"] for v in per_attribute.values()])),
+            f"{prefix}_per_attribute": per_attribute}
+
+
+def landmark_check(G: PyTorchImageTranslator, data: AttributeData, cols: list[int], attributes: tuple[str, ...],
+                   labeller: CropExpressionLabeller | None = None) -> dict[str, Any]:
+    """Video crops only: the translation check with labels re-measured from dlib's landmarks on the edits
+    (``landmark_*``), and the agreement of the re-measured labels of the real test crops with their labels
+    (``landmark_real_accuracy``: how far the re-measurement at this size can be trusted).
+
+    :param labeller: the setting's :func:`crop_labeller` (built here when not given; reuse it across targets).
+    """
+    labeller = labeller or crop_labeller(data, attributes)
     x, labels = data.test[0], data.test[1][:, cols]
-    per_attribute = translation_accuracy(G, labeller, x, labels, attributes)
-    return {"landmark_accuracy": float(np.mean([v["edited"] for v in per_attribute.values()])),
-            "landmark_accuracy_input": float(np.mean([v["input"] for v in per_attribute.values()])),
-            "landmark_per_attribute": per_attribute,
+    return {**_judged("landmark", translation_accuracy(G, labeller, x, labels, attributes)),
             "landmark_real_accuracy": float(np.mean(labeller(x) == labels))}
 
 
 def calibration_record(G: PyTorchImageTranslator, classifier: torch.nn.Module, data: AttributeData,
                        cols: list[int], attributes: tuple[str, ...], eps: float, eps_step: float, max_iter: int,
-                       seed: int) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """The measurements of one target (see the module docstring); also returns the PGD images per domain."""
+                       seed: int, labeller: CropExpressionLabeller | None = None
+                       ) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The measurements of one target (see the module docstring); also returns the PGD images per domain.
+
+    :param labeller: for video crops, the setting's :func:`crop_labeller` (built here when not given).
+    """
     x, labels = data.test[0], data.test[1][:, cols]
     domains = target_domains(labels, attributes)
     attack, protected = whitebox_calibration(G, x, domains, eps, eps_step, max_iter, seed)
-    per_attribute = translation_accuracy(G, classifier, x, labels, attributes)
-    rec: dict[str, Any] = {**attack,
-                           "classifier_accuracy": float(np.mean([v["edited"] for v in per_attribute.values()])),
-                           "classifier_accuracy_input": float(np.mean([v["input"] for v in per_attribute.values()])),
-                           "classifier_per_attribute": per_attribute,
+    judged = translation_accuracy(G, classifier, x, labels, attributes)
+    rec: dict[str, Any] = {**attack, **_judged("classifier", judged),
                            "classifier_real_accuracy": classifier_accuracy(classifier, x, labels)}
     if data.faces is not None:  # the same test faces, rendered with this setting's attributes
         f = data.faces
         faces = SyntheticFaces(f.n, f.image_size, f.seed, attributes, offset=f.offset)
         rec["ground_truth_mse"] = translation_errors(G, faces, x, labels)
     if data.crop_scale is not None:
-        rec |= landmark_check(G, data, cols, attributes)
+        rec |= landmark_check(G, data, cols, attributes, labeller)
     return rec, protected
 
 
@@ -146,13 +163,14 @@ def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", devi
             cache_dir, f"classifier-{data}-{setting}-w{min(2 * cfg.width, 64)}-{cfg.classifier_iterations}-"
                       f"{digest(xf, lf)}.pt")
         classifier = independent_classifier(split, setting, cfg, device_type, clf_path, verbose)
+        labeller = None if split.crop_scale is None else crop_labeller(split, attributes)
         for arch in cfg.targets:
             t = time.perf_counter()
             G = train_target(xf, lf, arch, cfg.seed + 2, cfg, device_type, cache_dir, verbose=verbose)
             path = target_path(xf, lf, arch, cfg.seed + 2, cfg, cache_dir)
             seconds = checkpoint_seconds(path) if path and os.path.exists(path) else time.perf_counter() - t
             rec, protected = calibration_record(G, classifier, split, cols, attributes, cfg.eps, cfg.eps_step,
-                                                cfg.pgd_steps, cfg.seed)
+                                                cfg.pgd_steps, cfg.seed, labeller)
             record = {"data": data, "profile": cfg.profile, "target": arch, "domains": setting,
                       "recipe": forger_recipe(cfg), "image_size": cfg.image_size, "train_seconds": seconds,
                       "eps": cfg.eps, "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),

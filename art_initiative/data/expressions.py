@@ -109,7 +109,8 @@ def crop_face_box(image_size: int, crop_scale: float) -> tuple[float, float, flo
     return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
 
 
-def crop_landmarks(images: np.ndarray, crop_scale: float, upscale: int | None = None) -> np.ndarray:
+def crop_landmarks(images: np.ndarray, crop_scale: float, upscale: int | None = None,
+                   predictor: object | None = None) -> np.ndarray:
     """dlib's 68 landmarks (N, 68, 2), in crop pixels, of face crops ``images`` (N, 3, H, W) in [-1, 1], e.g. the
     outputs of a forger. Each crop is enlarged ``upscale`` times (bicubic) and dlib's shape predictor runs inside
     :func:`crop_face_box` (no detector: it fails on small or generated faces). Needs the ``faces`` extra. On
@@ -118,6 +119,7 @@ def crop_landmarks(images: np.ndarray, crop_scale: float, upscale: int | None = 
 
     :param crop_scale: the crop's side as a multiple of the face box (that of the crops' ``VideoFrames``).
     :param upscale: default: enough for a 256 px crop.
+    :param predictor: a loaded ``dlib.shape_predictor`` (default: load the 68-point model, about 100 MB).
     """
     from art_initiative.data.video import _import_faces, landmark_model_path
 
@@ -125,7 +127,7 @@ def crop_landmarks(images: np.ndarray, crop_scale: float, upscale: int | None = 
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"images must have shape (N, 3, H, W), got {x.shape}.")
     cv2, dlib = _import_faces()
-    predictor = dlib.shape_predictor(landmark_model_path())
+    predictor = predictor or dlib.shape_predictor(landmark_model_path())
     upscale = upscale or max(1, -(-256 // x.shape[-1]))
     size = x.shape[-1] * upscale
     box = dlib.rectangle(*(int(round(v)) for v in crop_face_box(size, crop_scale)))
@@ -148,13 +150,17 @@ class CropExpressionLabeller:
     """
 
     def __init__(self, reference: np.ndarray, attributes: tuple[str, ...], crop_scale: float) -> None:
+        from art_initiative.data.video import _import_faces, landmark_model_path
+
         self.attributes, self.crop_scale = tuple(attributes), float(crop_scale)
-        measures = expression_measures(crop_landmarks(reference, self.crop_scale))
+        self.predictor = _import_faces()[1].shape_predictor(landmark_model_path())  # loaded once, used per call
+        measures = expression_measures(crop_landmarks(reference, self.crop_scale, predictor=self.predictor))
         self.neutral = {k: float(np.median(measures[k])) for k in RELATIVE_MEASURES}
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """0/1 labels (N, len(attributes)) of ``images``."""
-        return expression_labels(crop_landmarks(images, self.crop_scale), self.attributes, self.neutral)
+        return expression_labels(crop_landmarks(images, self.crop_scale, predictor=self.predictor), self.attributes,
+                                 self.neutral)
 
 
 def time_splits(n_frames: int, n_train: int, n_test: int, gap: int, segments: int = 1
