@@ -182,31 +182,58 @@ def _cmd_protect(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from art_initiative.attacks import InitiativeDefense
-    from art_initiative.data import ImageFolder, write_image
+    from art_initiative.data import ImageFolder
+    from art_initiative.defences.photo import PhotoProtector, read_photo, save_photo
 
-    pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
-    if os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS):
+    video = os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS)
+    if args.defense:
+        pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
+    else:
+        from art_initiative.defences.preprocessor import InitiativePreprocessor
+
+        task = "reenactment" if video else "attribute_editing"
+        try:
+            pre, shape = InitiativePreprocessor.from_pretrained(device_type=args.device, task=task)
+        except ValueError as err:
+            print(f"error: {err} Pass --defense FILE (a defence saved by train-defense).", file=sys.stderr)
+            return 2
+        print(f"using the shipped {task} PG ({shape[1]} px, eps {pre.eps}); --defense FILE uses your own")
+    if video:
         return _protect_video(args, pre, shape[1])
-    folder = ImageFolder(args.input, image_size=shape[1])
+    folder = ImageFolder(args.input)
     if not len(folder):
         print(f"error: no image files under {args.input}", file=sys.stderr)
         return 2
+    protector = PhotoProtector(lambda x: pre(x)[0], pre.eps, shape[1], region="whole" if args.whole else "faces",
+                               no_face=args.no_face)
+    ext = ".jpg" if args.format == "jpeg" else ".png"
     inputs = {os.path.realpath(p) for p in folder.files}
-    written, start = 0, time.perf_counter()
-    for path, img in tqdm(folder.iter_images(), total=len(folder), desc="protect", disable=args.quiet):
-        rel = os.path.splitext(folder.relative_path(path))[0] + ".png"
+    written, skipped, start = 0, 0, time.perf_counter()
+    for path in tqdm(folder.files, desc="protect", disable=args.quiet):
+        rel = os.path.splitext(folder.relative_path(path))[0] + ext
         target = os.path.join(args.output, rel)
         if os.path.realpath(target) in inputs or os.path.exists(target):
             print(f"skipping {path}: {target} exists (nothing is overwritten)", file=sys.stderr)
+            skipped += 1
             continue
-        protected, _ = pre(img[None])
-        write_image(target, protected[0])
+        try:
+            result = protector.protect(read_photo(path))
+        except (ValueError, OSError) as err:
+            print(f"unreadable, skipped: {path} ({err})", file=sys.stderr)
+            skipped += 1
+            continue
+        if result.image is None:
+            print(f"{rel}: no face found, skipped (--no-face whole or --whole protect it whole)", file=sys.stderr)
+            skipped += 1
+            continue
+        save_photo(result.image, target)
+        what = "whole image" if result.whole else f"{len(result.faces)} face(s)"
+        print(f"{rel}: {result.image.width}x{result.image.height} {result.image.mode}, {what}, "
+              f"PSNR {result.psnr:.1f} dB")
         written += 1
     seconds = time.perf_counter() - start
-    for path, err in folder.errors:
-        print(f"unreadable, skipped: {path} ({err})", file=sys.stderr)
     print(f"protected {written} of {len(folder)} images into {args.output} "
-          f"({written / max(seconds, 1e-9):.1f} images/s, eps {pre.eps})")
+          f"({written / max(seconds, 1e-9):.2f} images/s, eps {pre.eps})")
     return 0 if written else 2
 
 
@@ -370,7 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("input", help="an image file, a folder of images, or a video file (its face crops are "
                     "protected and written as PNG frames and a lossless FFV1 .avi)")
     pr.add_argument("output", help="folder for the protected PNGs (inputs and existing files are never overwritten)")
-    pr.add_argument("--defense", required=True, help="a defence saved by train-defense")
+    pr.add_argument("--defense", help="a defence saved by train-defense (default: the PG shipped for the task)")
+    pr.add_argument("--whole", action="store_true", help="protect each whole image instead of the faces in it")
+    pr.add_argument("--no-face", choices=("skip", "whole"), default="skip",
+                    help="a photo where no face is found is skipped (default) or protected whole")
+    pr.add_argument("--format", choices=("png", "jpeg"), default="png",
+                    help="output format: lossless PNG (default) or JPEG (quality 95; weakens the protection)")
     pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     pr.add_argument("--quiet", action="store_true")
 

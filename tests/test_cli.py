@@ -88,15 +88,17 @@ def test_train_defense_protect_and_evaluate(tmp_path, capsys):
     (photos / "broken.png").write_bytes(b"not a png")
     out = tmp_path / "protected"
     capsys.readouterr()
-    assert main(["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 0
+    args = ["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]
+    assert main(args + ["--whole"]) == 0  # 16 px renders: too small for the face detector, protected whole
     captured = capsys.readouterr()
     assert "protected 3 of 4 images" in captured.out and "images/s" in captured.out
+    assert "face_000000.png: 16x16 RGB, whole image, PSNR" in captured.out
     assert "unreadable, skipped" in captured.err and "broken.png" in captured.err
     for name in ("face_000000.png", "face_000001.png", "face_000002.png"):
         clean, prot = read_image(photos / name), read_image(out / name)
-        assert np.abs(prot - clean).max() <= 0.05 + 2 / 255  # eps plus 8-bit rounding
+        assert 0 < np.abs(prot - clean).max() <= 0.05  # the bound holds on the written 8-bit pixels
     before = (out / "face_000000.png").read_bytes()
-    assert main(["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 2
+    assert main(args + ["--whole"]) == 2
     assert (out / "face_000000.png").read_bytes() == before  # nothing overwritten
 
     target = tmp_path / "target.pt"
@@ -111,6 +113,33 @@ def test_train_defense_protect_and_evaluate(tmp_path, capsys):
     assert result["n_pairs"] == 20 and result["psnr"] > 25 and result["mse"] > 0
     # DSR is the share of pairs above MSE 0.05: none of them when the mean MSE is far below it.
     assert result["dsr"] == 0.0 if result["mse"] < 0.05 / 20 else result["dsr"] > 0
+
+
+@pytest.mark.faces
+def test_protect_keeps_real_photos_at_their_size_and_mode(tmp_path, capsys):
+    pytest.importorskip("dlib")
+    from PIL import Image
+    from skimage import data
+
+    defence = tmp_path / "defence.pt"
+    assert main(["train-defense", str(defence), "--profile", "tiny", "--image-size", "16", "--width", "4",
+                 "--n-train", "8", "--iterations", "2", "--device", "cpu", "--quiet"]) == 0
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(data.astronaut()).save(photos / "astronaut.png")
+    Image.fromarray(data.astronaut()).convert("L").save(photos / "grey.png")
+    Image.fromarray(data.coffee()).save(photos / "coffee.jpg", quality=95)  # no face
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert main(["protect", str(photos), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "astronaut.png: 512x512 RGB, 1 face(s), PSNR" in captured.out
+    assert "grey.png: 512x512 L, 1 face(s)" in captured.out and "protected 2 of 3 images" in captured.out
+    assert "coffee.png: no face found, skipped" in captured.err and not (out / "coffee.png").exists()
+    assert Image.open(out / "grey.png").mode == "L" and Image.open(out / "astronaut.png").size == (512, 512)
+    assert main(["protect", str(photos / "coffee.jpg"), str(out), "--defense", str(defence), "--device", "cpu",
+                 "--quiet", "--no-face", "whole", "--format", "jpeg"]) == 0
+    assert Image.open(out / "coffee.jpg").format == "JPEG"
 
 
 def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
