@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from art.attacks.attack import EvasionAttack
 
+from art_initiative.attacks.initiative import pretrained
 from art_initiative.attacks.initiative.algorithm import DefenceNetworks
 from art_initiative.attacks.initiative.config import InitiativeConfig, make_config
 from art_initiative.defences.preprocessor.initiative import InitiativePreprocessor
@@ -59,6 +60,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
         torch.manual_seed(self.config.seed)
         self.pg = build_pg(self.config, estimator.input_shape).to(estimator.device).eval()
         self._fitted = False
+        self.pretrained: str | None = None
 
     @property
     def eps(self) -> float:
@@ -140,12 +142,12 @@ class PerturbationGeneratorDefense(EvasionAttack):
             budget sweep.
         :return: protected images, float32, within ``eps`` of ``x``.
         """
-        eps = self.eps if eps is None else eps
-        if not (np.isscalar(eps) and 0 < eps <= 1):
+        if eps is not None and not (np.isscalar(eps) and 0 < eps <= 1):
             raise ValueError(f"eps must be a number in (0, 1], got {eps!r}.")
-        if not self._fitted:
-            logger.warning("%s.generate called before fit() or load(): PG is untrained.", type(self).__name__)
         x = self._check_x(x)
+        if not self._fitted:
+            self._use_shipped()
+        eps = self.eps if eps is None else eps
         out = np.empty_like(x)
         self.pg.eval()
         with torch.no_grad():
@@ -154,8 +156,66 @@ class PerturbationGeneratorDefense(EvasionAttack):
                 out[start:start + self.batch_size] = protect(self.pg, xb, eps, self._clip).cpu().numpy()
         return out
 
+    def _use_shipped(self) -> None:
+        """The drop-in: a defence that was neither fitted nor loaded takes the shipped PG for its task at the
+        estimator's input size (said once in the log), or raises; an untrained PG never protects anything."""
+        name = pretrained.default_for(self.task, tuple(self.estimator.input_shape))
+        if name is None:
+            shipped = {n: (m["config"]["task"], tuple(m["input_shape"])) for n, m in pretrained.available().items()}
+            raise ValueError(
+                f"{type(self).__name__} has no trained PG: call fit(x, ...) first, load(path) a defence saved by "
+                f"save() or `art-initiative train-defense`, or use from_pretrained(name). No shipped PG is for "
+                f"task {self.task!r} at input shape {tuple(self.estimator.input_shape)} (shipped: {shipped}).")
+        config, state, meta = pretrained.load_pretrained(name)
+        self._adopt(config, state)
+        self.pretrained = name
+        logger.warning("%s was not fitted: protecting with the shipped PG %r (%s).", type(self).__name__, name,
+                       meta["provenance"].get("summary", "see its .json"))
+
+    def _adopt(self, config: InitiativeConfig, state: dict[str, torch.Tensor]) -> None:
+        """Take a trained PG with its config (the eps it was trained at included)."""
+        pg = build_pg(config, self.estimator.input_shape)
+        pg.load_state_dict(state)
+        self.config = config
+        self.pg = pg.to(self.estimator.device).eval()
+        self._fitted = True
+
+    @classmethod
+    def from_pretrained(cls, name: str | None = None, estimator: PyTorchImageTranslator | None = None,
+                        batch_size: int = 128, verbose: bool = True, device_type: str = "cpu"
+                        ) -> PerturbationGeneratorDefense:
+        """A defence with a PG shipped in the package (:mod:`~art_initiative.attacks.initiative.pretrained`).
+
+        :param name: a shipped PG's name (default: the default one for this class's task).
+        :param estimator: the surrogate template (default: the architecture the PG was trained with, as its
+            ``.json`` records); only its input shape matters for protecting.
+        :param device_type: where to build the default template (``cpu`` or ``gpu``).
+        :raises ValueError: an unknown name, a PG for another task, or an estimator of another input shape.
+        """
+        name = name or pretrained.default_for(cls.task)
+        if name is None:
+            raise ValueError(f"no shipped perturbation generator for task {cls.task!r}.")
+        config, state, meta = pretrained.load_pretrained(name)
+        if config.task != cls.task:
+            raise ValueError(f"shipped PG {name!r} is for task {config.task!r}, not {cls.task!r}.")
+        shape = tuple(meta["input_shape"])
+        if estimator is None:
+            sm = meta["provenance"]["surrogate"]
+            model = build_model(sm["arch"], image_size=shape[1], width=sm["width"], c_dim=sm["c_dim"])
+            estimator = PyTorchImageTranslator(model, input_shape=shape, c_dim=sm["c_dim"], device_type=device_type)
+        if tuple(estimator.input_shape) != shape:
+            raise ValueError(f"shipped PG {name!r} works at input shape {shape}, the estimator has "
+                             f"{tuple(estimator.input_shape)}.")
+        defence = cls(estimator, config, batch_size=batch_size, verbose=verbose, **meta["extra"])
+        defence._adopt(config, state)
+        defence.pretrained = name
+        return defence
+
     def to_preprocessor(self, apply_fit: bool = False, apply_predict: bool = True) -> InitiativePreprocessor:
-        """PG as an ART ``PreprocessorPyTorch``, for ``PyTorchImageTranslator(G, preprocessing_defences=[...])``."""
+        """PG as an ART ``PreprocessorPyTorch``, for ``PyTorchImageTranslator(G, preprocessing_defences=[...])``
+        (an unfitted defence takes the shipped PG first, as :meth:`generate` does)."""
+        if not self._fitted:
+            self._use_shipped()
         return InitiativePreprocessor(self.pg, self.eps, self._clip,
                                       device_type="gpu" if self.estimator.device.type == "cuda" else "cpu",
                                       apply_fit=apply_fit, apply_predict=apply_predict)

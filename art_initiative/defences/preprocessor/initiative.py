@@ -35,6 +35,27 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         self.clip_values = clip_values
         self._check_params()
 
+    @classmethod
+    def from_pretrained(cls, name: str | None = None, device_type: str = "cpu", task: str = "attribute_editing"
+                        ) -> tuple[InitiativePreprocessor, tuple[int, ...]]:
+        """A shipped PG (:mod:`~art_initiative.attacks.initiative.pretrained`) as a preprocessor, with the input
+        shape (C, H, W) it works at.
+
+        :param name: a shipped PG's name (default: the default one for ``task``).
+        :raises ValueError: an unknown name, or no shipped PG for ``task``.
+        """
+        from art_initiative.attacks.initiative import pretrained
+        from art_initiative.attacks.initiative.base import build_pg
+
+        name = name or pretrained.default_for(task)
+        if name is None:
+            raise ValueError(f"no shipped perturbation generator for task {task!r}.")
+        config, state, meta = pretrained.load_pretrained(name)
+        shape = tuple(meta["input_shape"])
+        pg = build_pg(config, shape)
+        pg.load_state_dict(state)
+        return cls(pg, config.eps, tuple(meta["clip_values"]), device_type=device_type), shape
+
     def set_params(self, **kwargs: Any) -> None:
         """Change ``eps`` / ``clip_values`` (checked); on a bad value nothing changes."""
         old = {k: getattr(self, k) for k in self.params}

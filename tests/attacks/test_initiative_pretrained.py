@@ -1,0 +1,85 @@
+"""Shipped PG weights: the export/load round trip, from_pretrained, and the drop-in that never protects with an
+untrained PG."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from art_initiative.attacks import InitiativeDefense
+from art_initiative.attacks.initiative import make_config, pretrained
+from art_initiative.attacks.initiative.base import build_pg
+from art_initiative.defences.preprocessor import InitiativePreprocessor
+from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.models import build_model
+
+
+def _template(size: int, width: int = 4) -> PyTorchImageTranslator:
+    torch.manual_seed(0)
+    return PyTorchImageTranslator(build_model("res6", size, width, 5), (3, size, size), c_dim=5, device_type="cpu")
+
+
+def test_export_and_load_round_trip(tmp_path):
+    cfg = make_config("tiny", eps=0.03)
+    torch.manual_seed(1)
+    pg = build_pg(cfg, (3, 16, 16))
+    stem = tmp_path / "w" / "attr-16"
+    provenance = {"surrogate": {"arch": "res6", "width": 4, "c_dim": 5}, "summary": "a test"}
+    pretrained.export_pretrained(stem, pg, cfg, (3, 16, 16), (-1.0, 1.0), provenance, default=True)
+    with pytest.raises(FileExistsError):
+        pretrained.export_pretrained(stem, pg, cfg, (3, 16, 16), (-1.0, 1.0), provenance)
+    assert list(pretrained.available(tmp_path / "w")) == ["attr-16"]
+    assert pretrained.default_for("attribute_editing", (3, 16, 16), tmp_path / "w") == "attr-16"
+    assert pretrained.default_for("attribute_editing", (3, 32, 32), tmp_path / "w") is None
+    assert pretrained.default_for("reenactment", None, tmp_path / "w") is None
+    config, state, meta = pretrained.load_pretrained("attr-16", tmp_path / "w")
+    assert config == cfg and meta["provenance"]["summary"] == "a test"
+    for k, v in pg.state_dict().items():
+        assert torch.equal(state[k], v)
+    with pytest.raises(ValueError, match="no shipped perturbation generator named 'nope'; available: \\['attr-16'\\]"):
+        pretrained.load_pretrained("nope", tmp_path / "w")
+    meta_path = stem.with_suffix(".json")
+    bad = json.loads(meta_path.read_text())
+    bad["config"]["from_the_future"] = 1
+    meta_path.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="does not know: \\['from_the_future'\\]"):
+        pretrained.load_pretrained("attr-16", tmp_path / "w")
+
+
+def test_an_unfitted_defence_without_shipped_weights_for_its_size_refuses():
+    defence = InitiativeDefense(_template(16), profile="tiny", verbose=False)
+    x = np.zeros((2, 3, 16, 16), np.float32)
+    with pytest.raises(ValueError, match="has no trained PG: call fit"):
+        defence.generate(x)
+    with pytest.raises(ValueError, match="has no trained PG"):
+        defence.to_preprocessor()
+    assert not defence.is_fitted
+
+
+SHIPPED = pretrained.available()
+ATTRIBUTE = [n for n, m in SHIPPED.items() if m["config"]["task"] == "attribute_editing"]
+
+
+@pytest.mark.skipif(not ATTRIBUTE, reason="no shipped attribute-editing PG in this checkout")
+def test_the_drop_in_protects_with_the_shipped_weights(caplog):
+    name = pretrained.default_for("attribute_editing")
+    meta = SHIPPED[name]
+    shape = tuple(meta["input_shape"])
+    sm = meta["provenance"]["surrogate"]
+    template = _template(shape[1], sm["width"])
+    x = np.random.default_rng(0).uniform(-0.9, 0.9, (4, *shape)).astype(np.float32)
+    defence = InitiativeDefense(template, profile="cpu", verbose=False)
+    with caplog.at_level("WARNING"):
+        out = defence.generate(x)
+    assert "shipped PG" in caplog.text and defence.pretrained == name and defence.is_fitted
+    loaded = InitiativeDefense.from_pretrained(name)
+    np.testing.assert_array_equal(out, loaded.generate(x))  # the drop-in is exactly the shipped PG
+    eps = meta["config"]["eps"]
+    change = np.abs(out - x)
+    assert change.max() <= eps + 1e-6 and change.mean() > 0.5 * eps  # it uses its budget: not an untrained PG
+    pre, pre_shape = InitiativePreprocessor.from_pretrained(name)
+    assert pre_shape == shape
+    np.testing.assert_allclose(pre(x)[0], out, atol=1e-6)
