@@ -62,7 +62,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         settings["eps"] = args.eps[0]
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
-    for key in ("image_size", "n_train", "n_test", "forger_iterations", "target_iterations", "recipe", "disc_width"):
+    for key in ("image_size", "n_train", "n_test", "forger_iterations", "target_iterations", "recipe", "disc_width",
+                "forger_start", "finetune_iterations"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -334,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--recipe", choices=("stargan", "hardened"),
                        help="attribute editing: the forger's recipe (default stargan; hardened adds an identity term)")
     bench.add_argument("--disc-width", type=int, help="attribute editing: width of the targets' discriminator")
+    bench.add_argument("--forger-start", choices=("scratch", "public"),
+                       help="attribute editing: the forger trains from random weights (default, the paper's protocol) "
+                            "or fine-tunes a public res6 model that the defence starts from too (results *-public)")
+    bench.add_argument("--finetune-iterations", type=int,
+                       help="attribute editing with --forger-start public: the forger's fine-tuning iterations")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")
     bench.add_argument("--output", default="benchmarks/results")
     bench.add_argument("--cache-dir", default=os.path.join("benchmarks", "cache"),

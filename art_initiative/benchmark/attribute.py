@@ -82,6 +82,7 @@ FORGER_RECIPES: dict[str, dict[str, float | int]] = {
     "stargan": {"lambda_id": 0.0, "n_critic": 5, "g_lr": 1e-4, "d_lr": 1e-4},
     "hardened": {"lambda_id": 10.0, "n_critic": 2, "g_lr": 2e-4, "d_lr": 2e-4},
 }
+FORGER_STARTS = ("scratch", "public")
 _VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
 _RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm"}
 
@@ -102,6 +103,13 @@ class AttributeBenchmarkConfig:
         noise are computed at each budget. Empty: no sweep.
     :param pgd_steps: iterations of the iterative baselines (step ``eps_step``).
     :param classifier_iterations: training iterations of the calibration's independent attribute classifier.
+    :param forger_start: ``"scratch"`` (the paper's protocol: every target trained from random weights) or
+        ``"public"``: a public model exists (the baseline's surrogate, res6 with the SD attributes) and the forger
+        fine-tunes it on the forger's faces for ``finetune_iterations``, as forgers who download a released
+        StarGAN do; the defence then starts its SM from the same public model (``sm_init="estimator"``, a
+        ``sm_pretrain_iterations=500`` warm-up of its discriminator unless ``defence`` says otherwise). Only
+        ``res6`` targets with ``SD`` domains can start from it.
+    :param finetune_iterations: the forger's fine-tuning iterations with ``forger_start="public"``.
     """
 
     profile: str = "cpu"
@@ -123,12 +131,20 @@ class AttributeBenchmarkConfig:
     classifier_iterations: int = 2000
     n_jobs: int = 1
     seed: int = 0
+    forger_start: str = "scratch"
+    finetune_iterations: int = 2500
 
     def validate(self) -> AttributeBenchmarkConfig:
         check_settings(self, {"methods": ATTRIBUTE_METHODS, "targets": ATTRIBUTE_TARGETS,
                               "domains": tuple(DOMAIN_SETTINGS)},
                        ("image_size", "width", "disc_width", "n_train", "n_test", "target_iterations", "pgd_steps",
-                        "n_jobs", "classifier_iterations"))
+                        "n_jobs", "classifier_iterations", "finetune_iterations"))
+        if self.forger_start not in FORGER_STARTS:
+            raise ValueError(f"forger_start must be one of {FORGER_STARTS}, got {self.forger_start!r}.")
+        if self.forger_start == "public" and (set(self.targets) != {"res6"} or tuple(self.domains) != ("SD",)):
+            raise ValueError("forger_start='public' fine-tunes the public res6 model with the SD attributes: "
+                             f"targets must be ('res6',) and domains ('SD',), got {list(self.targets)} and "
+                             f"{list(self.domains)}.")
         if self.recipe not in FORGER_RECIPES:
             raise ValueError(f"recipe must be one of {sorted(FORGER_RECIPES)}, got {self.recipe!r}.")
         if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
@@ -143,15 +159,16 @@ def forger_recipe(cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
 
 
 def target_path(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
-                cache_dir: str | None, iterations: int | None = None) -> str | None:
-    """Where :func:`train_target` keeps a target: keyed by architecture, data, seed, every recipe setting and the
-    number of iterations."""
+                cache_dir: str | None, iterations: int | None = None, init_from: str | None = None) -> str | None:
+    """Where :func:`train_target` keeps a target: keyed by architecture, data, seed, every recipe setting, the
+    number of iterations and, for a fine-tuned target, the model it started from."""
     if cache_dir is None:
         return None
     recipe = forger_recipe(cfg)
     key = digest(np.frombuffer(repr(sorted((k, v) for k, v in recipe.items() if k != "iterations")).encode(),
                                dtype=np.uint8))
-    return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}-"
+    start = "" if init_from is None else "-ft" + digest(np.frombuffer(os.path.basename(init_from).encode(), np.uint8))
+    return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}{start}-"
                                    f"it{iterations or cfg.target_iterations}.pt")
 
 
@@ -174,18 +191,22 @@ def _continue_from_shorter(path: str) -> None:
 
 def train_target(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
                  device_type: str, cache_dir: str | None, iterations: int | None = None,
-                 verbose: bool = False) -> PyTorchImageTranslator:
+                 verbose: bool = False, init_from: str | None = None) -> PyTorchImageTranslator:
     """A StarGAN-like ``arch`` trained by the forger's recipe (``cfg.recipe``) on ``x`` with ``labels``, for
     ``iterations`` (default ``cfg.target_iterations``); cached in ``cache_dir`` (:func:`target_path`). A longer run
-    continues the longest shorter one cached, so runs at growing budgets give a curve at the cost of the longest."""
+    continues the longest shorter one cached, so runs at growing budgets give a curve at the cost of the longest.
+
+    :param init_from: fine-tune this :func:`train_stargan` checkpoint (a public model) instead of starting from
+        random weights.
+    """
     recipe = forger_recipe(cfg)
     settings = {k: recipe[k] for k in ("lambda_id", "n_critic", "g_lr", "d_lr")}
-    path = target_path(x, labels, arch, seed, cfg, cache_dir, iterations)
+    path = target_path(x, labels, arch, seed, cfg, cache_dir, iterations, init_from)
     if path is not None and not os.path.exists(path):
         _continue_from_shorter(path)
     return train_stargan(x, labels, arch=arch, width=cfg.width, disc_width=cfg.disc_width,
                          iterations=iterations or cfg.target_iterations, seed=seed, device_type=device_type,
-                         checkpoint_path=path, checkpoint_every=500, verbose=verbose, **settings)
+                         checkpoint_path=path, checkpoint_every=500, verbose=verbose, init_from=init_from, **settings)
 
 
 @dataclass
@@ -237,8 +258,10 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
 def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
              surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
              verbose: bool) -> InitiativeDefense:
-    # The surrogate is only the architecture template: the defence trains its own SM from fresh weights.
-    overrides = variant_overrides("attribute_editing", method, cfg.profile, {**cfg.defence, "eps": cfg.eps})
+    # The paper's protocol: the surrogate is only the architecture template, the defence trains its own SM from fresh
+    # weights. With a public model, the defence starts from it as the forger does.
+    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500} if cfg.forger_start == "public" else {}
+    overrides = variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
@@ -307,11 +330,15 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     surrogate_domains = target_domains(lt[:, sd], split.settings["SD"])
     logger.info("data ready in %.0f s", time.perf_counter() - t0)
     surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir)
+    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir) if cfg.forger_start == "public" else None
+    if cfg.forger_start == "public" and public is None:
+        raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
     models = {} if models is None else models
     models["surrogate"] = surrogate
     base = dict(task="attribute_editing", data=data, profile=cfg.profile, device=device_name(device),
                 n_images=len(x), image_size=cfg.image_size, target_iterations=cfg.target_iterations,
-                recipe=forger_recipe(cfg))
+                recipe=forger_recipe(cfg), forger_start=cfg.forger_start,
+                **({"finetune_iterations": cfg.finetune_iterations} if public else {}))
 
     # What each method publishes at cfg.eps, with its cost.
     published: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
@@ -346,7 +373,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     for arch in cfg.targets:
         for setting in cfg.domains:
             cols = columns[setting]
-            target = train_target(xf, lf[:, cols], arch, cfg.seed + 2, cfg, device_type, cache_dir)
+            target = train_target(xf, lf[:, cols], arch, cfg.seed + 2, cfg, device_type, cache_dir,
+                                  iterations=cfg.finetune_iterations if public else None, init_from=public)
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, cols], split.settings[setting])
             y = _forgeries(target, x, doms)

@@ -111,7 +111,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         if isinstance(merged.get("eps"), tuple):
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
         acfg = AttributeBenchmarkConfig(profile=profile, **merged).validate()
-        stem = results_stem(output, task, data, profile)
+        stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "")
 
         def header() -> list[str]:
             return [f"# Attribute-editing benchmark: {data}, profile {profile}", "",

@@ -96,6 +96,7 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
                   disc_width: int | None = None, iterations: int = 200_000, batch_size: int = 16,
                   g_lr: float = 1e-4, d_lr: float = 1e-4, n_critic: int = 5, lambda_cls: float = 1.0,
                   lambda_rec: float = 10.0, lambda_gp: float = 10.0, lambda_id: float = 0.0, seed: int = 0,
+                  init_from: str | os.PathLike | None = None,
                   device_type: str = "gpu", checkpoint_path: str | os.PathLike | None = None,
                   checkpoint_every: int = 1000, resume: bool = True, verbose: bool = True,
                   callback: Callable[[int, dict[str, float]], None] | None = None) -> PyTorchImageTranslator:
@@ -108,6 +109,9 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     :param x: training images (N, 3, H, W) in [-1, 1], H = W a power of two.
     :param labels: their attributes (N, c_dim), 0/1.
     :param arch: generator architecture, one of ``res6``, ``res9``, ``cnet``, ``unet128``, ``unet256``.
+    :param init_from: fine-tune: a :func:`train_stargan` checkpoint (for example a public model) whose generator and
+        discriminator weights start the run, with fresh optimizers; its architecture, sizes and attributes must be
+        these. ``iterations`` then counts the fine-tuning iterations.
     :param checkpoint_path: ``.pt`` file written every ``checkpoint_every`` iterations and at the end;
         with ``resume`` an existing one (same config) is continued.
     :param callback: called as ``callback(iteration, losses)`` after every iteration.
@@ -133,6 +137,15 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     device = resolve_device(device_type)
     torch.manual_seed(seed)
     G, D = build_stargan(cfg)
+    provenance: dict[str, str] = {}
+    if init_from is not None:
+        start = load_checkpoint(init_from)
+        theirs = {k: start["config"].get(k) for k in ("arch", "image_size", "width", "disc_width", "c_dim")}
+        ours = {k: getattr(cfg, k) for k in theirs}
+        if theirs != ours:
+            raise ValueError(f"init_from {os.fspath(init_from)} holds a StarGAN with {theirs}, this run needs {ours}.")
+        restore(start, {"G": G, "D": D})
+        provenance["init_from"] = os.fspath(init_from)  # recorded in every checkpoint's state
     G.to(device).train()
     D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), cfg.g_lr, betas=(0.5, 0.999), foreach=True)
@@ -158,7 +171,7 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
         return losses
 
     run_training(f"StarGAN {arch}", cfg, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, cfg.iterations,
-                 checkpoint_path, checkpoint_every, resume, verbose, callback)
+                 checkpoint_path, checkpoint_every, resume, verbose, callback, extra_state=provenance)
     G.eval()
     return PyTorchImageTranslator(G, input_shape=tuple(x.shape[1:]), c_dim=cfg.c_dim, device_type=device_type)
 

@@ -52,6 +52,26 @@ def test_attribute_harness_tiny(tmp_path):
 
 
 @pytest.mark.slow
+def test_attribute_harness_with_a_public_model(tmp_path):
+    """The forger fine-tunes the public model (the baseline's surrogate) and the defence starts from it too."""
+    import glob
+
+    out, cache = tmp_path / "results", tmp_path / "cache"
+    records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
+                            verbose=False, methods=["initiative", "random_noise", "none"], targets=["res6"],
+                            domains=["SD"], sweep=[], forger_start="public", finetune_iterations=3,
+                            defence={"sm_pretrain_iterations": 2})  # the user's settings win over the default 500
+    assert {r["method"] for r in records} == {"initiative", "random_noise", "none"}
+    assert all(r["forger_start"] == "public" and r["finetune_iterations"] == 3 for r in records)
+    assert (out / "attribute_editing-synthetic-tiny-public.json").is_file()
+    assert not (out / "attribute_editing-synthetic-tiny.json").exists()  # the paper's protocol keeps its own file
+    tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it3.json"))
+    assert len(tuned) == 1 and json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"].endswith("-it10.pt")
+    defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*.json"))[0]).read())["config"]
+    assert defence["sm_init"] == "estimator" and defence["sm_pretrain_iterations"] == 2
+
+
+@pytest.mark.slow
 def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["benchmark", "--task", "reenactment", "--profile", "tiny", "--output", str(out), "--cache-dir",
@@ -76,6 +96,9 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     ({"domains": ("XD",)}, "domains must be"),
     ({"eps": 0.0}, "eps and sweep"),
     ({"n_test": 0}, "n_test must be"),
+    ({"forger_start": "pretrained"}, "forger_start must be one of"),
+    ({"forger_start": "public", "targets": ("res6", "cnet"), "domains": ("SD",)}, "fine-tunes the public res6"),
+    ({"forger_start": "public", "targets": ("res6",)}, "domains \\('SD',\\)"),
 ])
 def test_attribute_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -109,3 +109,23 @@ def test_batched_passes_give_the_losses_of_separate_ones(arch):
     gp = gradient_penalty(lambda h: D(h)[0], x, fake, torch.Generator().manual_seed(1))
     expected = -sr.mean() + sf.mean() + attribute_loss(cr, c_org) + 10 * gp
     assert d_loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_fine_tuning_starts_from_the_given_checkpoint(faces, tmp_path):
+    import json
+
+    x, y = faces
+    kw = dict(width=4, batch_size=8, n_critic=1, device_type="cpu", verbose=False)
+    public = train_stargan(x, y, iterations=3, seed=1, checkpoint_path=tmp_path / "public.pt", **kw)
+    # A step of size ~0 keeps the public weights: the fine-tuned model starts exactly there, not at random.
+    tuned = train_stargan(x, y, iterations=1, seed=2, g_lr=1e-12, d_lr=1e-12, init_from=tmp_path / "public.pt",
+                          checkpoint_path=tmp_path / "tuned.pt", **kw)
+    fresh = train_stargan(x, y, iterations=1, seed=2, g_lr=1e-12, d_lr=1e-12, **kw)
+    c = np.tile(y[:1], (4, 1))
+    ref = public.predict(x[:4], conditions=c)
+    np.testing.assert_allclose(tuned.predict(x[:4], conditions=c), ref, atol=1e-5)
+    assert np.abs(fresh.predict(x[:4], conditions=c) - ref).max() > 1e-2
+    state = json.loads((tmp_path / "tuned.json").read_text())["state"]
+    assert state["extra"]["init_from"].endswith("public.pt")
+    with pytest.raises(ValueError, match="init_from .* holds a StarGAN with"):
+        train_stargan(x, y, iterations=1, init_from=tmp_path / "public.pt", **{**kw, "width": 8})
