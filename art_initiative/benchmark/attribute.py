@@ -107,7 +107,8 @@ class AttributeBenchmarkConfig:
         ``"public"``: a public model exists (the baseline's surrogate, res6 with the SD attributes) and the forger
         fine-tunes it on the forger's faces for ``finetune_iterations``, as forgers who download a released
         StarGAN do; the defence then starts its SM from the same public model (``sm_init="estimator"``, a
-        ``sm_pretrain_iterations=500`` warm-up of its discriminator unless ``defence`` says otherwise). Only
+        ``sm_pretrain_iterations=500`` warm-up of its discriminator, no input diversity: ``augment_shift=0``, unless
+        ``defence`` says otherwise). Only
         ``res6`` targets with ``SD`` domains can start from it.
     :param finetune_iterations: the forger's fine-tuning iterations with ``forger_start="public"``.
     """
@@ -260,7 +261,8 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
              verbose: bool) -> InitiativeDefense:
     # The paper's protocol: the surrogate is only the architecture template, the defence trains its own SM from fresh
     # weights. With a public model, the defence starts from it as the forger does.
-    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500} if cfg.forger_start == "public" else {}
+    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500, "augment_shift": 0} \
+        if cfg.forger_start == "public" else {}
     overrides = variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}")

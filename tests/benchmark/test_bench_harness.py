@@ -68,7 +68,7 @@ def test_attribute_harness_with_a_public_model(tmp_path):
     tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it3.json"))
     assert len(tuned) == 1 and json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"].endswith("-it10.pt")
     defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*.json"))[0]).read())["config"]
-    assert defence["sm_init"] == "estimator" and defence["sm_pretrain_iterations"] == 2
+    assert (defence["sm_init"], defence["sm_pretrain_iterations"], defence["augment_shift"]) == ("estimator", 2, 0)
 
 
 @pytest.mark.slow
