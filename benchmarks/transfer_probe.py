@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=None, help="forger iterations (default: the cpu profile's)")
     parser.add_argument("--n", type=int, default=50, help="validation faces (x 5 domains)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pg-iterations", type=int, default=600, help="iterations of the probe's PG rows")
     parser.add_argument("--targets", default="res6,cnet,res6-same-init",
                         help="validation targets (of res6, cnet, res6-same-init)")
     args = parser.parse_args(argv)
@@ -183,12 +184,24 @@ def main(argv: list[str] | None = None) -> int:
     add("PGD-20", f"surrogate + the targets' own {iterations // 2}-iteration snapshots",
         lambda: ensemble_pgd([surrogate, *early.values()], x, doms), {t: targets[t] for t in early})
 
+    # The package's PG against the frozen surrogate itself (Algorithm 1 without ATS, SM = the surrogate's weights:
+    # a single warm-up iteration takes no SM step), with and without input diversity.
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.benchmark.common import cached_defence
+
+    for shift in (0, 2):
+        overrides = dict(sm_init="estimator", alternating=False, sm_pretrain_iterations=1,
+                         iterations=args.pg_iterations, augment_shift=shift, eps=EPS)
+        pg = cached_defence(InitiativeDefense, surrogate, "cpu", overrides, lambda d, path: d.fit(xd, ld,
+                            checkpoint_path=path), os.path.join(CACHE, f"probe-pg-shift{shift}-it{args.pg_iterations}-"
+                                                                      f"{digest(xd, ld)}"), False)
+        add(f"PG, {args.pg_iterations} iterations, shift {shift}", "the frozen surrogate",
+            lambda pg=pg: torch.from_numpy(pg.generate(xt)), every)
+
     stem = os.path.join(CACHE, f"initiative-cpu-eps{EPS:g}-{digest(xd, ld)}")
     if args.image_size == 32 and os.path.exists(stem + ".pt"):
-        from art_initiative.attacks import InitiativeDefense
-
         defence = InitiativeDefense.load(stem + ".pt", surrogate, verbose=False)
-        add("initiative PG (harness, cpu)", "its own SM (Algorithm 1)",
+        add("initiative PG (the harness's)", "its own SM (Algorithm 1, cpu profile)",
             lambda: torch.from_numpy(defence.generate(xt)), every)
 
     out = os.path.join(RESULTS, f"transfer_probe-synthetic-cpu-{args.image_size}")

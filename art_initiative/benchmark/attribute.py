@@ -264,8 +264,9 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
     public = {"sm_init": "estimator", "sm_pretrain_iterations": 500, "augment_shift": 0} \
         if cfg.forger_start == "public" else {}
     overrides = variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
+    scenario = "-public" if public else ""  # never the paper protocol's cached defence
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
-                                                                  f"{digest(x, labels)}")
+                                                                  f"{digest(x, labels)}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
                           lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,
                           attributes=attributes)

@@ -67,7 +67,7 @@ def test_attribute_harness_with_a_public_model(tmp_path):
     assert not (out / "attribute_editing-synthetic-tiny.json").exists()  # the paper's protocol keeps its own file
     tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it3.json"))
     assert len(tuned) == 1 and json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"].endswith("-it10.pt")
-    defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*.json"))[0]).read())["config"]
+    defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*-public.json"))[0]).read())["config"]
     assert (defence["sm_init"], defence["sm_pretrain_iterations"], defence["augment_shift"]) == ("estimator", 2, 0)
 
 
