@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     for shift in (0, 2):
         overrides = dict(sm_init="estimator", alternating=False, sm_pretrain_iterations=1,
                          iterations=args.pg_iterations, augment_shift=shift, eps=EPS)
-        pg = cached_defence(InitiativeDefense, surrogate, "cpu", overrides, lambda d, path: d.fit(xd, ld,
+        pg, _ = cached_defence(InitiativeDefense, surrogate, "cpu", overrides, lambda d, path: d.fit(xd, ld,
                             checkpoint_path=path), os.path.join(CACHE, f"probe-pg-shift{shift}-it{args.pg_iterations}-"
                                                                       f"{digest(xd, ld)}"), False)
         add(f"PG, {args.pg_iterations} iterations, shift {shift}", "the frozen surrogate",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import make_config
 from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.training.loop import checkpoint_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +59,30 @@ def variant_overrides(task: str, method: str, profile: str, overrides: dict[str,
 
 def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchImageTranslator, profile: str,
                    overrides: dict[str, Any], fit: Callable[[PerturbationGeneratorDefense, str | None], None],
-                   stem: str | None, verbose: bool, **kwargs: Any) -> PerturbationGeneratorDefense:
+                   stem: str | None, verbose: bool, **kwargs: Any) -> tuple[PerturbationGeneratorDefense, float]:
     """A defence of class ``cls`` trained by ``fit(defence, checkpoint_path)``, or loaded from ``<stem>.pt`` when
     a defence with the same settings was saved there (``stem`` None: always train, keep nothing). ``kwargs`` go to
-    the class (e.g. the attribute names of the attribute-editing defence)."""
+    the class (e.g. the attribute names of the attribute-editing defence).
+
+    :return: the defence and the seconds its training took: those recorded in its training checkpoint
+        ``<stem>-training.pt`` (all of its iterations, across resumes) when there is one, else the wall time of
+        this call.
+    """
+    t = time.perf_counter()
     defence = cls(template, profile=profile, verbose=verbose, **kwargs, **overrides)
     if stem is None:
         fit(defence, None)
-        return defence
+        return defence, time.perf_counter() - t
+    training = stem + "-training.pt"
     if os.path.exists(stem + ".pt"):
         loaded = cls.load(stem + ".pt", template, verbose=verbose)
         if loaded.config == defence.config:
-            return loaded
+            recorded = checkpoint_seconds(training) if os.path.exists(training) else None
+            return loaded, time.perf_counter() - t if recorded is None else recorded
         logger.info("%s.pt was trained with other settings; training again.", stem)
-    fit(defence, stem + "-training.pt")
+    fit(defence, training)
     defence.save(stem + ".pt")
-    return defence
+    return defence, checkpoint_seconds(training) or time.perf_counter() - t
 
 
 def check_settings(config: Any, choices: dict[str, tuple[str, ...]], positive: tuple[str, ...]) -> None:

@@ -49,6 +49,12 @@ def test_attribute_harness_tiny(tmp_path):
     assert len([r for r in again if not r.get("sweep")]) == len(main_rows) + 1
     assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
                                                                         if r["method"] == "initiative"]
+    # A cached defence reports the seconds its training took (from its training checkpoint), not those of loading.
+    trained = by[("initiative", "res6", "SD")]["setup_seconds"]
+    reloaded = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
+                             verbose=False, methods=["initiative"], targets=["res6"], domains=["SD"], sweep=[])
+    assert [r["setup_seconds"] for r in reloaded if r["method"] == "initiative" and r["target"] == "res6"
+            and r["domains"] == "SD" and not r.get("sweep")] == [trained]
 
 
 @pytest.mark.slow
