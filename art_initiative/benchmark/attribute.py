@@ -11,8 +11,11 @@ Every method publishes one protected image per face, computed without the target
 ablations with one PG forward pass; the Ruiz et al. baseline (``ruiz_pgd``, ``ruiz_ifgsm``, ``ruiz_fgsm``)
 jointly over the surrogate's five domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
 ``torchattacks.PGD`` (``torchattacks_pgd``) on the surrogate, one surrogate domain per face in turn (they attack
-one class at a time); ``random_noise`` adds uniform noise of the same L-inf size; ``none`` publishes the face.
-The target's forgeries of the clean and the protected face are compared over all of the target's domains.
+one class at a time); ``random_noise`` adds uniform noise of the same L-inf size, ``sign_noise`` noise of the
+full budget (every pixel moved by +-eps); ``none`` publishes the face. ``whitebox_pgd`` is the anchor that says
+whether a target can be disrupted at all: the ``ruiz_pgd`` attack computed on the target itself (white-box, so it
+is a control, not a method a defender can use). The target's forgeries of the clean and the protected face are
+compared over all of the target's domains.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from art_initiative.benchmark.common import (
     cached_defence,
     check_settings,
     digest,
+    sign_noise,
     uniform_noise,
     variant_overrides,
 )
@@ -59,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
 ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm",
-                     "art_bim", "torchattacks_pgd", "random_noise", "none")
+                     "art_bim", "torchattacks_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
 DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
 SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
 # Table 1 of the paper (eps 0.05): (domains, target) -> (Ruiz, ours, ours without ATS) as (DSR, L2).
@@ -356,6 +360,11 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
         elif method == "random_noise":
             def make(a: np.ndarray) -> np.ndarray:
                 return uniform_noise(a, cfg.eps, cfg.seed)
+        elif method == "sign_noise":
+            def make(a: np.ndarray) -> np.ndarray:
+                return sign_noise(a, cfg.eps, cfg.seed)
+        elif method == "whitebox_pgd":
+            continue  # computed on each target below
         elif method != "none":
             def make(a: np.ndarray, m: str = method) -> np.ndarray:
                 doms = [c[:len(a)] for c in surrogate_domains]  # the warm-up run protects fewer faces
@@ -380,7 +389,10 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, cols], split.settings[setting])
             y = _forgeries(target, x, doms)
-            for method, (x_prot, info) in published.items():
+            runs = dict(published)
+            if "whitebox_pgd" in cfg.methods:
+                runs["whitebox_pgd"] = _whitebox(target, x, doms, cfg, device)
+            for method, (x_prot, info) in runs.items():
                 m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device))
                 records.append(make_record(**base, method=method, target=arch, domains=setting, eps=cfg.eps, **m,
                                            **info, peak_memory_mb=peak_memory_mb(device)))
@@ -398,6 +410,15 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
 
         plot_sweep([r for r in records if r.get("sweep")], figure_stem + "-sweep.png")
     return records
+
+
+def _whitebox(target: PyTorchImageTranslator, x: np.ndarray, doms: list[np.ndarray], cfg: AttributeBenchmarkConfig,
+              device: torch.device) -> tuple[np.ndarray, dict[str, Any]]:
+    """The ``whitebox_pgd`` control: ``ruiz_pgd``'s attack computed on the target itself, over its own domains."""
+    t = time.perf_counter()
+    x_prot = baseline_protection("ruiz_pgd", target, x, doms, cfg.eps, cfg)
+    seconds = (time.perf_counter() - t) / len(x)
+    return x_prot, {"seconds_per_image": seconds, **protection_metrics(x, x_prot, device=str(device))}
 
 
 def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.ndarray, y: np.ndarray,

@@ -32,7 +32,7 @@ from art_initiative.benchmark.attribute import (
     target_path,
     train_target,
 )
-from art_initiative.benchmark.common import digest
+from art_initiative.benchmark.common import digest, sign_noise
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import device_name
 from art_initiative.data import SyntheticFaces, target_domains
@@ -48,12 +48,6 @@ if TYPE_CHECKING:
 CALIBRATION_KEYS = ("data", "profile", "target", "domains", "recipe", "image_size", "whitebox_dsr",
                     "whitebox_dsr_0.02", "whitebox_dsr_0.01", "whitebox_mse", "noise_dsr", "noise_dsr_0.02",
                     "noise_mse", "classifier_accuracy", "classifier_accuracy_input", "train_seconds")
-
-
-def sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
-    """``clip(x + eps * s)`` with a random sign ``s`` per pixel: noise of the full L-inf budget."""
-    rng = np.random.default_rng(seed)
-    return np.clip(x + eps * rng.choice(np.array([-1.0, 1.0], np.float32), x.shape), -1.0, 1.0).astype(np.float32)
 
 
 def whitebox_calibration(G: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray], eps: float = 0.05,

@@ -43,6 +43,12 @@ def uniform_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
     return np.clip(x + rng.uniform(-eps, eps, x.shape), -1.0, 1.0).astype(np.float32)
 
 
+def sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
+    """The ``sign_noise`` control: ``clip(x + eps * s)`` with a random sign ``s`` per pixel (the full budget)."""
+    rng = np.random.default_rng(seed)
+    return np.clip(x + eps * rng.choice(np.array([-1.0, 1.0], np.float32), x.shape), -1.0, 1.0).astype(np.float32)
+
+
 def variant_overrides(task: str, method: str, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The defence settings of ``method`` (an :data:`INITIATIVE_VARIANTS` name) on top of ``overrides``.
 

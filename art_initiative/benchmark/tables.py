@@ -60,13 +60,14 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
 def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
     """Table 1's layout (DSR / L2 per setting, the paper's Ruiz, ours and ours-without-ATS beside ours), then
     every method's DSR at three thresholds with its cost, then the eps sweep."""
-    from art_initiative.benchmark.attribute import PAPER_TABLE1
+    from art_initiative.benchmark.attribute import ATTRIBUTE_METHODS, PAPER_TABLE1
 
     main = [r for r in records if not r.get("sweep")]
     lines: list[str] = []
+    order = {m: i for i, m in enumerate(ATTRIBUTE_METHODS)}
     for eps in sorted({r["eps"] for r in main}):
         rs = [r for r in main if r["eps"] == eps]
-        methods = list(dict.fromkeys(r["method"] for r in rs))
+        methods = sorted(dict.fromkeys(r["method"] for r in rs), key=lambda m: order.get(m, len(order)))
         settings = list(dict.fromkeys((r["domains"], r["target"]) for r in rs))
         head = ["domains", "target", "paper Ruiz", "paper ours", "paper ours (no ATS)"] + methods
         lines += [f"### eps {eps:g}: DSR (MSE(y, y') > 0.05) / L2 (MSE) of the forgeries", "",
