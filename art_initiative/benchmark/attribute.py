@@ -65,6 +65,7 @@ ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
 ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm",
                      "art_bim", "torchattacks_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
 DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
+GRID_METHODS = ("initiative", "ruiz_pgd", "random_noise")  # the methods the Figure 3 grid shows
 SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
 # Table 1 of the paper (eps 0.05): (domains, target) -> (Ruiz, ours, ours without ATS) as (DSR, L2).
 PAPER_TABLE1 = {
@@ -401,14 +402,17 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
                           f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)
             if arch == cfg.targets[0] and setting == cfg.domains[0]:
                 records += _sweep(cfg, target, x, y, doms, surrogate, surrogate_domains, defences, base, device)
-                if figure_stem:
+                # A later run without the defence (controls added to a results file) keeps the existing figure.
+                if figure_stem and any(m in published for m in GRID_METHODS) and (
+                        "initiative" in published or not os.path.exists(figure_stem + ".png")):
                     _grid(figure_stem + ".png", target, x, doms, published)
             if on_records:
                 on_records(records)
-    if figure_stem and cfg.sweep:
+    swept = [r for r in records if r.get("sweep")]
+    if figure_stem and swept:
         from art_initiative.benchmark.figures import plot_sweep
 
-        plot_sweep([r for r in records if r.get("sweep")], figure_stem + "-sweep.png")
+        plot_sweep(swept, figure_stem + "-sweep.png")
     return records
 
 
@@ -451,7 +455,7 @@ def _grid(path: str, target: PyTorchImageTranslator, x: np.ndarray, doms: list[n
     k = min(8, len(x))
     conds = np.stack([doms[i % len(doms)][i] for i in range(k)])
     rows = [x[:k], target.predict(x[:k], conditions=conds)]
-    shown = [m for m in ("initiative", "ruiz_pgd", "random_noise") if m in published] or list(published)[:1]
+    shown = [m for m in GRID_METHODS if m in published]
     for m in shown:
         xp = published[m][0][:k]
         rows += [xp, target.predict(xp, conditions=conds)]

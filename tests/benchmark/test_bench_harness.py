@@ -47,10 +47,12 @@ def test_attribute_harness_tiny(tmp_path):
     assert "| SD | res6* | 35% / 0.050 | 100% / 0.177 | 95% / 0.124 |" in md
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny.png").is_file()
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny-sweep.png").is_file()
-    # Another method later: the cached models are reused and the earlier records are kept.
+    figures = {p: p.read_bytes() for p in (stem.with_suffix(".png"), stem.parent / (stem.name + "-sweep.png"))}
+    # Another method later: the cached models are reused, the earlier records and figures are kept.
     again = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
                           verbose=False, methods=["ruiz_pgd"], targets=["res6"], domains=["SD"], sweep=[])
     assert len([r for r in again if not r.get("sweep")]) == len(main_rows) + 1
+    assert {p: p.read_bytes() for p in figures} == figures and len([r for r in again if r.get("sweep")]) == len(sweep)
     assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
                                                                         if r["method"] == "initiative"]
     # A cached defence reports the seconds its training took (from its training checkpoint), not those of loading.
