@@ -11,7 +11,8 @@
     .venv/bin/python benchmarks/photo_protection.py
 
 Writes ``benchmarks/results/photo_protection-cpu.{json,md}``. Needs the shipped attribute-editing PG and, for
-part 2, the harness's cached gray-box target (``art-initiative benchmark --task attribute_editing``).
+part 2, the cached gray-box target of the benchmark the shipped PG comes from (``art-initiative benchmark --task
+attribute_editing``, with ``--forger-start public`` for PG weights of the public-model scenario).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from art_initiative.attacks.initiative import pretrained
 from art_initiative.defences.photo import FACE_CROP_SCALE, PhotoProtector, face_crop_box
 from art_initiative.defences.preprocessor import InitiativePreprocessor
 
@@ -44,17 +46,27 @@ def speed(protector: PhotoProtector, photo: Image.Image, repeats: int) -> dict[s
     return {"seconds_per_photo": statistics.median(times), "faces": len(result.faces), "psnr": result.psnr}
 
 
-def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_px: int) -> list[dict]:
-    """Protect faces inside larger photos, crop and resize them as the forger would, score the gray-box target."""
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_px: int, forger_start: str
+                    ) -> list[dict]:
+    """Protect faces inside larger photos, crop and resize them as the forger would, score the gray-box target of
+    the benchmark the shipped PG comes from (``forger_start``: its scenario, the harness's setting)."""
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, target_path, train_target
+    from art_initiative.benchmark.harness import PROFILE_SETTINGS
     from art_initiative.benchmark.records import forgery_metrics
     from art_initiative.data import target_domains
 
-    cfg = AttributeBenchmarkConfig().validate()
-    split = attribute_data("synthetic", cfg)
-    (xf, lf), (x, lt) = split.forger, split.test
+    cache = os.path.join(HERE, "cache")
+    scope = {"targets": ("res6",), "domains": ("SD",)} if forger_start == "public" else {}
+    cfg = AttributeBenchmarkConfig(profile="cpu", forger_start=forger_start,
+                                   **{**PROFILE_SETTINGS["attribute_editing"]["cpu"], **scope}).validate()
+    split = attribute_data("synthetic", cfg, cache_dir=cache)
+    (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
     sd = split.columns("SD")
-    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", os.path.join(HERE, "cache"))
+    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache) if forger_start == "public" else None
+    if public is not None and not os.path.exists(public):
+        sys.exit(f"{public} is missing: run the public-model benchmark first (--forger-start public).")
+    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", cache,
+                          iterations=cfg.finetune_iterations if public else None, init_from=public)
     doms = target_domains(lt[:, sd], split.settings["SD"])
     # The face box whose forger's crop is the face image: side face_px / crop_scale, raised as face_crop_box does.
     box_side = face_px / FACE_CROP_SCALE
@@ -99,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     from skimage import data
 
-    pre, shape = InitiativePreprocessor.from_pretrained(device_type="cpu")
+    name = pretrained.default_for("attribute_editing")
+    if name is None:
+        sys.exit("no shipped attribute-editing PG: run benchmarks/ship_weights.py first.")
+    forger_start = pretrained.available()[name]["provenance"].get("forger_start", "scratch")
+    pre, shape = InitiativePreprocessor.from_pretrained(name, device_type="cpu")
     protector = PhotoProtector(lambda a: pre(a)[0], pre.eps, shape[1])
     astronaut = Image.fromarray(data.astronaut())
     records = []
@@ -107,19 +123,21 @@ def main(argv: list[str] | None = None) -> int:
         r = speed(protector, astronaut.resize((side, side), Image.BICUBIC), args.repeats)
         records.append({"what": "speed", "photo_px": side, **r})
         print(f"{side} px: {r['seconds_per_photo']:.3f} s per photo ({r['faces']} face(s), PSNR {r['psnr']:.1f} dB)")
-    records += forger_pipeline(pre, shape[1], args.face_px, args.photo_px)
+    records += forger_pipeline(pre, shape[1], args.face_px, args.photo_px, forger_start)
     command = "python benchmarks/photo_protection.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for r in records:
-        r.update(command=command, threads=args.threads, eps=pre.eps)
+        r.update(command=command, threads=args.threads, eps=pre.eps, weights=name, forger_start=forger_start)
     stem = os.path.join(RESULTS, "photo_protection-cpu")
     with open(stem + ".json", "w", encoding="utf-8") as fh:
         json.dump(records, fh, indent=1)
-    lines = ["# Whole-photo protection (shipped PG, 2-core CPU)", "", f"Command: `{command}`.", "",
+    scenario = "the public-model scenario" if forger_start == "public" else "the paper's protocol"
+    lines = [f"# Whole-photo protection (shipped PG `{name}`, 2-core CPU)", "", f"Command: `{command}`.", "",
              "| photo | seconds per photo | faces | PSNR |", "|---|---|---|---|"]
     lines += [f"| astronaut, {r['photo_px']} px | {r['seconds_per_photo']:.3f} | {r['faces']} | {r['psnr']:.1f} dB |"
               for r in records if r["what"] == "speed"]
     lines += ["", f"The forger's pipeline: test faces at {args.face_px} px inside {args.photo_px} px photos, "
-              "cropped and resized to 32 px for the gray-box target (res6, SD):", "",
+              f"cropped and resized to 32 px for the gray-box target of {scenario} (res6, SD) that the shipped "
+              "PG's committed results were measured on:", "",
               "| published | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|"]
     lines += [f"| {r['method']} | {100 * r['dsr']:.1f}% | {100 * r['dsr_0.02']:.1f}% | {100 * r['dsr_0.01']:.1f}% | "
               f"{r['mse']:.4f} |" for r in records if r["what"] == "forger_pipeline"]

@@ -36,59 +36,137 @@ def _commit() -> str:
         return "unknown"
 
 
-def _measured(task: str, data: str, profile: str) -> list[dict]:
-    """The committed results of the ``initiative`` method (the shipped PG) in the benchmark's results file."""
-    path = results_stem(RESULTS, task, data, profile) + ".json"
+def _results(task: str, data: str, profile: str, forger_start: str) -> str:
+    return results_stem(RESULTS, task, data, profile) + ("-public" if forger_start == "public" else "") + ".json"
+
+
+def _measured(task: str, data: str, profile: str, forger_start: str) -> list[dict]:
+    """The committed results of the ``initiative`` method (the shipped PG) in the benchmark's results file, with its
+    controls (sign noise, nothing published, the Ruiz baseline)."""
+    path = _results(task, data, profile, forger_start)
     if not os.path.exists(path):
+        extra = " --forger-start public" if forger_start == "public" else ""
         sys.exit(f"{path} is missing: run `art-initiative benchmark --task {task} --data {data} --profile "
-                 f"{profile} --device cpu` first (its defence is the one shipped).")
+                 f"{profile} --device cpu{extra}` first (its defence is the one shipped).")
     with open(path, encoding="utf-8") as fh:
         records = json.load(fh)
-    keep = ("target", "domains", "eps", "dsr", "dsr_0.02", "dsr_0.01", "mse", "l1", "psnr")
-    return [{k: r.get(k) for k in keep} for r in records if r["method"] == "initiative" and not r.get("sweep")]
+    keep = ("method", "target", "domains", "eps", "dsr", "dsr_0.02", "dsr_0.01", "mse", "l1", "psnr")
+    methods = ("initiative", "random_noise", "sign_noise", "none", "ruiz_pgd", "whitebox_pgd")
+    return [{k: r.get(k) for k in keep} for r in records if r["method"] in methods and not r.get("sweep")]
 
 
-def attribute_defence(data: str, profile: str):  # noqa: ANN201
+def attribute_defence(data: str, profile: str, forger_start: str):  # noqa: ANN201
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, _defence, attribute_data, train_target
 
     settings = {**PROFILE_SETTINGS["attribute_editing"][profile],
                 **(FRANCK_ATTRIBUTE_SETTINGS[profile] if data == "franck" else {})}
-    cfg = AttributeBenchmarkConfig(profile=profile, **settings).validate()
+    if forger_start == "public":
+        settings.update(targets=("res6",), domains=("SD",))
+    cfg = AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, **settings).validate()
     split = attribute_data(data, cfg, cache_dir=CACHE)
     (xd, ld) = split.defender
     sd = split.columns("SD")
     surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, "cpu", CACHE)
-    defence = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, CACHE, verbose=True)
+    defence, _ = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, CACHE, verbose=True)
     return defence, {"arch": "res6", "width": cfg.width, "c_dim": len(sd)}, {"attributes": list(split.settings["SD"])}
+
+
+def verify_attribute(name: str, data: str, profile: str, forger_start: str) -> dict[str, float]:
+    """The exported weights loaded as a user loads them (``InitiativeDefense.from_pretrained``), measured on the
+    benchmark's gray-box target and test faces as the harness measures them."""
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.benchmark.attribute import (
+        AttributeBenchmarkConfig,
+        _forgeries,
+        attribute_data,
+        target_path,
+        train_target,
+    )
+    from art_initiative.benchmark.records import forgery_metrics
+    from art_initiative.data import target_domains
+
+    settings = {**PROFILE_SETTINGS["attribute_editing"][profile],
+                **(FRANCK_ATTRIBUTE_SETTINGS[profile] if data == "franck" else {})}
+    if forger_start == "public":
+        settings.update(targets=("res6",), domains=("SD",))
+    cfg = AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, **settings).validate()
+    split = attribute_data(data, cfg, cache_dir=CACHE)
+    (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
+    sd = split.columns("SD")
+    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, CACHE) if forger_start == "public" else None
+    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", CACHE,
+                          iterations=cfg.finetune_iterations if public else None, init_from=public)
+    doms = target_domains(lt[:, sd], split.settings["SD"])
+    defence = InitiativeDefense.from_pretrained(name, device_type="cpu")
+    return forgery_metrics(_forgeries(target, x, doms), _forgeries(target, defence.generate(x), doms), metric="mse")
+
+
+def reenactment_defence(data: str, profile: str, forger_start: str):  # noqa: ANN201
+    from art_initiative.benchmark.harness import _reenactment_data
+    from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, _defence
+
+    settings = dict(PROFILE_SETTINGS["reenactment"][profile])
+    size = int(settings.pop("image_size"))
+    cfg = ReenactmentBenchmarkConfig(profile=profile, **settings).validate()
+    _, (frames, sketches, landmarks) = _reenactment_data(data, cfg.n_train + cfg.gap + cfg.n_test, size, CACHE, True)
+    n = cfg.n_train
+    defence, _ = _defence("initiative", cfg.eps[0], frames[:n], sketches[:n], landmarks[:n], cfg, "cpu", CACHE, True)
+    return defence, {"arch": "unet256", "width": cfg.width, "c_dim": 0}, {}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", choices=("attribute_editing",), default="attribute_editing")
+    parser.add_argument("--task", choices=("attribute_editing", "reenactment"), default="attribute_editing")
     parser.add_argument("--data", choices=("synthetic", "franck"), default="synthetic")
     parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--forger-start", choices=("scratch", "public"), default="scratch",
+                        help="attribute editing: the defence of the paper's protocol (scratch) or of the public-model "
+                             "scenario (public)")
     parser.add_argument("--default", action="store_true", help="mark it the default PG of its task")
     args = parser.parse_args(argv)
+    if args.task == "reenactment" and args.forger_start != "scratch":
+        parser.error("--forger-start applies to attribute editing only")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    measured = _measured(args.task, args.data, args.profile)
-    defence, surrogate, extra = attribute_defence(args.data, args.profile)
+    measured = _measured(args.task, args.data, args.profile, args.forger_start)
+    make = attribute_defence if args.task == "attribute_editing" else reenactment_defence
+    defence, surrogate, extra = make(args.data, args.profile, args.forger_start)
     size = defence.estimator.input_shape[1]
-    name = f"{'attribute' if args.task == 'attribute_editing' else 'reenactment'}-{args.data}-{size}"
-    on_greybox = [r for r in measured if r["target"] == "res6" and r["domains"] == "SD"]
-    summary = (f"{args.task} PG, {args.data} data, {size} px, eps {defence.eps:g}, profile {args.profile}; "
-               + (f"gray-box res6 DSR {100 * on_greybox[0]['dsr']:.0f}% (MSE {on_greybox[0]['mse']:.4f})"
-                  if on_greybox else "no gray-box record"))
+    name = (f"{'attribute' if args.task == 'attribute_editing' else 'reenactment'}-{args.data}-{size}"
+            + ("-public" if args.forger_start == "public" else ""))
+    grey = ("res6", "SD") if args.task == "attribute_editing" else ("unet256", None)
+    row = {r["method"]: r for r in measured if (r["target"], r["domains"]) == grey and r["eps"] in (defence.eps, 0.0)}
+    scenario = ", public-model scenario" if args.forger_start == "public" else ""
+    summary = f"{args.task} PG, {args.data} data{scenario}, {size} px, eps {defence.eps:g}, profile {args.profile}; "
+    def rates(r: dict) -> str:
+        return (f"DSR {100 * r['dsr']:.0f}% / {100 * r['dsr_0.02']:.0f}% / {100 * r['dsr_0.01']:.0f}% at MSE > 0.05 / "
+                f"0.02 / 0.01, MSE {r['mse']:.4f}" if r.get("dsr_0.02") is not None else f"DSR {100 * r['dsr']:.0f}%")
+
+    if "initiative" in row:
+        summary += f"on the gray-box {grey[0]}: {rates(row['initiative'])}" + "".join(
+            f"; {m} {rates(row[m])}" for m in ("sign_noise", "whitebox_pgd", "ruiz_pgd") if m in row)
+    else:
+        summary += "no gray-box record"
     provenance = {
-        "summary": summary, "task": args.task, "data": args.data, "profile": args.profile, "surrogate": surrogate,
+        "summary": summary, "task": args.task, "data": args.data, "profile": args.profile,
+        "forger_start": args.forger_start, "surrogate": surrogate,
         "command": "python benchmarks/ship_weights.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "benchmark": f"benchmarks/results/{os.path.basename(results_stem(RESULTS, args.task, args.data, args.profile))}"
-                     ".json (method initiative)",
+        "benchmark": f"benchmarks/results/"
+                     f"{os.path.basename(_results(args.task, args.data, args.profile, args.forger_start))} "
+                     "(method initiative)",
         "best": defence.best, "commit": _commit(), "written": datetime.date.today().isoformat(),
         "measured": measured,
     }
     export_pretrained(os.path.join(WEIGHTS_DIR, name), defence.pg, defence.config, defence.estimator.input_shape,
                       defence._clip, provenance, extra=extra, default=args.default)
     print(f"wrote {os.path.join(WEIGHTS_DIR, name)}.safetensors and .json: {summary}")
+    if args.task == "attribute_editing" and "initiative" in row:
+        again = verify_attribute(name, args.data, args.profile, args.forger_start)
+        committed = row["initiative"]
+        print(f"loaded with from_pretrained on the gray-box target: DSR {100 * again['dsr']:.1f}% MSE "
+              f"{again['mse']:.5f} (committed: DSR {100 * committed['dsr']:.1f}% MSE {committed['mse']:.5f})")
+        if abs(again["mse"] - committed["mse"]) > 1e-4 or abs(again["dsr"] - committed["dsr"]) > 0.005:
+            print("the shipped weights do not reproduce the committed results", file=sys.stderr)
+            return 1
     return 0
 
 
