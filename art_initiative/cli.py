@@ -39,7 +39,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from art_initiative.benchmark.demo import DemoConfig, format_report, run_demo
 
-    cfg = DemoConfig(target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
+    cfg = DemoConfig(forger_start=args.forger_start, finetune_iterations=args.finetune_iterations,
+                     target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
                      defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
                      image_size=args.image_size, width=args.width, disc_width=args.disc_width,
                      classifier_iterations=args.classifier_iterations, seed=args.seed)
@@ -301,10 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="short end-to-end run on synthetic faces; writes a report and figures")
     demo.add_argument("--output", default="demo_output", help="folder for report.json, report.md and PNGs")
-    demo.add_argument("--iterations", type=int, default=1000, help="iterations of the target and the surrogate")
-    demo.add_argument("--sm-pretrain-iterations", type=int, default=1000, help="the defence's SM warm start")
+    demo.add_argument("--forger-start", choices=("public", "scratch"), default="public",
+                      help="public: the forger fine-tunes a released model the defence starts from; scratch: the "
+                           "paper's protocol (forger and defence train their models from scratch)")
+    demo.add_argument("--iterations", type=int, default=1000,
+                      help="iterations of the released model (public) or of the target and the surrogate (scratch)")
+    demo.add_argument("--finetune-iterations", type=int, default=500, help="the forger's fine-tuning (public)")
+    demo.add_argument("--sm-pretrain-iterations", type=int,
+                      help="the defence's SM warm start (default: 250 public, 1000 scratch)")
     demo.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
-                      default=250, help="the defence's alternating iterations (--defence-iterations: old spelling)")
+                      help="the defence's alternating iterations (default: 400 public, 250 scratch; "
+                           "--defence-iterations: old spelling)")
     demo.add_argument("--n-train", type=int, default=1000)
     demo.add_argument("--n-test", type=int, default=50)
     demo.add_argument("--image-size", type=int, default=32)

@@ -43,13 +43,15 @@ def test_train_target_and_resume(tmp_path):
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
-    args = ["demo", "--output", str(out), "--iterations", "20", "--sm-pretrain-iterations", "4",
-            "--defense-iterations", "4", "--n-train", "32", "--n-test", "4", "--image-size", "16", "--width", "4",
+    args = ["demo", "--output", str(out), "--iterations", "20", "--finetune-iterations", "5",
+            "--sm-pretrain-iterations", "4", "--defense-iterations", "4", "--n-train", "32", "--n-test", "4",
+            "--image-size", "16", "--width", "4",
             "--disc-width", "8", "--classifier-iterations", "10", "--device", "cpu", "--quiet"]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     methods = {r["method"]: r for r in report["records"]}
-    assert set(methods) == {"initiative", "ruiz_pgd", "random_noise", "none"}
+    assert set(methods) == {"initiative", "ruiz_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none"}
+    assert report["config"]["forger_start"] == "public" and methods["initiative"]["forger_start"] == "public"
     for r in methods.values():
         assert r["n_images"] == 4 and r["target"] == "res6" and r["domains"] == "SD"
     assert methods["none"]["mse"] == 0.0 and methods["none"]["dsr"] == 0.0 and methods["ruiz_pgd"]["mse"] > 0
@@ -60,6 +62,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert (out / "comparison.png").is_file()
     md = (out / "report.md").read_text()
     assert "| initiative |" in md and "| ruiz_pgd |" in md and "White-box Ruiz PGD-10 on the target itself" in md
+    assert md.startswith("# art_initiative demo\n\nPublic-model setting") and "the Ruiz baseline (" in md
     assert "Report and figures written to" in capsys.readouterr().out
     # A second run reuses the cached models and gives the same forgery figures.
     assert main(args) == 0
