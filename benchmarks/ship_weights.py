@@ -8,6 +8,12 @@ caches the defence), then::
     .venv/bin/python benchmarks/ship_weights.py --task attribute_editing --data synthetic
     .venv/bin/python benchmarks/ship_weights.py --task reenactment --data franck
 
+A defence trained with other settings (``--set``) into another cache is exported from there with its own results
+file; the shipped ``attribute-synthetic-32-public`` came from the public-model scenario's 2400-iteration run::
+
+    .venv/bin/python benchmarks/ship_weights.py --forger-start public --default --set iterations=2400 \
+        --cache-dir /tmp/lever_cache --results benchmarks/results/attribute_editing-synthetic-cpu-public-pg2400.json
+
 Existing weights are never overwritten: delete the pair first to replace it.
 """
 
@@ -19,9 +25,11 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import torch
 
+from art_initiative.attacks.initiative.config import parse_settings
 from art_initiative.attacks.initiative.pretrained import WEIGHTS_DIR, export_pretrained
 from art_initiative.benchmark.harness import FRANCK_ATTRIBUTE_SETTINGS, PROFILE_SETTINGS, results_stem
 
@@ -40,10 +48,9 @@ def _results(task: str, data: str, profile: str, forger_start: str) -> str:
     return results_stem(RESULTS, task, data, profile) + ("-public" if forger_start == "public" else "") + ".json"
 
 
-def _measured(task: str, data: str, profile: str, forger_start: str) -> list[dict]:
-    """The committed results of the ``initiative`` method (the shipped PG) in the benchmark's results file, with its
-    controls (sign noise, nothing published, the Ruiz baseline)."""
-    path = _results(task, data, profile, forger_start)
+def _measured(path: str, task: str, data: str, profile: str, forger_start: str) -> list[dict]:
+    """The committed results of the ``initiative`` method (the shipped PG) in the benchmark's results file at
+    ``path``, with its controls (noise, nothing published, the Ruiz baseline, white-box PGD)."""
     if not os.path.exists(path):
         extra = " --forger-start public" if forger_start == "public" else ""
         sys.exit(f"{path} is missing: run `art-initiative benchmark --task {task} --data {data} --profile "
@@ -55,63 +62,61 @@ def _measured(task: str, data: str, profile: str, forger_start: str) -> list[dic
     return [{k: r.get(k) for k in keep} for r in records if r["method"] in methods and not r.get("sweep")]
 
 
-def attribute_defence(data: str, profile: str, forger_start: str):  # noqa: ANN201
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, _defence, attribute_data, train_target
+def _attribute_config(data: str, profile: str, forger_start: str, defence: dict[str, Any]):  # noqa: ANN202
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
 
     settings = {**PROFILE_SETTINGS["attribute_editing"][profile],
                 **(FRANCK_ATTRIBUTE_SETTINGS[profile] if data == "franck" else {})}
     if forger_start == "public":
         settings.update(targets=("res6",), domains=("SD",))
-    cfg = AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, **settings).validate()
-    split = attribute_data(data, cfg, cache_dir=CACHE)
+    return AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, defence=defence, **settings).validate()
+
+
+def attribute_defence(data: str, profile: str, forger_start: str, cache: str, settings: dict[str, Any]
+                      ):  # noqa: ANN202
+    from art_initiative.benchmark.attribute import _defence, attribute_data, train_target
+
+    cfg = _attribute_config(data, profile, forger_start, settings)
+    split = attribute_data(data, cfg, cache_dir=cache)
     (xd, ld) = split.defender
     sd = split.columns("SD")
-    surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, "cpu", CACHE)
-    defence, _ = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, CACHE, verbose=True)
+    surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, "cpu", cache)
+    defence, _ = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache, verbose=True)
     return defence, {"arch": "res6", "width": cfg.width, "c_dim": len(sd)}, {"attributes": list(split.settings["SD"])}
 
 
-def verify_attribute(name: str, data: str, profile: str, forger_start: str) -> dict[str, float]:
+def verify_attribute(name: str, data: str, profile: str, forger_start: str, cache: str) -> dict[str, float]:
     """The exported weights loaded as a user loads them (``InitiativeDefense.from_pretrained``), measured on the
     benchmark's gray-box target and test faces as the harness measures them."""
     from art_initiative.attacks import InitiativeDefense
-    from art_initiative.benchmark.attribute import (
-        AttributeBenchmarkConfig,
-        _forgeries,
-        attribute_data,
-        target_path,
-        train_target,
-    )
+    from art_initiative.benchmark.attribute import _forgeries, attribute_data, target_path, train_target
     from art_initiative.benchmark.records import forgery_metrics
     from art_initiative.data import target_domains
 
-    settings = {**PROFILE_SETTINGS["attribute_editing"][profile],
-                **(FRANCK_ATTRIBUTE_SETTINGS[profile] if data == "franck" else {})}
-    if forger_start == "public":
-        settings.update(targets=("res6",), domains=("SD",))
-    cfg = AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, **settings).validate()
-    split = attribute_data(data, cfg, cache_dir=CACHE)
+    cfg = _attribute_config(data, profile, forger_start, {})
+    split = attribute_data(data, cfg, cache_dir=cache)
     (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
     sd = split.columns("SD")
-    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, CACHE) if forger_start == "public" else None
-    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", CACHE,
+    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache) if forger_start == "public" else None
+    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", cache,
                           iterations=cfg.finetune_iterations if public else None, init_from=public)
     doms = target_domains(lt[:, sd], split.settings["SD"])
     defence = InitiativeDefense.from_pretrained(name, device_type="cpu")
     return forgery_metrics(_forgeries(target, x, doms), _forgeries(target, defence.generate(x), doms), metric="mse")
 
 
-def reenactment_defence(data: str, profile: str, forger_start: str):  # noqa: ANN201
+def reenactment_defence(data: str, profile: str, forger_start: str, cache: str, defence: dict[str, Any]
+                        ):  # noqa: ANN202
     from art_initiative.benchmark.harness import _reenactment_data
     from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, _defence
 
     settings = dict(PROFILE_SETTINGS["reenactment"][profile])
     size = int(settings.pop("image_size"))
-    cfg = ReenactmentBenchmarkConfig(profile=profile, **settings).validate()
-    _, (frames, sketches, landmarks) = _reenactment_data(data, cfg.n_train + cfg.gap + cfg.n_test, size, CACHE, True)
+    cfg = ReenactmentBenchmarkConfig(profile=profile, defence=defence, **settings).validate()
+    _, (frames, sketches, landmarks) = _reenactment_data(data, cfg.n_train + cfg.gap + cfg.n_test, size, cache, True)
     n = cfg.n_train
-    defence, _ = _defence("initiative", cfg.eps[0], frames[:n], sketches[:n], landmarks[:n], cfg, "cpu", CACHE, True)
-    return defence, {"arch": "unet256", "width": cfg.width, "c_dim": 0}, {}
+    pg, _ = _defence("initiative", cfg.eps[0], frames[:n], sketches[:n], landmarks[:n], cfg, "cpu", cache, True)
+    return pg, {"arch": "unet256", "width": cfg.width, "c_dim": 0}, {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,14 +127,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forger-start", choices=("scratch", "public"), default="scratch",
                         help="attribute editing: the defence of the paper's protocol (scratch) or of the public-model "
                              "scenario (public)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="a setting of the defence, as given to the benchmark that trained it")
+    parser.add_argument("--results", help="the results file of that benchmark (default: the harness's own)")
+    parser.add_argument("--cache-dir", default=CACHE, help="the cache that benchmark trained into")
     parser.add_argument("--default", action="store_true", help="mark it the default PG of its task")
     args = parser.parse_args(argv)
     if args.task == "reenactment" and args.forger_start != "scratch":
         parser.error("--forger-start applies to attribute editing only")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    measured = _measured(args.task, args.data, args.profile, args.forger_start)
+    results = args.results or _results(args.task, args.data, args.profile, args.forger_start)
+    measured = _measured(results, args.task, args.data, args.profile, args.forger_start)
+    own = _results(args.task, args.data, args.profile, args.forger_start)
+    if results != own and os.path.exists(own):  # the controls of the same targets, from the benchmark's own file
+        have = {(r["method"], r["target"], r["domains"], r["eps"]) for r in measured}
+        measured += [r for r in _measured(own, args.task, args.data, args.profile, args.forger_start)
+                     if r["method"] != "initiative" and (r["method"], r["target"], r["domains"], r["eps"]) not in have]
     make = attribute_defence if args.task == "attribute_editing" else reenactment_defence
-    defence, surrogate, extra = make(args.data, args.profile, args.forger_start)
+    defence, surrogate, extra = make(args.data, args.profile, args.forger_start, args.cache_dir,
+                                     parse_settings(args.set or []))
     size = defence.estimator.input_shape[1]
     name = (f"{'attribute' if args.task == 'attribute_editing' else 'reenactment'}-{args.data}-{size}"
             + ("-public" if args.forger_start == "public" else ""))
@@ -150,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary, "task": args.task, "data": args.data, "profile": args.profile,
         "forger_start": args.forger_start, "surrogate": surrogate,
         "command": "python benchmarks/ship_weights.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "benchmark": f"benchmarks/results/"
-                     f"{os.path.basename(_results(args.task, args.data, args.profile, args.forger_start))} "
-                     "(method initiative)",
+        "benchmark": f"benchmarks/results/{os.path.basename(results)} (method initiative)",
         "best": defence.best, "commit": _commit(), "written": datetime.date.today().isoformat(),
         "measured": measured,
     }
@@ -160,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                       defence._clip, provenance, extra=extra, default=args.default)
     print(f"wrote {os.path.join(WEIGHTS_DIR, name)}.safetensors and .json: {summary}")
     if args.task == "attribute_editing" and "initiative" in row:
-        again = verify_attribute(name, args.data, args.profile, args.forger_start)
+        again = verify_attribute(name, args.data, args.profile, args.forger_start, args.cache_dir)
         committed = row["initiative"]
         print(f"loaded with from_pretrained on the gray-box target: DSR {100 * again['dsr']:.1f}% MSE "
               f"{again['mse']:.5f} (committed: DSR {100 * committed['dsr']:.1f}% MSE {committed['mse']:.5f})")
