@@ -50,23 +50,21 @@ def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_
                     ) -> list[dict]:
     """Protect faces inside larger photos, crop and resize them as the forger would, score the gray-box target of
     the benchmark the shipped PG comes from (``forger_start``: its scenario, the harness's setting)."""
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, target_path, train_target
-    from art_initiative.benchmark.harness import PROFILE_SETTINGS
+    from art_initiative.benchmark.attribute import attribute_data, forger_target, public_model
+    from art_initiative.benchmark.harness import attribute_config
     from art_initiative.benchmark.records import forgery_metrics
     from art_initiative.data import target_domains
 
     cache = os.path.join(HERE, "cache")
     scope = {"targets": ("res6",), "domains": ("SD",)} if forger_start == "public" else {}
-    cfg = AttributeBenchmarkConfig(profile="cpu", forger_start=forger_start,
-                                   **{**PROFILE_SETTINGS["attribute_editing"]["cpu"], **scope}).validate()
+    cfg = attribute_config("synthetic", "cpu", forger_start=forger_start, **scope)
     split = attribute_data("synthetic", cfg, cache_dir=cache)
-    (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
+    x, lt = split.test
     sd = split.columns("SD")
-    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache) if forger_start == "public" else None
+    public = public_model(split, cfg, cache)
     if public is not None and not os.path.exists(public):
         sys.exit(f"{public} is missing: run the public-model benchmark first (--forger-start public).")
-    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", cache,
-                          iterations=cfg.finetune_iterations if public else None, init_from=public)
+    target = forger_target(split, cfg, "res6", "SD", "cpu", cache)
     doms = target_domains(lt[:, sd], split.settings["SD"])
     # The face box whose forger's crop is the face image: side face_px / crop_scale, raised as face_crop_box does.
     box_side = face_px / FACE_CROP_SCALE

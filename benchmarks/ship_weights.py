@@ -31,7 +31,7 @@ import torch
 
 from art_initiative.attacks.initiative.config import parse_settings
 from art_initiative.attacks.initiative.pretrained import WEIGHTS_DIR, export_pretrained
-from art_initiative.benchmark.harness import FRANCK_ATTRIBUTE_SETTINGS, PROFILE_SETTINGS, results_stem
+from art_initiative.benchmark.harness import PROFILE_SETTINGS, attribute_config, results_stem
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 CACHE = os.path.join(os.path.dirname(__file__), "cache")
@@ -63,24 +63,18 @@ def _measured(path: str, task: str, data: str, profile: str, forger_start: str) 
 
 
 def _attribute_config(data: str, profile: str, forger_start: str, defence: dict[str, Any]):  # noqa: ANN202
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
-
-    settings = {**PROFILE_SETTINGS["attribute_editing"][profile],
-                **(FRANCK_ATTRIBUTE_SETTINGS[profile] if data == "franck" else {})}
-    if forger_start == "public":
-        settings.update(targets=("res6",), domains=("SD",))
-    return AttributeBenchmarkConfig(profile=profile, forger_start=forger_start, defence=defence, **settings).validate()
+    scope = {"targets": ("res6",), "domains": ("SD",)} if forger_start == "public" else {}
+    return attribute_config(data, profile, forger_start=forger_start, defence=defence, **scope)
 
 
 def attribute_defence(data: str, profile: str, forger_start: str, cache: str, settings: dict[str, Any]
                       ):  # noqa: ANN202
-    from art_initiative.benchmark.attribute import _defence, attribute_data, train_target
+    from art_initiative.benchmark.attribute import _defence, attribute_data, defender_surrogate
 
     cfg = _attribute_config(data, profile, forger_start, settings)
     split = attribute_data(data, cfg, cache_dir=cache)
-    (xd, ld) = split.defender
-    sd = split.columns("SD")
-    surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, "cpu", cache)
+    (xd, ld), sd = split.defender, split.columns("SD")
+    surrogate = defender_surrogate(split, cfg, "cpu", cache)
     defence, _ = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache, verbose=True)
     return defence, {"arch": "res6", "width": cfg.width, "c_dim": len(sd)}, {"attributes": list(split.settings["SD"])}
 
@@ -89,18 +83,15 @@ def verify_attribute(name: str, data: str, profile: str, forger_start: str, cach
     """The exported weights loaded as a user loads them (``InitiativeDefense.from_pretrained``), measured on the
     benchmark's gray-box target and test faces as the harness measures them."""
     from art_initiative.attacks import InitiativeDefense
-    from art_initiative.benchmark.attribute import _forgeries, attribute_data, target_path, train_target
+    from art_initiative.benchmark.attribute import _forgeries, attribute_data, forger_target
     from art_initiative.benchmark.records import forgery_metrics
     from art_initiative.data import target_domains
 
     cfg = _attribute_config(data, profile, forger_start, {})
     split = attribute_data(data, cfg, cache_dir=cache)
-    (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
-    sd = split.columns("SD")
-    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache) if forger_start == "public" else None
-    target = train_target(xf, lf[:, sd], "res6", cfg.seed + 2, cfg, "cpu", cache,
-                          iterations=cfg.finetune_iterations if public else None, init_from=public)
-    doms = target_domains(lt[:, sd], split.settings["SD"])
+    x, lt = split.test
+    target = forger_target(split, cfg, "res6", "SD", "cpu", cache)
+    doms = target_domains(lt[:, split.columns("SD")], split.settings["SD"])
     defence = InitiativeDefense.from_pretrained(name, device_type="cpu")
     return forgery_metrics(_forgeries(target, x, doms), _forgeries(target, defence.generate(x), doms), metric="mse")
 

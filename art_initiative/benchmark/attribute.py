@@ -261,6 +261,35 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 
+def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,
+                       cache_dir: str | None) -> PyTorchImageTranslator:
+    """The defender's ``res6`` on its own faces with the SD attributes: the baseline's surrogate, the defence's
+    template and, with ``forger_start="public"``, the public model."""
+    (xd, ld), sd = split.defender, split.columns("SD")
+    return train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir)
+
+
+def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
+    """The checkpoint the forger fine-tunes with ``forger_start="public"`` (:func:`defender_surrogate`'s), else
+    None."""
+    if cfg.forger_start != "public":
+        return None
+    (xd, ld), sd = split.defender, split.columns("SD")
+    path = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir)
+    if path is None:
+        raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
+    return path
+
+
+def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
+                  cache_dir: str | None) -> PyTorchImageTranslator:
+    """The forger's ``arch`` target for the ``setting`` domains, as the harness trains it: on the forger's faces
+    from random weights, or fine-tuned from :func:`public_model`."""
+    (xf, lf), public = split.forger, public_model(split, cfg, cache_dir)
+    return train_target(xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg, device_type, cache_dir,
+                        iterations=cfg.finetune_iterations if public else None, init_from=public)
+
+
 def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
              surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
              verbose: bool) -> tuple[InitiativeDefense, float]:
@@ -333,14 +362,12 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     t0 = time.perf_counter()
     split = split or attribute_data(data, cfg, cache_dir=cache_dir, verbose=verbose)
     columns = {k: split.columns(k) for k in split.settings}
-    (xd, ld), (xf, lf), (x, lt) = split.defender, split.forger, split.test
+    (xd, ld), (x, lt) = split.defender, split.test
     sd = columns["SD"]
     surrogate_domains = target_domains(lt[:, sd], split.settings["SD"])
     logger.info("data ready in %.0f s", time.perf_counter() - t0)
-    surrogate = train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir)
-    public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir) if cfg.forger_start == "public" else None
-    if cfg.forger_start == "public" and public is None:
-        raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
+    surrogate = defender_surrogate(split, cfg, device_type, cache_dir)
+    public = public_model(split, cfg, cache_dir)
     models = {} if models is None else models
     models["surrogate"] = surrogate
     base = dict(task="attribute_editing", data=data, profile=cfg.profile, device=device_name(device),
@@ -384,11 +411,9 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     records: list[dict[str, Any]] = []
     for arch in cfg.targets:
         for setting in cfg.domains:
-            cols = columns[setting]
-            target = train_target(xf, lf[:, cols], arch, cfg.seed + 2, cfg, device_type, cache_dir,
-                                  iterations=cfg.finetune_iterations if public else None, init_from=public)
+            target = forger_target(split, cfg, arch, setting, device_type, cache_dir)
             models[f"{arch}-{setting}"] = target
-            doms = target_domains(lt[:, cols], split.settings[setting])
+            doms = target_domains(lt[:, columns[setting]], split.settings[setting])
             y = _forgeries(target, x, doms)
             runs = dict(published)
             if "whitebox_pgd" in cfg.methods:

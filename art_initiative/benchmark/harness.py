@@ -77,6 +77,22 @@ def _write(stem: str, new: list[dict[str, Any]], header: list[str], tables: list
     return records
 
 
+def _merged(task: str, data: str, profile: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The profile's settings of ``task``, franck's where they apply, then ``settings`` (lists as tuples)."""
+    franck = FRANCK_ATTRIBUTE_SETTINGS[profile] if task != "reenactment" and data == "franck" else {}
+    merged = {**PROFILE_SETTINGS[task][profile], **franck, **settings}
+    for key in ("eps", "methods", "targets", "domains", "sweep"):
+        if isinstance(merged.get(key), list):
+            merged[key] = tuple(merged[key])
+    return merged
+
+
+def attribute_config(data: str, profile: str, **settings: Any) -> AttributeBenchmarkConfig:
+    """The attribute-editing harness's settings for ``data`` and ``profile``, as ``run_benchmark`` builds them
+    (``settings``: fields of :class:`AttributeBenchmarkConfig` replacing the profile's)."""
+    return AttributeBenchmarkConfig(profile=profile, **_merged("attribute_editing", data, profile, settings)).validate()
+
+
 def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                   output: str | os.PathLike = "benchmarks/results", device_type: str = "gpu",
                   cache_dir: str | None = None, command: str | None = None, verbose: bool = True,
@@ -94,11 +110,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         raise ValueError(f"task must be one of {sorted(PROFILE_SETTINGS)}, got {task!r}.")
     if profile not in PROFILE_SETTINGS[task]:
         raise ValueError(f"profile must be one of {sorted(PROFILE_SETTINGS[task])}, got {profile!r}.")
-    franck = FRANCK_ATTRIBUTE_SETTINGS[profile] if task != "reenactment" and data == "franck" else {}
-    merged = {**PROFILE_SETTINGS[task][profile], **franck, **settings}
-    for key in ("eps", "methods", "targets", "domains", "sweep"):
-        if isinstance(merged.get(key), list):
-            merged[key] = tuple(merged[key])
+    merged = _merged(task, data, profile, settings)
     command = command or "art-initiative benchmark"
     t0 = time.perf_counter()
     os.makedirs(output, exist_ok=True)
@@ -110,7 +122,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                              f"got {data!r}.")
         if isinstance(merged.get("eps"), tuple):
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
-        acfg = AttributeBenchmarkConfig(profile=profile, **merged).validate()
+        acfg = attribute_config(data, profile, **settings)
         stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "")
 
         def header() -> list[str]:
