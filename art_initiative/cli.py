@@ -57,14 +57,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     settings: dict[str, Any] = {k: v for k, v in (("methods", args.methods), ("targets", args.targets),
                                                   ("eps", args.eps), ("domains", args.domains)) if v}
-    if args.task in ("attribute_editing", "calibration") and args.eps:
+    if args.task in ("attribute_editing", "calibration", "robustness") and args.eps:
         if len(args.eps) != 1:
             raise ValueError(f"--eps takes one value for attribute editing (use --sweep for more), got {args.eps}.")
         settings["eps"] = args.eps[0]
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
     for key in ("image_size", "n_train", "n_test", "forger_iterations", "target_iterations", "recipe", "disc_width",
-                "forger_start", "finetune_iterations"):
+                "forger_start", "finetune_iterations", "adapt_iterations", "adapt_pool"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -325,9 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 
     bench = sub.add_parser("benchmark", help="the benchmark harness: every method against every target setting")
-    bench.add_argument("--task", required=True, choices=("attribute_editing", "reenactment", "calibration"),
+    bench.add_argument("--task", required=True,
+                       choices=("attribute_editing", "reenactment", "calibration", "robustness"),
                        help="calibration: white-box PGD, noise and the translation check of each attribute-editing "
-                            "target (no defence)")
+                            "target (no defence); robustness: JPEG, blur, resize, shift and adaptive forgers on the "
+                            "gray-box attribute-editing target (public-model scenario by default)")
     bench.add_argument("--data", default="synthetic", help="synthetic, franck (after `make franck`) or a video")
     bench.add_argument("--profile", default="cpu", choices=("cpu", "paper", "tiny"))
     bench.add_argument("--methods", nargs="+", help="default: all of the task's methods")
@@ -348,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "or fine-tunes a public res6 model that the defence starts from too (results *-public)")
     bench.add_argument("--finetune-iterations", type=int,
                        help="attribute editing with --forger-start public: the forger's fine-tuning iterations")
+    bench.add_argument("--adapt-iterations", type=int,
+                       help="robustness: the fine-tuning forger's iterations on protected faces (0: skip)")
+    bench.add_argument("--adapt-pool", type=int, help="robustness: how many protected faces it fine-tunes on")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")
     bench.add_argument("--output", default="benchmarks/results")
     bench.add_argument("--cache-dir", default=os.path.join("benchmarks", "cache"),

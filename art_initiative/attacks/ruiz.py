@@ -17,9 +17,9 @@ import torch
 from art.attacks.attack import EvasionAttack
 from tqdm.auto import tqdm
 
-from art_initiative.attacks.blur import gaussian_blur
 from art_initiative.attacks.references import DEFAULT_JITTER, jittered_reference
 from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.preprocessing.transforms import gaussian_blur
 from art_initiative.utils.validation import check_images
 
 METHODS = ("fgsm", "ifgsm", "pgd")

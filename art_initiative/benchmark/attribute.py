@@ -7,9 +7,11 @@ domains as the defence (``SD``: the five attributes) and with different domains 
 ``Smiling``, which the defender never saw). ``res6`` with SD is the gray-box setting (the surrogate's own
 architecture and domains, other weights and data).
 
-Every method publishes one protected image per face, computed without the target: ``initiative`` and its
-ablations with one PG forward pass; the Ruiz et al. baseline (``ruiz_pgd``, ``ruiz_ifgsm``, ``ruiz_fgsm``)
-jointly over the surrogate's five domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
+Every method publishes one protected image per face, computed without the target: ``initiative``, its
+ablations and its robust variant ``initiative_robust`` (trained through JPEG, blur, resizing and shifts, see
+:mod:`art_initiative.preprocessing.eot`) with one PG forward pass; the Ruiz et al. baseline (``ruiz_pgd``,
+``ruiz_ifgsm``, ``ruiz_fgsm``, and ``ruiz_pgd_blur``, their blur-robust PGD) jointly over the surrogate's five
+domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
 ``torchattacks.PGD`` (``torchattacks_pgd``) on the surrogate, one surrogate domain per face in turn (they attack
 one class at a time); ``random_noise`` adds uniform noise of the same L-inf size, ``sign_noise`` noise of the
 full budget (every pixel moved by +-eps); ``none`` publishes the face. ``whitebox_pgd`` is the anchor that says
@@ -62,8 +64,9 @@ from art_initiative.training.loop import resolve_device
 logger = logging.getLogger(__name__)
 
 ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
-ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm",
-                     "art_bim", "torchattacks_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
+ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "initiative_robust", "ruiz_pgd",
+                     "ruiz_ifgsm", "ruiz_fgsm", "ruiz_pgd_blur", "art_bim", "torchattacks_pgd", "random_noise",
+                     "sign_noise", "whitebox_pgd", "none")
 DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
 GRID_METHODS = ("initiative", "ruiz_pgd", "random_noise")  # the methods the Figure 3 grid shows
 SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
@@ -89,7 +92,11 @@ FORGER_RECIPES: dict[str, dict[str, float | int]] = {
 }
 FORGER_STARTS = ("scratch", "public")
 _VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
-_RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm"}
+_RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm", "ruiz_pgd_blur": "pgd"}
+_BASELINES = (*_RUIZ, "art_bim", "torchattacks_pgd")
+# Ruiz et al.'s blur-robust ("spread-spectrum") variant: each PGD step averages the loss over the unblurred input
+# and these Gaussian blurs (the sigmas of the robustness suite).
+RUIZ_BLUR_SIGMAS = (0.5, 1.0, 1.5)
 
 
 @dataclass
@@ -281,13 +288,26 @@ def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir:
     return path
 
 
+def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
+                     cache_dir: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    (xf, lf), public = split.forger, public_model(split, cfg, cache_dir)
+    return (xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg), dict(
+        iterations=cfg.finetune_iterations if public else None, init_from=public)
+
+
 def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
                   cache_dir: str | None) -> PyTorchImageTranslator:
     """The forger's ``arch`` target for the ``setting`` domains, as the harness trains it: on the forger's faces
     from random weights, or fine-tuned from :func:`public_model`."""
-    (xf, lf), public = split.forger, public_model(split, cfg, cache_dir)
-    return train_target(xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg, device_type, cache_dir,
-                        iterations=cfg.finetune_iterations if public else None, init_from=public)
+    args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
+    return train_target(*args, device_type, cache_dir, **kwargs)
+
+
+def forger_target_path(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
+                       cache_dir: str | None) -> str | None:
+    """Where :func:`forger_target` keeps that target's checkpoint (None without ``cache_dir``)."""
+    args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
+    return target_path(*args, cache_dir, **kwargs)
 
 
 def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
@@ -306,6 +326,37 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
                           attributes=attributes)
 
 
+Protection = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmarkConfig,
+                      surrogate: PyTorchImageTranslator, cache_dir: str | None, verbose: bool
+                      ) -> tuple[Protection | None, dict[str, Any], InitiativeDefense | None]:
+    """What ``method`` publishes, computed without the target: a function of (faces, their SD labels) that returns
+    the protected faces (None for ``none``), what the records say of its setup (a learned PG's training time and
+    ``pg_best``) and, for an initiative variant, its trained defence (trained or loaded from ``cache_dir``).
+
+    :raises ValueError: ``whitebox_pgd`` (it needs the target) or an unknown method.
+    """
+    if method in _VARIANTS:
+        (xd, ld), sd = split.defender, split.columns("SD")
+        d, trained = _defence(method, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir, verbose)
+        return (lambda a, labels: d.generate(a)), {"pg_best": d.best, "setup_seconds": trained}, d
+    if method == "random_noise":
+        return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
+    if method == "sign_noise":
+        return (lambda a, labels: sign_noise(a, cfg.eps, cfg.seed)), {}, None
+    if method == "none":
+        return None, {}, None
+    if method not in _BASELINES:
+        raise ValueError(f"method must be one of {ATTRIBUTE_METHODS} without whitebox_pgd, got {method!r}.")
+
+    def baseline(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return baseline_protection(method, surrogate, a, target_domains(labels, split.settings["SD"]), cfg.eps, cfg)
+
+    return baseline, {}, None
+
+
 def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
                         eps: float, cfg: AttributeBenchmarkConfig) -> np.ndarray:
     """One protected image per face by a per-image attack on ``surrogate`` (never the target).
@@ -314,8 +365,10 @@ def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.nd
     """
     steps, step = cfg.pgd_steps, min(cfg.eps_step, eps)
     if method in _RUIZ:
+        blur = RUIZ_BLUR_SIGMAS if method == "ruiz_pgd_blur" else None
         return RuizDisruption(surrogate, method=_RUIZ[method], eps=eps, eps_step=step, max_iter=steps,
-                              class_mode="joint", batch_size=128, verbose=False).generate(x, conditions=domains)
+                              class_mode="joint", blur_sigmas=blur, batch_size=128, verbose=False
+                              ).generate(x, conditions=domains)
     one_each = np.stack([domains[i % len(domains)][i] for i in range(len(x))])  # one class at a time
     if method == "art_bim":
         from art.attacks.evasion import BasicIterativeMethod
@@ -362,7 +415,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     t0 = time.perf_counter()
     split = split or attribute_data(data, cfg, cache_dir=cache_dir, verbose=verbose)
     columns = {k: split.columns(k) for k in split.settings}
-    (xd, ld), (x, lt) = split.defender, split.test
+    x, lt = split.test
     sd = columns["SD"]
     surrogate_domains = target_domains(lt[:, sd], split.settings["SD"])
     logger.info("data ready in %.0f s", time.perf_counter() - t0)
@@ -379,32 +432,19 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     published: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
     defences: dict[str, InitiativeDefense] = {}
     for method in cfg.methods:
-        info: dict[str, Any] = {}
-        if method in _VARIANTS:
-            d, trained = _defence(method, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir, verbose)
-            defences[method] = d
-            info.update(pg_best=d.best, setup_seconds=trained)
-            make: Callable[[np.ndarray], np.ndarray] = d.generate
-        elif method == "random_noise":
-            def make(a: np.ndarray) -> np.ndarray:
-                return uniform_noise(a, cfg.eps, cfg.seed)
-        elif method == "sign_noise":
-            def make(a: np.ndarray) -> np.ndarray:
-                return sign_noise(a, cfg.eps, cfg.seed)
-        elif method == "whitebox_pgd":
+        if method == "whitebox_pgd":
             continue  # computed on each target below
-        elif method != "none":
-            def make(a: np.ndarray, m: str = method) -> np.ndarray:
-                doms = [c[:len(a)] for c in surrogate_domains]  # the warm-up run protects fewer faces
-                return baseline_protection(m, surrogate, a, doms, cfg.eps, cfg)
-        if method == "none":
+        protection, info, defence = method_protection(method, split, cfg, surrogate, cache_dir, verbose)
+        if defence is not None:
+            defences[method] = defence
+        if protection is None:
             x_prot, info["seconds_per_image"] = x, 0.0
-        else:
-            x_prot, info["seconds_per_image"] = timed_protection(make, x)
-        if method != "none":
-            info.update(protection_metrics(x, x_prot, device=str(device)))
-        else:
             info.update(psnr=None, ssim=None, lpips_protected=None)
+        else:
+            # (the warm-up run of timed_protection protects fewer faces)
+            x_prot, info["seconds_per_image"] = timed_protection(
+                lambda a, p=protection: p(a, lt[:len(a)][:, sd]), x)
+            info.update(protection_metrics(x, x_prot, device=str(device)))
         published[method] = x_prot, info
         logger.info("%s: %s", method, info)
 

@@ -21,11 +21,13 @@ logger = logging.getLogger(__name__)
 # The ablations of the paper: without the alternating training strategy (ATS: PG against a frozen, pre-trained
 # SM) and without the task-specific defence enhancement (TDE: eq. 12's previous-SM term for attribute editing,
 # the facial mask for reenactment).
+# ``initiative_robust``: trained through the online transforms of the robustness suite (EoT, issue #14).
+ROBUST_EOT = "jpeg,blur,resize,shift"
 INITIATIVE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "attribute_editing": {"initiative": {}, "initiative_no_ats": {"alternating": False},
-                          "initiative_no_tde": {"enhancement": False}},
+                          "initiative_no_tde": {"enhancement": False}, "initiative_robust": {"eot": ROBUST_EOT}},
     "reenactment": {"initiative": {}, "initiative_no_ats": {"alternating": False},
-                    "initiative_no_tde": {"mask_outside": 1.0}},
+                    "initiative_no_tde": {"mask_outside": 1.0}, "initiative_robust": {"eot": ROBUST_EOT}},
 }
 
 

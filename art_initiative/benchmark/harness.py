@@ -31,7 +31,7 @@ ATTRIBUTE_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "cpu": {"image_size": 32, "width": 16, "disc_width": 64, "n_train": 2000, "n_test": 100,
             "target_iterations": 5000},
     "tiny": {"image_size": 16, "width": 4, "disc_width": 8, "n_train": 16, "n_test": 4, "target_iterations": 10,
-             "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20},
+             "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20, "finetune_iterations": 10},
 }
 REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 128, "width": 64, "forger_iterations": 20_000, "forger_batch": 4},
@@ -40,7 +40,9 @@ REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
              "n_test": 8, "n_quality": 8},
 }
 PROFILE_SETTINGS = {"attribute_editing": ATTRIBUTE_PROFILE_SETTINGS, "reenactment": REENACTMENT_PROFILE_SETTINGS,
-                    "calibration": ATTRIBUTE_PROFILE_SETTINGS}
+                    "calibration": ATTRIBUTE_PROFILE_SETTINGS, "robustness": ATTRIBUTE_PROFILE_SETTINGS}
+# The robustness suite's own settings (RobustnessConfig), the rest are the attribute-editing protocol's.
+ROBUSTNESS_SETTINGS = ("methods", "suite", "purify", "adapt_iterations", "adapt_pool")
 # Real frames are expression edits on a larger face: their profiles' image size (the rest as for synthetic faces).
 FRANCK_ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {"cpu": {"image_size": 64, "n_train": 1800, "n_test": 100},
                                                         "paper": {"image_size": 128, "n_train": 1800},
@@ -99,8 +101,10 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                   **settings: Any) -> list[dict[str, Any]]:
     """Run the harness for ``task`` and write its results; return all records of the results file.
 
-    :param task: ``"attribute_editing"``, ``"reenactment"`` or ``"calibration"`` (the attribute-editing targets
-        alone: white-box PGD, noise and the translation check per target, see :mod:`.calibration`).
+    :param task: ``"attribute_editing"``, ``"reenactment"``, ``"calibration"`` (the attribute-editing targets
+        alone: white-box PGD, noise and the translation check per target, see :mod:`.calibration`) or
+        ``"robustness"`` (JPEG, blur, resizing, shifts and adaptive forgers on the gray-box attribute-editing
+        target, see :mod:`.robustness`; the public-model scenario unless ``forger_start`` says otherwise).
     :param data: ``"synthetic"`` (embedded) or ``"franck"`` (``make franck``); for reenactment also a video file.
     :param profile: ``"cpu"``, ``"paper"`` or ``"tiny"``: the defence's profile and the benchmark's scale.
     :param settings: fields of :class:`AttributeBenchmarkConfig` / :class:`ReenactmentBenchmarkConfig`
@@ -116,6 +120,8 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
     os.makedirs(output, exist_ok=True)
     if task == "calibration":
         return _run_calibration(data, profile, output, device_type, cache_dir, command, verbose, t0, merged)
+    if task == "robustness":
+        return _run_robustness(data, profile, output, device_type, cache_dir, command, verbose, t0, settings)
     if task == "attribute_editing":
         if data not in ("synthetic", "franck"):
             raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing (CelebA: see the docs), "
@@ -199,4 +205,41 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
                "Grid: test faces, then per target of the last run its edits of the clean faces and of the white-box "
                "PGD faces (one domain per column, in turn).", ""]
     write_report(stem, records, header + calibration_table(records), echo=verbose)
+    return records
+
+
+def _run_robustness(data: str, profile: str, output: str | os.PathLike, device_type: str, cache_dir: str | None,
+                    command: str, verbose: bool, t0: float, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    from art_initiative.benchmark.robustness import RECORD_FIELDS, RobustnessConfig, plot_jpeg_curve, run_robustness
+    from art_initiative.benchmark.tables import robustness_tables
+
+    if data not in ("synthetic", "franck"):
+        raise ValueError(f"data must be 'synthetic' or 'franck' for the robustness suite, got {data!r}.")
+    own = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in ROBUSTNESS_SETTINGS}
+    rest = {"forger_start": "public", **{k: v for k, v in settings.items() if k not in ROBUSTNESS_SETTINGS}}
+    acfg = attribute_config(data, profile, **{**rest, "targets": ("res6",), "domains": ("SD",), "sweep": ()})
+    rcfg = RobustnessConfig(**own).validate()
+    stem = results_stem(output, "robustness", data, profile)
+    new = run_robustness(acfg, rcfg, data, device_type=device_type, cache_dir=cache_dir, verbose=verbose)
+    for r in new:
+        r["command"] = command
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (*(r[k] for k in RECORD_FIELDS), r["forger_start"])
+
+    records = merge_records(load_records(stem + ".json", RECORD_FIELDS), new, key)
+    plot_jpeg_curve([r for r in records if r["forger_start"] == acfg.forger_start], stem + ".png")
+    commands = list(dict.fromkeys(r["command"] for r in records))
+    header = [f"# Robustness of the protections: {data}, profile {profile} ({new[0]['device']})", "",
+              "Commands (each record names its own):", ""] + [f"- `{c}`" for c in commands]
+    header += ["", f"Last run: {time.perf_counter() - t0:.0f} s. Gray-box target: res6 with the defender's "
+               f"attributes; eps {acfg.eps}; {acfg.n_test} test faces, each edited into every one of its "
+               f"domains; scenario (forger start) {acfg.forger_start}. "
+               f"Forger's recipe: {forger_recipe(acfg)}. Online transforms are applied to every photo, protected or "
+               "not: G(T(x')) is compared with G(T(x)). JPEG is Pillow's codec (4:2:0); blur a Gaussian of sigma "
+               "pixels; resize scales down by the factor (antialiased) and back up; shift moves the crop by that "
+               "many pixels. `initiative_robust` trained through kornia's differentiable versions of the four "
+               "(EoT); `ruiz_pgd_blur` is Ruiz et al.'s blur-robust PGD (sigmas 0.5, 1, 1.5).", "",
+               f"![jpeg]({os.path.basename(stem)}.png)", ""]
+    write_report(stem, records, header + robustness_tables(records), echo=verbose)
     return records

@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 TABLE2_TARGETS = ("unet256", "cnet", "res6", "res9", "unet128")
 REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "none")
+# Also allowed (not run by default): the EoT-trained variant, whose TM trains on transformed protected frames.
+REENACTMENT_EXTRA_METHODS = ("initiative_robust",)
 # Table 2 of the paper (eps 0.02): target -> (DSR, L1) with and without (dagger) the alternating training.
 PAPER_TABLE2 = {"unet256": ((1.00, 0.057), (0.34, 0.049)), "cnet": ((1.00, 0.165), (1.00, 0.135)),
                 "res6": ((1.00, 0.113), (1.00, 0.115)), "res9": ((1.00, 0.093), (1.00, 0.102)),
@@ -86,7 +88,7 @@ class ReenactmentBenchmarkConfig:
     n_quality: int = 200
 
     def validate(self) -> ReenactmentBenchmarkConfig:
-        check_settings(self, {"methods": REENACTMENT_METHODS, "targets": TABLE2_TARGETS},
+        check_settings(self, {"methods": REENACTMENT_METHODS + REENACTMENT_EXTRA_METHODS, "targets": TABLE2_TARGETS},
                        ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality"))
         if not self.eps or any(not 0 < e <= 1 for e in self.eps):
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")

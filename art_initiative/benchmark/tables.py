@@ -144,3 +144,56 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
         lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations): "
                      + "; ".join(parts))
     return lines + [""]
+
+
+def _cell(r: dict[str, Any] | None) -> str:
+    return "-" if r is None else f"{_pct(r['dsr'])} / {_pct(r['dsr_0.02'])} / {_num(r['mse'])}"
+
+
+def robustness_tables(records: list[dict[str, Any]]) -> list[str]:
+    """Per scenario (``forger_start``): DSR at MSE > 0.05 / > 0.02 and forgery MSE of every method after every
+    online transform, the share of its DSR each method keeps after JPEG q75, and the adaptive forgers."""
+    lines: list[str] = []
+    for start in dict.fromkeys(r["forger_start"] for r in records):
+        rs = [r for r in records if r["forger_start"] == start]
+        methods = list(dict.fromkeys(r["method"] for r in rs))
+        online = list(dict.fromkeys((r["transform"], r["param"]) for r in rs
+                                    if not r["transform"].startswith("purify_") and r["transform"] != "finetune"))
+        adaptive = list(dict.fromkeys((r["transform"], r["param"]) for r in rs
+                                      if r["transform"].startswith("purify_") or r["transform"] == "finetune"))
+
+        def name(t: str, p: Any) -> str:
+            return t if p is None else f"{t} {p:g}"
+
+        lines += [f"### Forger start: {start}. After what the upload does to every photo: DSR (MSE > 0.05) / "
+                  "DSR (MSE > 0.02) / forgery MSE", "",
+                  "| method | " + " | ".join(name(t, p) for t, p in online) + " |", "|---|" + "---|" * len(online)]
+        for m in methods:
+            cells = [_cell(_find(rs, method=m, transform=t, param=p)) for t, p in online]
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        if ("jpeg", 75) in online and ("none", None) in online:
+            lines += ["", "Share of its uncompressed DSR a method keeps after JPEG q75 (MSE > 0.05 / > 0.02):", "",
+                      "| method | DSR none | DSR jpeg 75 | kept |", "|---|---|---|---|"]
+            for m in methods:
+                a, b = _find(rs, method=m, transform="none"), _find(rs, method=m, transform="jpeg", param=75)
+                if a is None or b is None:
+                    continue
+
+                def kept(k: str, a: dict[str, Any] = a, b: dict[str, Any] = b) -> str:
+                    return "-" if not a[k] else f"{100 * b[k] / a[k]:.0f}%"
+
+                lines.append(f"| {m} | {_pct(a['dsr'])} / {_pct(a['dsr_0.02'])} | {_pct(b['dsr'])} / "
+                             f"{_pct(b['dsr_0.02'])} | {kept('dsr')} / {kept('dsr_0.02')} |")
+        if adaptive:
+            head = ["none (not adaptive)"] + [name(t, p) for t, p in adaptive]
+            lines += ["", "A forger who adapts: purifies every input (compared with its clean edit) or fine-tunes "
+                      "the target on protected faces (`finetune N`: N iterations; compared with the unadapted "
+                      "forger's clean edit). DSR (MSE > 0.05) / DSR (MSE > 0.02) / forgery MSE; the `none` row is "
+                      "the adaptation's own cost on unprotected faces.", "",
+                      "| method | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+            for m in methods:
+                cells = [_cell(_find(rs, method=m, transform="none"))]
+                cells += [_cell(_find(rs, method=m, transform=t, param=p)) for t, p in adaptive]
+                lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from typing import Any
 
 import torch
@@ -35,7 +35,7 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
 
     :param name: shown on the progress bar.
     :param config: the run's settings (a dataclass); stored with every checkpoint and checked on resume
-        (all fields but ``iterations`` must match).
+        (all fields but ``ignore`` must match; a field the checkpoint predates counts as its default).
     :param modules: networks to checkpoint, by name.
     :param optimizers: their optimizers, by name.
     :param step: one training iteration; returns its losses by name.
@@ -52,7 +52,8 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     start, seconds_before = 0, 0.0
     ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
     if ckpt and resume and os.path.isfile(ckpt):
-        stored = load_checkpoint(ckpt, asdict(config), ignore=ignore)
+        defaults = {f.name: f.default for f in fields(config) if f.default is not MISSING}
+        stored = load_checkpoint(ckpt, asdict(config), ignore=ignore, defaults=defaults)
         restore(stored, modules, optimizers)
         start = int(stored["state"]["iteration"])
         seconds_before = float(stored["state"].get("seconds", 0.0))

@@ -55,10 +55,12 @@ def save_checkpoint(path: str | os.PathLike, config: dict[str, Any], modules: di
 
 
 def load_checkpoint(path: str | os.PathLike, expected_config: dict[str, Any] | None = None,
-                    ignore: tuple[str, ...] = ()) -> dict[str, Any]:
+                    ignore: tuple[str, ...] = (), defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True``.
 
     :param expected_config: when given, every key (except ``ignore``) must match the stored config.
+    :param defaults: values of settings added after a checkpoint was written: a key the stored config lacks
+        compares as its default here (so an older run resumes when the new setting keeps its default).
     :return: ``{"config", "state", "modules", "optimizers"}``.
     :raises FileNotFoundError: no file at ``path``.
     :raises ValueError: not a checkpoint of this package, or a config mismatch (the keys are listed).
@@ -76,10 +78,10 @@ def load_checkpoint(path: str | os.PathLike, expected_config: dict[str, Any] | N
            "modules": payload["modules"], "optimizers": payload["optimizers"]}
     if expected_config is not None:
         want = _jsonable(expected_config)
-        diff = sorted(k for k in set(want) | set(out["config"])
-                      if k not in ignore and want.get(k) != out["config"].get(k))
+        stored = {**_jsonable({k: v for k, v in (defaults or {}).items() if k not in out["config"]}), **out["config"]}
+        diff = sorted(k for k in set(want) | set(stored) if k not in ignore and want.get(k) != stored.get(k))
         if diff:
-            details = ", ".join(f"{k}: stored {out['config'].get(k)!r} vs requested {want.get(k)!r}" for k in diff)
+            details = ", ".join(f"{k}: stored {stored.get(k)!r} vs requested {want.get(k)!r}" for k in diff)
             raise ValueError(f"checkpoint {path} was made with another config ({details}).")
     return out
 

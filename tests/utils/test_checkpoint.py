@@ -30,6 +30,15 @@ def test_config_mismatch_and_missing(tmp_path):
         load_checkpoint(tmp_path / "none.pt")
 
 
+def test_a_setting_added_later_compares_as_its_default(tmp_path):
+    save_checkpoint(tmp_path / "c.pt", {"width": 8}, {"net": torch.nn.Linear(1, 1)})  # written before "eot" existed
+    assert load_checkpoint(tmp_path / "c.pt", {"width": 8, "eot": ""}, defaults={"eot": ""})
+    with pytest.raises(ValueError, match="eot: stored '' vs requested 'jpeg'"):
+        load_checkpoint(tmp_path / "c.pt", {"width": 8, "eot": "jpeg"}, defaults={"eot": ""})
+    with pytest.raises(ValueError, match="eot"):
+        load_checkpoint(tmp_path / "c.pt", {"width": 8, "eot": ""})  # no defaults: a missing key differs
+
+
 def test_corrupt_and_foreign_files(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a readable checkpoint"):

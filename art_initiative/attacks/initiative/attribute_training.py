@@ -30,6 +30,7 @@ from art_initiative.attacks.initiative.losses import (
 )
 from art_initiative.data.domains import target_domains
 from art_initiative.models.perturbation import protect
+from art_initiative.preprocessing.eot import parse_eot, random_transform
 from art_initiative.training.stargan import (
     StarGANConfig,
     random_target_labels,
@@ -92,13 +93,18 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
             cfg: InitiativeConfig, clip_values: tuple[float, float], rng: np.random.Generator | None = None
             ) -> dict[str, float]:
     """PG's step on ``L_PG`` (eq. 4; eq. 12 when :func:`uses_previous_surrogate`) against the frozen SM and
-    critics. Eq. 12's second influence term uses ``sm_prev`` and ``d_a_prev`` (the public code's previous D_A,
-    kept with ``cfg.snapshot == "iteration"``), or the current D_A where there is no ``d_a_prev``."""
+    critics, after the input diversity of ``cfg.augment_shift`` and the online transform drawn for ``cfg.eot``
+    (both need ``rng``; the critic sees the untransformed x'). Eq. 12's second influence term uses ``sm_prev``
+    and ``d_a_prev`` (the public code's previous D_A, kept with ``cfg.snapshot == "iteration"``), or the current
+    D_A where there is no ``d_a_prev``."""
     frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
     with frozen(*frozen_nets):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
             input_diversity(x, x_adv, rng, cfg.augment_shift)
+        if cfg.eot and rng is not None:  # robust training: the same online transform of x and x' (EoT)
+            transform = random_transform(parse_eot(cfg.eot), rng)
+            x_in, x_adv_in = transform(x_in), transform(x_adv_in)
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
         d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev

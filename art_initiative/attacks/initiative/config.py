@@ -38,6 +38,9 @@ class InitiativeConfig:
     sm_pretrain_iterations: int = 0  # stage A alone before the first PG step (a warm start), in either mode
     domains_per_step: int = 5    # target domains sampled per PG step (all of them in the paper)
     augment_shift: int = 0       # > 0: random flip and shift (pixels) of x, x' before SM in the PG step
+    eot: str = ""                # robust training: "jpeg,blur,resize,shift" (any of them) draws one of these online
+    #                              transforms (or none) per PG step and applies it to x and x' before SM
+    #                              (art_initiative.preprocessing.eot); "" off
     enhancement: bool = True     # eq. 12: the influence loss on the previous iteration's SM as well
     snapshot: str = "iteration"  # eq. 12's previous SM (and D_A): "iteration" (the paper's words and its public
     #                              code: as they were when this iteration began) or "update" (the SM before its
@@ -76,6 +79,9 @@ class InitiativeConfig:
         for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
+        from art_initiative.preprocessing.eot import parse_eot
+
+        parse_eot(self.eot)
         if not self.alternating and self.sm_pretrain_iterations == 0:
             raise ValueError("alternating=False trains the SM first: set sm_pretrain_iterations > 0.")
         return self

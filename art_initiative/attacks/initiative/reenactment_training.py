@@ -21,6 +21,7 @@ from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import pg_adversarial_loss, pg_loss, reenactment_influence_loss
 from art_initiative.attacks.initiative.unrolled import adam_step_scale, unrolled_update
 from art_initiative.models.perturbation import protect
+from art_initiative.preprocessing.eot import parse_eot, random_transform
 from art_initiative.training.pix2pix import pix2pix_discriminator_loss, pix2pix_generator_loss
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 
@@ -59,11 +60,14 @@ def infected_output(nets: DefenceNetworks, z: torch.Tensor, x_adv: torch.Tensor,
 
 
 def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch.Tensor, cfg: InitiativeConfig,
-            clip_values: tuple[float, float]) -> dict[str, float]:
-    """PG's step on ``L_PG = L_A->B (eq. 11 with m(x)) + lambda L_B`` against the frozen SM and critic."""
+            clip_values: tuple[float, float], rng: np.random.Generator | None = None) -> dict[str, float]:
+    """PG's step on ``L_PG = L_A->B (eq. 11 with m(x)) + lambda L_B`` against the frozen SM and critic. With
+    ``cfg.eot`` (and ``rng``), TM trains on the protected frames after an online transform drawn per step (the
+    forger downloads recompressed, resized frames)."""
     with frozen(nets.sm, nets.d_a, nets.critic):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
-        infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_adv, cfg),
+        x_seen = random_transform(parse_eot(cfg.eot), rng)(x_adv) if cfg.eot and rng is not None else x_adv
+        infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_seen, cfg),
                                           x, mask)
         adv = pg_adversarial_loss(nets.critic, x_adv)
         loss = pg_loss(infl, adv, cfg.lambda_b)
@@ -113,7 +117,7 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
             losses = {}
         nets.pg.train()
         losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
-        losses.update(pg_step(nets, xb, zb, mb, cfg, clip_values))
+        losses.update(pg_step(nets, xb, zb, mb, cfg, clip_values, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             losses["val_distance"] = keep_best(
                 nets, best, it, lambda: reenactment_distance(nets, xv, zv, mv, cfg, clip_values))
