@@ -210,8 +210,7 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
 
 def _run_robustness(data: str, profile: str, output: str | os.PathLike, device_type: str, cache_dir: str | None,
                     command: str, verbose: bool, t0: float, settings: dict[str, Any]) -> list[dict[str, Any]]:
-    from art_initiative.benchmark.robustness import RECORD_FIELDS, RobustnessConfig, plot_jpeg_curve, run_robustness
-    from art_initiative.benchmark.tables import robustness_tables
+    from art_initiative.benchmark.robustness import RECORD_FIELDS, RobustnessConfig, run_robustness
 
     if data not in ("synthetic", "franck"):
         raise ValueError(f"data must be 'synthetic' or 'franck' for the robustness suite, got {data!r}.")
@@ -227,19 +226,33 @@ def _run_robustness(data: str, profile: str, output: str | os.PathLike, device_t
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return (*(r[k] for k in RECORD_FIELDS), r["forger_start"])
 
-    records = merge_records(load_records(stem + ".json", RECORD_FIELDS), new, key)
-    plot_jpeg_curve([r for r in records if r["forger_start"] == acfg.forger_start], stem + ".png")
-    commands = list(dict.fromkeys(r["command"] for r in records))
-    header = [f"# Robustness of the protections: {data}, profile {profile} ({new[0]['device']})", "",
+    merge = merge_records(load_records(stem + ".json", RECORD_FIELDS), new, key)
+    for r in new:
+        r["run_seconds"] = round(time.perf_counter() - t0)
+    write_robustness_report(stem, merge, acfg.forger_start, verbose)
+    return merge
+
+
+def write_robustness_report(stem: str, records: list[dict[str, Any]], forger_start: str, verbose: bool = False
+                            ) -> None:
+    """Write ``<stem>.json``, the Markdown tables of :func:`~.tables.robustness_tables` and the JPEG-quality plot
+    (of the ``forger_start`` records) from the records alone, so that a report can be rebuilt from its JSON."""
+    from art_initiative.benchmark.robustness import plot_jpeg_curve
+    from art_initiative.benchmark.tables import robustness_tables
+
+    plot_jpeg_curve([r for r in records if r["forger_start"] == forger_start], stem + ".png")
+    last = records[-1]
+    commands = list(dict.fromkeys(r["command"] for r in records if r.get("command")))
+    header = [f"# Robustness of the protections: {last['data']}, profile {last['profile']} ({last['device']})", "",
               "Commands (each record names its own):", ""] + [f"- `{c}`" for c in commands]
-    header += ["", f"Last run: {time.perf_counter() - t0:.0f} s. Gray-box target: res6 with the defender's "
-               f"attributes; eps {acfg.eps}; {acfg.n_test} test faces, each edited into every one of its "
-               f"domains; scenario (forger start) {acfg.forger_start}. "
-               f"Forger's recipe: {forger_recipe(acfg)}. Online transforms are applied to every photo, protected or "
-               "not: G(T(x')) is compared with G(T(x)). JPEG is Pillow's codec (4:2:0); blur a Gaussian of sigma "
-               "pixels; resize scales down by the factor (antialiased) and back up; shift moves the crop by that "
-               "many pixels. `initiative_robust` trained through kornia's differentiable versions of the four "
-               "(EoT); `ruiz_pgd_blur` is Ruiz et al.'s blur-robust PGD (sigmas 0.5, 1, 1.5).", "",
+    took = f"Last run: {last['run_seconds']} s. " if last.get("run_seconds") is not None else ""
+    header += ["", f"{took}Gray-box target: {last['target']} with the defender's attributes, {last['image_size']} px; "
+               f"eps {last['eps']}; {last['n_images']} test faces, each edited into every one of its domains. "
+               f"Forger's recipe: {last['recipe']}. Online transforms are applied to every photo, protected or "
+               "not: G(T(x')) is compared with G(T(x)) (`mse_vs_clean` in the JSON compares with G(x)). JPEG is "
+               "Pillow's codec (4:2:0); blur a Gaussian of sigma pixels; resize scales down by the factor "
+               "(antialiased) and back up; shift moves the crop by that many pixels. `initiative_robust` trained "
+               "through kornia's differentiable versions of the four (EoT); `ruiz_pgd_blur` is Ruiz et al.'s "
+               "blur-robust PGD (sigmas 0.5, 1, 1.5).", "",
                f"![jpeg]({os.path.basename(stem)}.png)", ""]
     write_report(stem, records, header + robustness_tables(records), echo=verbose)
-    return records

@@ -209,7 +209,7 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
 
 
 def plot_jpeg_curve(records: list[dict[str, Any]], path: str) -> None:
-    """DSR (MSE > 0.05 and > 0.02) and forgery MSE against JPEG quality ("none" drawn at 100), one line per
+    """DSR (MSE > 0.05, > 0.02, > 0.01) and forgery MSE against JPEG quality ("none" drawn at 100), one line per
     method."""
     import matplotlib
 
@@ -220,9 +220,9 @@ def plot_jpeg_curve(records: list[dict[str, Any]], path: str) -> None:
     if not rows:
         raise ValueError("records must hold 'none' or 'jpeg' records, got none.")
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
     for ax, (key, label) in zip(axes, (("dsr", "DSR (MSE > 0.05)"), ("dsr_0.02", "DSR (MSE > 0.02)"),
-                                       ("mse", "forgery MSE")), strict=True):
+                                       ("dsr_0.01", "DSR (MSE > 0.01)"), ("mse", "forgery MSE")), strict=True):
         for i, m in enumerate(methods):
             rs = sorted(((100 if r["transform"] == "none" else r["param"], r[key]) for r in rows if r["method"] == m),
                         reverse=True)

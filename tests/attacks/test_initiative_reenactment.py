@@ -38,6 +38,26 @@ def test_pg_step_gets_a_gradient_through_the_temporary_model(template, video):
     assert np.isfinite(losses["influence"]) and losses["linf"] <= 0.02 + 1e-6
 
 
+def test_with_eot_the_temporary_model_trains_on_transformed_frames_and_pg_still_gets_a_gradient(template, video):
+    from dataclasses import replace
+
+    x, z, lm = video
+    defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, tm_lr=0.05, eot="jpeg")
+    xb, zb = torch.from_numpy(x[:4]), torch.from_numpy(z[:4])
+    mask = torch.from_numpy(face_mask(lm[:4], 16))
+    seed = next(s for s in range(20) if np.random.default_rng(s).integers(2) == 0)  # the draw picks JPEG
+    influence = {}
+    for eot in ("jpeg", ""):
+        torch.manual_seed(0)
+        nets = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, tm_lr=0.05)._networks()
+        nets.pg.train()
+        influence[eot] = pg_step(nets, xb, zb, mask, replace(defence.config, eot=eot), (-1.0, 1.0),
+                                 np.random.default_rng(seed))["influence"]
+        grads = [p.grad for p in nets.pg.parameters() if p.grad is not None]
+        assert grads and all(torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert influence["jpeg"] != pytest.approx(influence[""])
+
+
 def test_fit_generate_save_load(template, video, tmp_path):
     x, z, lm = video
     defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, sm_pretrain_iterations=2)
