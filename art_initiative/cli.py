@@ -33,6 +33,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print("models:")
     for name, desc in describe_models().items():
         print(f"  {name:13s} {desc}")
+    from art_initiative.attacks.initiative import pretrained
+
+    print("shipped PG weights (protect --weights NAME):")
+    for name, meta in pretrained.available().items():
+        print(f"  {name}{' (default)' if meta.get('default') else ''}: {meta.get('provenance', {}).get('summary', '')}")
     return 0
 
 
@@ -195,11 +200,12 @@ def _cmd_protect(args: argparse.Namespace) -> int:
 
         task = "reenactment" if video else "attribute_editing"
         try:
-            pre, shape = InitiativePreprocessor.from_pretrained(device_type=args.device, task=task)
+            pre, shape = InitiativePreprocessor.from_pretrained(args.weights, device_type=args.device, task=task)
         except ValueError as err:
             print(f"error: {err} Pass --defense FILE (a defence saved by train-defense).", file=sys.stderr)
             return 2
-        print(f"using the shipped {task} PG ({shape[1]} px, eps {pre.eps}); --defense FILE uses your own")
+        which = args.weights or f"default {task}"
+        print(f"using the shipped {which} PG ({shape[1]} px, eps {pre.eps}); --defense FILE uses your own")
     if video:
         return _protect_video(args, pre, shape[1])
     folder = ImageFolder(args.input)
@@ -417,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "protected and written as PNG frames and a lossless FFV1 .avi)")
     pr.add_argument("output", help="folder for the protected PNGs (inputs and existing files are never overwritten)")
     pr.add_argument("--defense", help="a defence saved by train-defense (default: the PG shipped for the task)")
+    pr.add_argument("--weights", help="a shipped PG by name (`art-initiative info` lists them; default: the "
+                                      "task's default)")
     pr.add_argument("--whole", action="store_true", help="protect each whole image instead of the faces in it")
     pr.add_argument("--no-face", choices=("skip", "whole"), default="skip",
                     help="a photo where no face is found is skipped (default) or protected whole")

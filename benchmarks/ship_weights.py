@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", help="the results file of that benchmark (default: the harness's own)")
     parser.add_argument("--cache-dir", default=CACHE, help="the cache that benchmark trained into")
     parser.add_argument("--default", action="store_true", help="mark it the default PG of its task")
+    parser.add_argument("--suffix", default="", help="appended to the weights' name (a variant beside the default)")
     args = parser.parse_args(argv)
     if args.task == "reenactment" and args.forger_start != "scratch":
         parser.error("--forger-start applies to attribute editing only")
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                                      parse_settings(args.set or []))
     size = defence.estimator.input_shape[1]
     name = (f"{'attribute' if args.task == 'attribute_editing' else 'reenactment'}-{args.data}-{size}"
-            + ("-public" if args.forger_start == "public" else ""))
+            + ("-public" if args.forger_start == "public" else "") + args.suffix)
     grey = ("res6", "SD") if args.task == "attribute_editing" else ("unet256", None)
     row = {r["method"]: r for r in measured if (r["target"], r["domains"]) == grey and r["eps"] in (defence.eps, 0.0)}
     scenario = ", public-model scenario" if args.forger_start == "public" else ""

@@ -83,3 +83,28 @@ def test_the_drop_in_protects_with_the_shipped_weights(caplog):
     pre, pre_shape = InitiativePreprocessor.from_pretrained(name)
     assert pre_shape == shape
     np.testing.assert_allclose(pre(x)[0], out, atol=1e-6)
+
+
+def test_every_shipped_pg_loads_and_exactly_one_is_the_default_of_its_task():
+    shipped = pretrained.available()
+    for name, meta in shipped.items():
+        pre, shape = InitiativePreprocessor.from_pretrained(name, task=meta["config"]["task"])
+        assert shape == tuple(meta["input_shape"]) and pre.eps == meta["config"]["eps"]
+    for task in {m["config"]["task"] for m in shipped.values()}:
+        assert sum(bool(m.get("default")) for m in shipped.values() if m["config"]["task"] == task) == 1
+
+
+@pytest.mark.skipif("attribute-synthetic-32-public-jpeg" not in pretrained.available(),
+                    reason="the JPEG-trained PG is not in this checkout")
+def test_protect_with_a_named_shipped_pg(tmp_path, capsys):
+    from art_initiative.cli import main
+    from art_initiative.data import SyntheticFaces, write_image
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    write_image(str(photos / "face.png"), SyntheticFaces(1, 32, seed=0).render(0))
+    args = ["protect", str(photos), str(out), "--whole", "--device", "cpu", "--quiet"]
+    assert main(args + ["--weights", "attribute-synthetic-32-public-jpeg"]) == 0
+    assert "shipped attribute-synthetic-32-public-jpeg PG" in capsys.readouterr().out
+    assert main(args[:2] + [str(tmp_path / "out2")] + args[3:] + ["--weights", "nope"]) == 2
+    assert "no shipped perturbation generator named 'nope'" in capsys.readouterr().err
