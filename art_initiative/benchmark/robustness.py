@@ -34,6 +34,7 @@ import numpy as np
 from art_initiative.benchmark.attribute import (
     ATTRIBUTE_METHODS,
     AttributeBenchmarkConfig,
+    _forgeries,
     attribute_data,
     defender_surrogate,
     forger_recipe,
@@ -42,10 +43,10 @@ from art_initiative.benchmark.attribute import (
     method_protection,
     train_target,
 )
-from art_initiative.benchmark.records import device_name, make_record
+from art_initiative.benchmark.common import check_settings
+from art_initiative.benchmark.records import device_name, forgery_metrics, make_record
 from art_initiative.data import target_domains
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.metrics import defense_success_rate, mse
 from art_initiative.preprocessing import apply_transform, check_transform
 from art_initiative.training.loop import resolve_device
 
@@ -80,18 +81,16 @@ class RobustnessConfig:
     adapt_pool: int = 256
 
     def validate(self) -> RobustnessConfig:
-        allowed = tuple(m for m in ATTRIBUTE_METHODS if m != "whitebox_pgd")
-        if not self.methods or any(m not in allowed for m in self.methods):
-            raise ValueError(f"methods must be a non-empty list from {allowed}, got {list(self.methods)}.")
+        check_settings(self, {"methods": tuple(m for m in ATTRIBUTE_METHODS if m != "whitebox_pgd")}, ())
         for name, param in self.suite:
             if name != "none":
                 check_transform(name, param)
             elif param is not None:
                 raise ValueError(f"the 'none' transform takes no parameter, got {param!r}.")
         for name, param in self.purify:
-            if not name.startswith("purify_") or name[len("purify_"):] not in ("jpeg", "blur"):
+            if name not in ("purify_jpeg", "purify_blur"):
                 raise ValueError(f"purify transforms must be 'purify_jpeg' or 'purify_blur', got {name!r}.")
-            check_transform(name[len("purify_"):], param)
+            check_transform(name.removeprefix("purify_"), param)
         for key, low in (("adapt_iterations", 0), ("adapt_pool", 1)):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
@@ -107,15 +106,9 @@ def transformed(x: np.ndarray, name: str, param: float | int | None) -> np.ndarr
 
 
 def disruption(reference: np.ndarray, forgery: np.ndarray) -> dict[str, float]:
-    """DSR at MSE 0.05 / 0.02 / 0.01 and the mean MSE between reference forgeries and those to judge."""
-    return {"dsr": defense_success_rate(reference, forgery, 0.05, "mse"),
-            "dsr_0.02": defense_success_rate(reference, forgery, 0.02, "mse"),
-            "dsr_0.01": defense_success_rate(reference, forgery, 0.01, "mse"),
-            "mse": float(mse(reference, forgery).mean())}
-
-
-def _forgeries(model: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate([model.predict(x, conditions=c) for c in domains])
+    """DSR at MSE 0.05 / 0.02 / 0.01, mean MSE and L1 between reference forgeries and those to judge (the
+    harness's :func:`~.records.forgery_metrics` without the perceptual distances)."""
+    return forgery_metrics(reference, forgery, metric="mse", perceptual=False)
 
 
 def online_disruption(target: PyTorchImageTranslator, x: np.ndarray, published: dict[str, np.ndarray],

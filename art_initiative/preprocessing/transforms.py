@@ -101,14 +101,15 @@ def jpeg_differentiable(x: torch.Tensor, quality: float) -> torch.Tensor:
 
 def jpeg(x: np.ndarray, quality: int) -> np.ndarray:
     """Real JPEG recompression (Pillow, 8-bit, 4:2:0 chroma) of NCHW images in [-1, 1], as an upload site does."""
+    from art_initiative.data.io import from_uint8_hwc, to_uint8_hwc
+
     out = np.empty_like(x, dtype=np.float32)
     for i, img in enumerate(x):
-        pixels = np.clip(np.round((img.transpose(1, 2, 0) + 1) * 127.5), 0, 255).astype(np.uint8)
         buf = io.BytesIO()
-        Image.fromarray(pixels).save(buf, format="JPEG", quality=int(quality))
+        Image.fromarray(to_uint8_hwc(img)).save(buf, format="JPEG", quality=int(quality))
         buf.seek(0)
         with Image.open(buf) as decoded:
-            out[i] = np.asarray(decoded.convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1
+            out[i] = from_uint8_hwc(np.asarray(decoded.convert("RGB")))
     return out
 
 
