@@ -103,13 +103,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 def _cmd_train_target(args: argparse.Namespace) -> int:
     from art_initiative.data import SyntheticFaces, SyntheticTalkingFace
-    from art_initiative.training import train_pix2pix, train_stargan
+    from art_initiative.training import distributed, train_pix2pix, train_stargan
 
     if os.path.exists(args.output) and not args.resume:
         print(f"error: {args.output} exists; pass --resume to continue it or choose another path", file=sys.stderr)
         return 2
+    distributed.init_from_env(args.device)  # under torchrun: join the group before anything lands on a GPU
     common = dict(width=args.width, iterations=args.iterations, seed=args.seed, device_type=args.device,
-                  checkpoint_path=args.output, checkpoint_every=args.checkpoint_every, verbose=not args.quiet)
+                  checkpoint_path=args.output, checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
+                  precision=args.precision, channels_last=args.channels_last)
     if args.task == "attribute_editing":
         from art_initiative.benchmark.attribute import FORGER_RECIPES
 
@@ -123,8 +125,9 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
         frames, sketches, _ = SyntheticTalkingFace(args.n, args.image_size, seed=args.data_seed).arrays()
         train_pix2pix(sketches, frames, arch=args.arch, batch_size=args.batch_size,
                       lr=2e-4 if args.lr is None else args.lr, **common)
-    with open(os.path.splitext(args.output)[0] + ".json", encoding="utf-8") as fh:
-        print(json.dumps(json.load(fh)["state"], indent=1))
+    if distributed.is_main():
+        with open(os.path.splitext(args.output)[0] + ".json", encoding="utf-8") as fh:
+            print(json.dumps(json.load(fh)["state"], indent=1))
     return 0
 
 
@@ -140,6 +143,7 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
     from art_initiative.attacks import InitiativeDefense, InitiativeDefenseReenactment
     from art_initiative.attacks.initiative.config import parse_settings
     from art_initiative.data import CelebA, SyntheticFaces, SyntheticTalkingFace, VideoFrames
+    from art_initiative.training import distributed
 
     if os.path.exists(args.output):
         print(f"error: {args.output} exists; choose another path (nothing is overwritten)", file=sys.stderr)
@@ -149,8 +153,9 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: --set: {err}", file=sys.stderr)
         return 2
+    distributed.init_from_env(args.device)  # under torchrun: join the group before the template lands on a GPU
     # The template below is an untrained architecture: its SM starts from seeded fresh weights.
-    overrides = {"sm_init": "fresh", **settings,
+    overrides = {"sm_init": "fresh", "precision": args.precision, "channels_last": args.channels_last, **settings,
                  **{k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items() if v is not None}}
     checkpoint = args.checkpoint or os.path.splitext(args.output)[0] + "-training.pt"
     if args.task == "reenactment":
@@ -177,7 +182,9 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
         defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
                                     verbose=not args.quiet, **overrides)
         defence.fit(x, y, checkpoint_path=checkpoint)
-    defence.save(args.output)
+    defence.save(args.output)  # rank 0 writes
+    if not distributed.is_main():
+        return 0
     print(f"saved the defence to {args.output} (best D(y, y') {defence.best.get('best_distance', float('nan')):.4f} "
           f"at iteration {defence.best.get('best_iteration')}); training checkpoint: {checkpoint}")
     return 0
@@ -395,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     tt.add_argument("--checkpoint-every", type=int, default=500)
     tt.add_argument("--resume", action="store_true", help="continue an existing checkpoint")
     tt.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    tt.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: autocast of forward passes and losses (GPUs; fp32 is the reference)")
+    tt.add_argument("--channels-last", action="store_true", help="channels-last memory layout (GPUs)")
     tt.add_argument("--quiet", action="store_true")
 
     td = sub.add_parser("train-defense", help="train the initiative defence (Algorithm 1) and save its PG")
@@ -416,6 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--checkpoint", help="training checkpoint (default: OUTPUT-training.pt); resumed if present")
     td.add_argument("--data-seed", type=int, default=0)
     td.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    td.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: autocast of forward passes and losses (GPUs; fp32 is the reference)")
+    td.add_argument("--channels-last", action="store_true", help="channels-last memory layout (GPUs)")
     td.add_argument("--quiet", action="store_true")
 
     pr = sub.add_parser("protect", help="protect image files or a video with a trained defence (writes PNGs)")

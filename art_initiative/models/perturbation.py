@@ -10,9 +10,10 @@ from torch import nn
 def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple[float, float]) -> torch.Tensor:
     """The protection of the paper: ``clip(x + eps * PG(x), clip_min, clip_max)``.
 
-    ``|x' - x| <= eps`` because PG ends in tanh.
+    ``|x' - x| <= eps`` because PG ends in tanh. The sum is taken in fp32 also when PG runs under bf16 autocast,
+    so that the protected pixels keep full precision.
     """
-    return torch.clamp(x + eps * pg(x), clip_values[0], clip_values[1])
+    return torch.clamp(x + eps * pg(x).float(), clip_values[0], clip_values[1])
 
 
 def _double_conv(in_ch: int, out_ch: int) -> nn.Sequential:

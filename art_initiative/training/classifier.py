@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from art_initiative.models import build_model
+from art_initiative.training import distributed
+from art_initiative.training.distributed import optimizer_step, shard
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
@@ -70,6 +72,7 @@ def train_attribute_classifier(x: np.ndarray, labels: np.ndarray, width: int = 3
     cfg = ClassifierConfig(image_size=x.shape[2], n_outputs=labels.shape[1], width=width, iterations=iterations,
                            batch_size=batch_size, lr=lr, noise_std=noise_std, max_shift=max_shift, seed=seed)
     device = resolve_device(device_type)
+    distributed.check_batch_split(batch_size, len(x))
     torch.manual_seed(seed)
     model = build_model("attribute_classifier", image_size=cfg.image_size, width=width, c_dim=cfg.n_outputs)
     model.to(device).train()
@@ -78,12 +81,11 @@ def train_attribute_classifier(x: np.ndarray, labels: np.ndarray, width: int = 3
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(seed, it)
-        idx = torch.as_tensor(batch_indices(rng, len(x_all), batch_size))
-        xb = _augment(x_all[idx].to(device), cfg, rng, iteration_torch_generator(seed, it, 1, device))
+        idx = torch.as_tensor(shard(batch_indices(rng, len(x_all), batch_size)))
+        noise = iteration_torch_generator(seed, it, distributed.rank_stream(1), device)
+        xb = _augment(x_all[idx].to(device), cfg, rng, noise)
         loss = F.binary_cross_entropy_with_logits(model(xb), y_all[idx].to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        optimizer_step(opt, loss)
         return {"bce": loss.item()}
 
     run_training("attribute classifier", cfg, {"classifier": model}, {"classifier": opt}, step, iterations,

@@ -12,16 +12,17 @@ from typing import Any
 import torch
 from tqdm.auto import trange
 
+from art_initiative.training import distributed
 from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
 
 logger = logging.getLogger(__name__)
 
 
 def resolve_device(device_type: str) -> torch.device:
-    """``"gpu"``: CUDA when available, else the CPU (as ART's estimators do); ``"cpu"``: the CPU."""
-    if device_type not in ("gpu", "cpu"):
-        raise ValueError(f"device_type must be 'gpu' or 'cpu', got {device_type!r}.")
-    return torch.device("cuda" if device_type == "gpu" and torch.cuda.is_available() else "cpu")
+    """``"gpu"``: CUDA when available, else the CPU (as ART's estimators do); ``"cpu"``: the CPU. Under
+    ``torchrun`` this joins the process group and gives this rank's GPU
+    (:func:`~art_initiative.training.distributed.training_device`)."""
+    return distributed.training_device(device_type)
 
 
 def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
@@ -48,6 +49,10 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
 
     Each checkpoint's state also records ``seconds``: the training time of all its iterations, across resumes
     (:func:`checkpoint_seconds` reads it).
+
+    Under ``torchrun`` (:mod:`~art_initiative.training.distributed`) every rank runs this loop: the ranks start
+    from rank 0's weights, buffers follow rank 0 after every iteration, the returned and recorded losses are the
+    means over the ranks, and only rank 0 writes checkpoints (the others wait for it) and shows the progress bar.
     """
     start, seconds_before = 0, 0.0
     ckpt = None if checkpoint_path is None else os.fspath(checkpoint_path)
@@ -60,11 +65,16 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
         if extra_state is not None:
             extra_state.update(stored["state"].get("extra", {}))
         logger.info("resumed %s from %s at iteration %d", name, ckpt, start)
-    progress = trange(start, iterations, desc=name, disable=not verbose, initial=start, total=iterations)
+    distributed.broadcast_modules(modules.values())
+    main = distributed.is_main()
+    progress = trange(start, iterations, desc=name, disable=not (verbose and main), initial=start, total=iterations)
     losses: dict[str, float] = {}
     t0 = time.perf_counter()
     for it in progress:
         losses = step(it)
+        if distributed.is_distributed():
+            distributed.broadcast_modules(modules.values(), buffers_only=True)
+            losses = distributed.mean_losses(losses)
         if callback is not None:
             callback(it, losses)
         if verbose and it % 50 == 0:
@@ -72,7 +82,9 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
         if ckpt and ((it + 1) % checkpoint_every == 0 or it + 1 == iterations):
             state = {"iteration": it + 1, "losses": losses, "extra": dict(extra_state or {}),
                      "seconds": seconds_before + time.perf_counter() - t0}
-            save_checkpoint(ckpt, asdict(config), modules, optimizers, state)
+            if main:
+                save_checkpoint(ckpt, asdict(config), modules, optimizers, state)
+            distributed.barrier()
     return losses
 
 

@@ -12,13 +12,15 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """WGAN-GP penalty (Gulrajani et al. 2017; the paper's eq. 5): E[(||grad critic(x_hat)||_2 - 1)^2].
 
-    ``x_hat`` is a random interpolation between ``real`` and ``fake`` (detached).
+    ``x_hat`` is a random interpolation between ``real`` and ``fake`` (detached). Computed in fp32 even inside a
+    bf16 autocast region: its double-backward gradient norm is what the precision would hurt.
     """
     alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
-    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    score = critic(x_hat)
-    grad = torch.autograd.grad(score.sum(), x_hat, create_graph=True)[0]
-    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    x_hat = (alpha * real.detach().float() + (1 - alpha) * fake.detach().float()).requires_grad_(True)
+    with torch.autocast(device_type=real.device.type, enabled=False):
+        score = critic(x_hat)
+        grad = torch.autograd.grad(score.float().sum(), x_hat, create_graph=True)[0]
+        return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
 def attribute_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,8 @@ import torch
 
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.training import distributed
+from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import gan_bce_loss
 from art_initiative.utils.checkpoint import load_checkpoint, restore
@@ -65,7 +67,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
                   lambda_l1: float = 100.0, seed: int = 0, device_type: str = "gpu",
                   checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                   resume: bool = True, verbose: bool = True,
-                  callback: Callable[[int, dict[str, float]], None] | None = None) -> PyTorchImageTranslator:
+                  callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
+                  channels_last: bool = False) -> PyTorchImageTranslator:
     """Train a pix2pix-style model ``y = G(z)`` (e.g. landmark sketch -> face) on paired images.
 
     :param z: inputs (N, 3, H, W) in [-1, 1] (the forger's guidance, such as landmark sketches).
@@ -74,6 +77,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     :param checkpoint_path: ``.pt`` checkpoint written every ``checkpoint_every`` iterations and at the end;
         with ``resume`` an existing one (same config) is continued.
     :param callback: called as ``callback(iteration, losses)`` after every iteration.
+    :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses).
+    :param channels_last: channels-last memory layout of weights and batches.
     :return: the trained generator as an unconditional :class:`PyTorchImageTranslator` (eval mode).
     """
     z = check_images(z, name="z")
@@ -84,29 +89,30 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
         raise ValueError(f"arch must be one of {GENERATOR_NAMES}, got {arch!r}.")
     check_positive_int(iterations, "iterations")
     check_positive_int(batch_size, "batch_size")
+    distributed.check_precision(precision)
+    device = resolve_device(device_type)
+    distributed.check_batch_split(batch_size, len(z))
     cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
                         iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed)
-    device = resolve_device(device_type)
     torch.manual_seed(seed)
     G, D = build_pix2pix(cfg)
     G.to(device).train()
     D.to(device).train()
+    distributed.to_memory_format((G, D), channels_last)
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(0.5, 0.999))
     z_all, y_all = torch.from_numpy(z), torch.from_numpy(y)
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = torch.as_tensor(batch_indices(rng, len(z_all), cfg.batch_size))
-        zb, yb = z_all[idx].to(device), y_all[idx].to(device)
-        d_loss, losses = pix2pix_discriminator_loss(G, D, zb, yb)
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        g_loss, g_parts = pix2pix_generator_loss(G, D, zb, yb, cfg.lambda_l1)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        idx = torch.as_tensor(shard(batch_indices(rng, len(z_all), cfg.batch_size)))
+        zb, yb = (to_layout(a[idx].to(device), channels_last) for a in (z_all, y_all))
+        with autocast(device, precision):
+            d_loss, losses = pix2pix_discriminator_loss(G, D, zb, yb)
+        optimizer_step(opt_d, d_loss)
+        with autocast(device, precision):
+            g_loss, g_parts = pix2pix_generator_loss(G, D, zb, yb, cfg.lambda_l1)
+        optimizer_step(opt_g, g_loss)
         return {**losses, **g_parts}
 
     run_training(f"pix2pix {arch}", cfg, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, cfg.iterations,

@@ -11,6 +11,8 @@ import torch
 
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.training import distributed
+from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import attribute_loss, gradient_penalty
 from art_initiative.utils.checkpoint import load_checkpoint, restore
@@ -99,7 +101,8 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
                   init_from: str | os.PathLike | None = None,
                   device_type: str = "gpu", checkpoint_path: str | os.PathLike | None = None,
                   checkpoint_every: int = 1000, resume: bool = True, verbose: bool = True,
-                  callback: Callable[[int, dict[str, float]], None] | None = None) -> PyTorchImageTranslator:
+                  callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
+                  channels_last: bool = False) -> PyTorchImageTranslator:
     """Train a StarGAN-style attribute editor ``G(x, c)`` on images with multi-hot attribute labels.
 
     Each iteration takes one discriminator step; every ``n_critic``-th also takes one generator step. Target
@@ -115,7 +118,13 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     :param checkpoint_path: ``.pt`` file written every ``checkpoint_every`` iterations and at the end;
         with ``resume`` an existing one (same config) is continued.
     :param callback: called as ``callback(iteration, losses)`` after every iteration.
+    :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses; the
+        gradient penalty stays fp32).
+    :param channels_last: channels-last memory layout of weights and batches (faster convolutions on GPUs).
     :return: the trained generator wrapped as a :class:`PyTorchImageTranslator` (eval mode).
+
+    Under ``torchrun --nproc_per_node=N`` the ranks split each batch of ``batch_size`` images (which must divide
+    by N) and average their gradients (:mod:`~art_initiative.training.distributed`).
     """
     x = check_images(x, name="x")
     labels = np.asarray(labels, dtype=np.float32)
@@ -130,11 +139,13 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     check_positive_int(iterations, "iterations")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(n_critic, "n_critic")
+    distributed.check_precision(precision)
+    device = resolve_device(device_type)
+    distributed.check_batch_split(batch_size, len(x))
     cfg = StarGANConfig(arch=arch, image_size=x.shape[2], width=width, disc_width=disc_width or width,
                         c_dim=labels.shape[1], iterations=iterations, batch_size=batch_size, g_lr=g_lr, d_lr=d_lr,
                         n_critic=n_critic, lambda_cls=lambda_cls, lambda_rec=lambda_rec, lambda_gp=lambda_gp,
                         lambda_id=lambda_id, seed=seed)
-    device = resolve_device(device_type)
     torch.manual_seed(seed)
     G, D = build_stargan(cfg)
     provenance: dict[str, str] = {}
@@ -148,25 +159,24 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
         provenance["init_from"] = os.fspath(init_from)  # recorded in every checkpoint's state
     G.to(device).train()
     D.to(device).train()
+    distributed.to_memory_format((G, D), channels_last)
     opt_g = torch.optim.Adam(G.parameters(), cfg.g_lr, betas=(0.5, 0.999), foreach=True)
     opt_d = torch.optim.Adam(D.parameters(), cfg.d_lr, betas=(0.5, 0.999), foreach=True)
     x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = torch.as_tensor(batch_indices(rng, len(x_all), cfg.batch_size))
-        xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
+        idx = torch.as_tensor(shard(batch_indices(rng, len(x_all), cfg.batch_size)))
+        xb, c_org = to_layout(x_all[idx].to(device), channels_last), y_all[idx].to(device)
         c_trg = random_target_labels(c_org, rng)
-        d_loss, losses = stargan_discriminator_loss(G, D, xb, c_org, c_trg, cfg,
-                                                    iteration_torch_generator(cfg.seed, it, 1, device))
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(1), device)
+        with autocast(device, precision):
+            d_loss, losses = stargan_discriminator_loss(G, D, xb, c_org, c_trg, cfg, gp_generator)
+        optimizer_step(opt_d, d_loss)
         if (it + 1) % cfg.n_critic == 0:
-            g_loss, g_parts = stargan_generator_loss(G, D, xb, c_org, c_trg, cfg)
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            with autocast(device, precision):
+                g_loss, g_parts = stargan_generator_loss(G, D, xb, c_org, c_trg, cfg)
+            optimizer_step(opt_g, g_loss)
             losses.update(g_parts)
         return losses
 

@@ -161,6 +161,22 @@ def test_preprocessor_is_a_protected_pipeline_with_gradients(template, faces):
         assert (pre.eps, pre.clip_values) == (0.02, (-1.0, 1.0))  # a refused change leaves nothing behind
 
 
+def test_preprocessor_protects_large_numpy_arrays_batch_by_batch(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, batch_size=5).fit(x, y)
+    pre = defence.to_preprocessor()
+    assert pre.batch_size == 5
+    calls = []
+    forward = pre.forward
+    pre.forward = lambda xb, yb=None: (calls.append(len(xb)), forward(xb, yb))[1]
+    out, _ = pre(x[:12])
+    assert calls == [5, 5, 2]
+    np.testing.assert_allclose(out, defence.generate(x[:12]), atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+        pre.set_params(batch_size=0)
+    assert pre.batch_size == 5
+
+
 @pytest.mark.parametrize("kwargs,match", [
     (dict(eps=0), "eps must be > 0"), (dict(eps=2.0), "eps must be <= 1"), (dict(iterations=1.5), "iterations"),
     (dict(lambda_b=-1.0), "lambda_b"), (dict(alternating=False), "sm_pretrain_iterations"),

@@ -17,6 +17,8 @@ import torch
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import critic_loss
 from art_initiative.models.perturbation import protect
+from art_initiative.training import distributed
+from art_initiative.training.distributed import autocast, optimizer_step
 from art_initiative.training.loop import run_training
 
 
@@ -64,17 +66,20 @@ def frozen(*modules: torch.nn.Module) -> Iterator[None]:
 def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, generator: torch.Generator,
                 clip_values: tuple[float, float]) -> dict[str, float]:
     """D_B's WGAN-GP step on clean vs protected images (eq. 5)."""
-    with torch.no_grad():
-        x_adv = protect(nets.pg, x, cfg.eps, clip_values)
-    loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
-    nets.opt_critic.zero_grad(set_to_none=True)
-    loss.backward()
-    nets.opt_critic.step()
+    with autocast(x.device, cfg.precision):
+        with torch.no_grad():
+            x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+        loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
+    optimizer_step(nets.opt_critic, loss)
     return {"critic": loss.item()}
 
 
 def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: Callable[[], float]) -> float:
-    """Algorithm 1's last lines: measure ``D(y, y')`` with PG in eval mode and keep the best PG in ``pg_best``."""
+    """Algorithm 1's last lines: measure ``D(y, y')`` with PG in eval mode and keep the best PG in ``pg_best``.
+
+    Under ``torchrun`` the networks' buffers (PG's BatchNorm statistics) follow rank 0 first, so that every rank
+    measures the same networks and keeps the same PG."""
+    distributed.broadcast_modules(nets.modules().values(), buffers_only=True)
     nets.pg.eval()
     dist = distance()
     if dist > best["best_distance"]:
@@ -89,7 +94,8 @@ def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: C
                 verbose: bool, callback: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
     """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
     run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
-                 resume, verbose, callback, extra_state=best, ignore=("iterations", "checkpoint_every", "eval_every"))
+                 resume, verbose, callback, extra_state=best,
+                 ignore=("iterations", "checkpoint_every", "eval_every", "precision", "channels_last"))
     nets.pg.eval()
     nets.pg_best.eval()
     return best

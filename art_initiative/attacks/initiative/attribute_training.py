@@ -31,6 +31,8 @@ from art_initiative.attacks.initiative.losses import (
 from art_initiative.data.domains import target_domains
 from art_initiative.models.perturbation import protect
 from art_initiative.preprocessing.eot import parse_eot, random_transform
+from art_initiative.training import distributed
+from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.stargan import (
     StarGANConfig,
     random_target_labels,
@@ -63,18 +65,16 @@ def surrogate_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, 
     ``cfg.snapshot == "update"``, after keeping the SM it replaces in ``sm_prev``)."""
     scfg = _stargan_cfg(cfg)
     c_trg = random_target_labels(c_org, rng)
-    d_loss, parts = stargan_discriminator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg,
-                                               iteration_torch_generator(cfg.seed, it, 1, x.device))
-    nets.opt_d_a.zero_grad(set_to_none=True)
-    d_loss.backward()
-    nets.opt_d_a.step()
+    gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(1), x.device)
+    with autocast(x.device, cfg.precision):
+        d_loss, parts = stargan_discriminator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg, gp_generator)
+    optimizer_step(nets.opt_d_a, d_loss)
     if (it + 1) % cfg.n_critic == 0:
         if cfg.snapshot == "update" and uses_previous_surrogate(cfg):
             nets.sm_prev.load_state_dict(nets.sm.state_dict())
-        g_loss, g_parts = stargan_generator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg)
-        nets.opt_sm.zero_grad(set_to_none=True)
-        g_loss.backward()
-        nets.opt_sm.step()
+        with autocast(x.device, cfg.precision):
+            g_loss, g_parts = stargan_generator_loss(nets.sm, nets.d_a, x, c_org, c_trg, scfg)
+        optimizer_step(nets.opt_sm, g_loss)
         parts.update(g_parts)
     return {f"sm_{k}": v for k, v in parts.items()}
 
@@ -98,7 +98,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
     and ``d_a_prev`` (the public code's previous D_A, kept with ``cfg.snapshot == "iteration"``), or the current
     D_A where there is no ``d_a_prev``."""
     frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
-    with frozen(*frozen_nets):
+    with frozen(*frozen_nets), autocast(x.device, cfg.precision):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
             input_diversity(x, x_adv, rng, cfg.augment_shift)
@@ -112,9 +112,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
             if uses_previous_surrogate(cfg) else None
         adv = pg_adversarial_loss(nets.critic, x_adv)
         loss = pg_loss(infl, adv, cfg.lambda_b, prev)
-    nets.opt_pg.zero_grad(set_to_none=True)
-    loss.backward()
-    nets.opt_pg.step()
+    optimizer_step(nets.opt_pg, loss)
     out = {"pg": loss.item(), "influence": infl.item(), "pg_adv": adv.item(), **parts}
     if prev is not None:
         out["influence_prev"] = prev.item()
@@ -136,15 +134,16 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
     """
     x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
-    xv = torch.from_numpy(x_val).to(device)
+    distributed.check_batch_split(cfg.batch_size, len(x))
+    xv = to_layout(torch.from_numpy(x_val).to(device), cfg.channels_last)
     targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
     best = {"best_distance": -1.0, "best_iteration": -1}
     warm = cfg.sm_pretrain_iterations
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = batch_indices(rng, len(x_all), cfg.batch_size)
-        xb, c_org = x_all[idx].to(device), y_all[idx].to(device)
+        idx = shard(batch_indices(rng, len(x_all), cfg.batch_size))
+        xb, c_org = to_layout(x_all[idx].to(device), cfg.channels_last), y_all[idx].to(device)
         if it < warm:  # warm start: stage A alone (then frozen when alternating is off)
             losses = surrogate_step(nets, xb, c_org, rng, cfg, it)
             if it + 1 == warm:
@@ -160,11 +159,12 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
                 snapshot_surrogate(nets)
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()
-        losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
+        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
+        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
         losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             def distance() -> float:
-                with torch.no_grad():
+                with torch.no_grad(), autocast(device, cfg.precision):
                     x_adv = protect(nets.pg, xv, cfg.eps, clip_values)
                     return forgery_distance(nets.sm, xv, x_adv, targets_val).item()
             losses["val_distance"] = keep_best(nets, best, it, distance)

@@ -21,6 +21,7 @@ from art_initiative.defences.preprocessor.initiative import InitiativePreprocess
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
 from art_initiative.models.perturbation import protect
+from art_initiative.training import distributed
 from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -43,7 +44,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
     :param verbose: progress bars.
     """
 
-    attack_params = EvasionAttack.attack_params + ["eps", "batch_size", "verbose"]
+    attack_params = EvasionAttack.attack_params + ["eps", "precision", "batch_size", "verbose"]
     _estimator_requirements = (PyTorchImageTranslator,)
     task = "attribute_editing"
 
@@ -74,6 +75,15 @@ class PerturbationGeneratorDefense(EvasionAttack):
         self.config = replace(self.config, eps=float(value))
 
     @property
+    def precision(self) -> str:
+        """``"fp32"`` or ``"bf16"`` (autocast) for :meth:`fit` and :meth:`generate` (the config's ``precision``)."""
+        return self.config.precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self.config = replace(self.config, precision=distributed.check_precision(value))
+
+    @property
     def is_fitted(self) -> bool:
         """True once :meth:`fit` ran or a trained defence was loaded."""
         return self._fitted
@@ -94,6 +104,8 @@ class PerturbationGeneratorDefense(EvasionAttack):
         pg_best = build_pg(cfg, est.input_shape).to(est.device)
         pg_best.load_state_dict(self.pg.state_dict())
         betas = (0.5, 0.999)
+        distributed.to_memory_format([m for m in (self.pg, pg_best, critic, sm, sm_prev, d_a, d_a_prev)
+                                      if m is not None], cfg.channels_last)
         return DefenceNetworks(
             pg=self.pg, pg_best=pg_best, critic=critic, sm=sm, sm_prev=sm_prev, d_a=d_a, d_a_prev=d_a_prev,
             opt_pg=torch.optim.Adam(self.pg.parameters(), cfg.pg_lr, betas=betas),
@@ -105,7 +117,10 @@ class PerturbationGeneratorDefense(EvasionAttack):
     def _train(self, train: Callable[[DefenceNetworks, Callable[[int, dict[str, float]], None]], dict[str, float]],
                callback: Callable[[int, dict[str, float]], None] | None) -> None:
         """Run ``train(nets, record)`` on fresh networks, recording every iteration's losses in ``history`` (and
-        passing them to ``callback``), then keep PG_best as PG."""
+        passing them to ``callback``), then keep PG_best as PG. Under ``torchrun`` every rank runs this
+        (:mod:`~art_initiative.training.distributed`)."""
+        distributed.init_from_env("gpu" if self.estimator.device.type == "cuda" else "cpu")
+        distributed.check_device(self.estimator.device)
         nets = self._networks()
         self.history = []
 
@@ -150,9 +165,12 @@ class PerturbationGeneratorDefense(EvasionAttack):
         eps = self.eps if eps is None else eps
         out = np.empty_like(x)
         self.pg.eval()
-        with torch.no_grad():
+        device, cfg = self.estimator.device, self.config
+        distributed.to_memory_format([self.pg], cfg.channels_last)
+        with torch.no_grad(), distributed.autocast(device, cfg.precision):
             for start in range(0, len(x), self.batch_size):
-                xb = torch.as_tensor(x[start:start + self.batch_size], device=self.estimator.device)
+                xb = distributed.to_layout(torch.as_tensor(x[start:start + self.batch_size], device=device),
+                                           cfg.channels_last)
                 out[start:start + self.batch_size] = protect(self.pg, xb, eps, self._clip).cpu().numpy()
         return out
 
@@ -218,7 +236,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
             self._use_shipped()
         return InitiativePreprocessor(self.pg, self.eps, self._clip,
                                       device_type="gpu" if self.estimator.device.type == "cuda" else "cpu",
-                                      apply_fit=apply_fit, apply_predict=apply_predict)
+                                      apply_fit=apply_fit, apply_predict=apply_predict, batch_size=self.batch_size)
 
     # ------------------------------------------------------------------ persistence
     def _extra_config(self) -> dict[str, Any]:
@@ -226,7 +244,10 @@ class PerturbationGeneratorDefense(EvasionAttack):
         return {}
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the trained PG with its config and input shape (``.pt`` + ``.json`` sidecar)."""
+        """Write the trained PG with its config and input shape (``.pt`` + ``.json`` sidecar); under ``torchrun``
+        only rank 0 writes (every rank holds the same PG)."""
+        if not distributed.is_main():
+            return
         config = {**asdict(self.config), "input_shape": list(self.estimator.input_shape),
                   "clip_values": [float(v) for v in self.estimator.clip_values], **self._extra_config()}
         save_checkpoint(path, config, {"pg": self.pg}, state={"fitted": self._fitted, **self.best})

@@ -51,6 +51,9 @@ class InitiativeConfig:
     sm_lambda_l1: float = 100.0  # reenactment: L1 weight of the surrogate's pix2pix recipe
     mask_outside: float = 0.01   # reenactment: m(x) off the face
     eval_every: int = 500        # measure D(y, y') on a held-out batch and keep PG_best
+    precision: str = "fp32"      # "bf16": autocast of forward passes and losses in fit and generate (the gradient
+    #                              penalty and TM's unrolled steps stay fp32); may change on resume
+    channels_last: bool = False  # channels-last layout of networks and batches (GPUs); may change on resume
     checkpoint_every: int = 1000
     seed: int = 0
 
@@ -82,6 +85,9 @@ class InitiativeConfig:
         from art_initiative.preprocessing.eot import parse_eot
 
         parse_eot(self.eot)
+        from art_initiative.training.distributed import check_precision
+
+        check_precision(self.precision)
         if not self.alternating and self.sm_pretrain_iterations == 0:
             raise ValueError("alternating=False trains the SM first: set sm_pretrain_iterations > 0.")
         return self

@@ -22,6 +22,8 @@ from art_initiative.attacks.initiative.losses import pg_adversarial_loss, pg_los
 from art_initiative.attacks.initiative.unrolled import adam_step_scale, unrolled_update
 from art_initiative.models.perturbation import protect
 from art_initiative.preprocessing.eot import parse_eot, random_transform
+from art_initiative.training import distributed
+from art_initiative.training.distributed import autocast, no_autocast, optimizer_step, shard, to_layout
 from art_initiative.training.pix2pix import pix2pix_discriminator_loss, pix2pix_generator_loss
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 
@@ -29,14 +31,12 @@ from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration
 def surrogate_step(nets: DefenceNetworks, z: torch.Tensor, x: torch.Tensor, cfg: InitiativeConfig
                    ) -> dict[str, float]:
     """Stage A: one pix2pix step of SM's PatchGAN (``nets.d_a``) and of SM on clean (sketch, frame) pairs."""
-    d_loss, losses = pix2pix_discriminator_loss(nets.sm, nets.d_a, z, x)
-    nets.opt_d_a.zero_grad(set_to_none=True)
-    d_loss.backward()
-    nets.opt_d_a.step()
-    g_loss, g_parts = pix2pix_generator_loss(nets.sm, nets.d_a, z, x, cfg.sm_lambda_l1)
-    nets.opt_sm.zero_grad(set_to_none=True)
-    g_loss.backward()
-    nets.opt_sm.step()
+    with autocast(x.device, cfg.precision):
+        d_loss, losses = pix2pix_discriminator_loss(nets.sm, nets.d_a, z, x)
+    optimizer_step(nets.opt_d_a, d_loss)
+    with autocast(x.device, cfg.precision):
+        g_loss, g_parts = pix2pix_generator_loss(nets.sm, nets.d_a, z, x, cfg.sm_lambda_l1)
+    optimizer_step(nets.opt_sm, g_loss)
     return {f"sm_{k}": v for k, v in {**losses, **g_parts}.items()}
 
 
@@ -51,12 +51,13 @@ def infected_output(nets: DefenceNetworks, z: torch.Tensor, x_adv: torch.Tensor,
                     ) -> torch.Tensor:
     """``M'_x(z)``: the output of TM after ``cfg.tm_steps`` differentiable steps from SM on ``(z, x')``.
 
-    TM's step is scaled by SM's own Adam second moments when they exist, like the forger's optimizer.
+    TM's step is scaled by SM's own Adam second moments when they exist, like the forger's optimizer. Always in
+    fp32 (second-order gradients), also inside a bf16 autocast region.
     """
     scale = adam_step_scale(nets.sm, nets.opt_sm)
-    with torch.enable_grad():
-        params, buffers = unrolled_update(nets.sm, z, x_adv, cfg.tm_lr, cfg.tm_steps, scale)
-        return functional_call(nets.sm, (params, buffers), (z,))
+    with torch.enable_grad(), no_autocast(z.device):
+        params, buffers = unrolled_update(nets.sm, z.float(), x_adv.float(), cfg.tm_lr, cfg.tm_steps, scale)
+        return functional_call(nets.sm, (params, buffers), (z.float(),))
 
 
 def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch.Tensor, cfg: InitiativeConfig,
@@ -64,16 +65,14 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch
     """PG's step on ``L_PG = L_A->B (eq. 11 with m(x)) + lambda L_B`` against the frozen SM and critic. With
     ``cfg.eot`` (and ``rng``), TM trains on the protected frames after an online transform drawn per step (the
     forger downloads recompressed, resized frames)."""
-    with frozen(nets.sm, nets.d_a, nets.critic):
+    with frozen(nets.sm, nets.d_a, nets.critic), autocast(x.device, cfg.precision):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
         x_seen = random_transform(parse_eot(cfg.eot), rng)(x_adv) if cfg.eot and rng is not None else x_adv
         infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_seen, cfg),
                                           x, mask)
         adv = pg_adversarial_loss(nets.critic, x_adv)
         loss = pg_loss(infl, adv, cfg.lambda_b)
-    nets.opt_pg.zero_grad(set_to_none=True)
-    loss.backward()
-    nets.opt_pg.step()
+    optimizer_step(nets.opt_pg, loss)
     return {"pg": loss.item(), "influence": infl.item(), "pg_adv": adv.item(),
             "linf": (x_adv - x).abs().max().item()}
 
@@ -100,6 +99,7 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
     :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
     """
     x_all, z_all, m_all = torch.from_numpy(x), torch.from_numpy(z), torch.from_numpy(masks)
+    distributed.check_batch_split(cfg.batch_size, len(x))
     xv, zv, mv = (torch.from_numpy(a).to(device) for a in (x_val, z_val, masks_val))
     best = {"best_distance": -1.0, "best_iteration": -1}
     warm = cfg.sm_pretrain_iterations
@@ -107,8 +107,8 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
-        idx = batch_indices(rng, len(x_all), cfg.batch_size)
-        xb, zb, mb = x_all[idx].to(device), z_all[idx].to(device), m_all[idx].to(device)
+        idx = shard(batch_indices(rng, len(x_all), cfg.batch_size))
+        xb, zb, mb = (to_layout(a[idx].to(device), cfg.channels_last) for a in (x_all, z_all, m_all))
         if it < warm or cfg.alternating:
             losses = surrogate_step(nets, zb, xb, cfg)
             if it < warm:
@@ -116,7 +116,8 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
         else:
             losses = {}
         nets.pg.train()
-        losses.update(critic_step(nets, xb, cfg, iteration_torch_generator(cfg.seed, it, 2, device), clip_values))
+        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
+        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
         losses.update(pg_step(nets, xb, zb, mb, cfg, clip_values, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             losses["val_distance"] = keep_best(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from art.defences.preprocessor.preprocessor import PreprocessorPyTorch
 
@@ -21,18 +22,22 @@ class InitiativePreprocessor(PreprocessorPyTorch):
     :param clip_values: the images' range.
     :param apply_fit: apply when the estimator is fitted.
     :param apply_predict: apply when the estimator predicts.
+    :param batch_size: images per forward pass when called on a numpy batch (``x_protected, _ = pre(x)``), so
+        that a large array does not have to fit on the device at once.
     """
 
-    params = ["eps", "clip_values"]
+    params = ["eps", "clip_values", "batch_size"]
 
     def __init__(self, pg: torch.nn.Module, eps: float = 0.05, clip_values: tuple[float, float] = (-1.0, 1.0),
-                 device_type: str = "gpu", apply_fit: bool = False, apply_predict: bool = True) -> None:
+                 device_type: str = "gpu", apply_fit: bool = False, apply_predict: bool = True,
+                 batch_size: int = 128) -> None:
         super().__init__(device_type=device_type, is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         if not isinstance(pg, torch.nn.Module):
             raise ValueError(f"pg must be a torch.nn.Module, got {type(pg).__name__}.")
         self.pg = pg.to(self.device).eval()
         self.eps = eps
         self.clip_values = clip_values
+        self.batch_size = batch_size
         self._check_params()
 
     @classmethod
@@ -72,8 +77,18 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         clip = self.clip_values
         if clip is None or len(clip) != 2 or not float(clip[0]) < float(clip[1]):
             raise ValueError(f"clip_values must be (min, max) with min < max, got {clip!r}.")
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {self.batch_size!r}.")
         self.eps = float(self.eps)
         self.clip_values = (float(clip[0]), float(clip[1]))
+
+    def __call__(self, x: np.ndarray, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Protect a numpy batch, ``batch_size`` images per forward pass."""
+        if len(x) <= self.batch_size:
+            return super().__call__(x, y)
+        parts = [super(InitiativePreprocessor, self).__call__(x[i:i + self.batch_size])[0]
+                 for i in range(0, len(x), self.batch_size)]
+        return np.concatenate(parts), y
 
     def forward(self, x: torch.Tensor, y: Any = None) -> tuple[torch.Tensor, Any]:
         self.pg.eval()
