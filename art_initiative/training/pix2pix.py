@@ -15,7 +15,7 @@ from art_initiative.training import distributed
 from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import gan_bce_loss
-from art_initiative.utils.checkpoint import load_checkpoint, restore
+from art_initiative.training.recipe import for_training, gan_adam, load_generator
 from art_initiative.utils.seeding import batch_indices, iteration_rng
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -33,6 +33,7 @@ class Pix2PixConfig:
     lr: float = 2e-4
     lambda_l1: float = 100.0
     seed: int = 0
+    lr_decay_start: int = 0  # > 0: lr decays linearly to 0 from this iteration to the last (pix2pix's schedule)
 
 
 def pix2pix_discriminator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, y: torch.Tensor
@@ -55,6 +56,15 @@ def pix2pix_generator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tens
     return adv + lambda_l1 * rec, {"g_gan": adv.item(), "g_l1": rec.item()}
 
 
+def pix2pix_lr(cfg: Pix2PixConfig, iteration: int) -> float:
+    """pix2pix's schedule: ``cfg.lr`` until ``cfg.lr_decay_start``, then linearly down to 0 at the last iteration
+    (constant when ``lr_decay_start`` is 0)."""
+    start = cfg.lr_decay_start
+    if start <= 0 or iteration < start:
+        return cfg.lr
+    return cfg.lr * (cfg.iterations - iteration) / (cfg.iterations - start + 1)
+
+
 def build_pix2pix(cfg: Pix2PixConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The unconditional generator ``G(z)`` of ``cfg.arch`` and a PatchGAN on 6-channel (z, y) pairs."""
     G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=0)
@@ -68,7 +78,7 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
                   checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                   resume: bool = True, verbose: bool = True,
                   callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
-                  channels_last: bool = False) -> PyTorchImageTranslator:
+                  channels_last: bool = False, lr_decay_start: int = 0) -> PyTorchImageTranslator:
     """Train a pix2pix-style model ``y = G(z)`` (e.g. landmark sketch -> face) on paired images.
 
     :param z: inputs (N, 3, H, W) in [-1, 1] (the forger's guidance, such as landmark sketches).
@@ -77,6 +87,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     :param checkpoint_path: ``.pt`` checkpoint written every ``checkpoint_every`` iterations and at the end;
         with ``resume`` an existing one (same config) is continued.
     :param callback: called as ``callback(iteration, losses)`` after every iteration.
+    :param lr_decay_start: pix2pix's schedule: from this iteration the learning rate decays linearly to 0 at the
+        last one (0: constant, the default).
     :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses).
     :param channels_last: channels-last memory layout of weights and batches.
     :return: the trained generator as an unconditional :class:`PyTorchImageTranslator` (eval mode).
@@ -89,21 +101,24 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
         raise ValueError(f"arch must be one of {GENERATOR_NAMES}, got {arch!r}.")
     check_positive_int(iterations, "iterations")
     check_positive_int(batch_size, "batch_size")
+    if isinstance(lr_decay_start, bool) or not isinstance(lr_decay_start, int) or not 0 <= lr_decay_start < iterations:
+        raise ValueError(f"lr_decay_start must be an int in [0, iterations), got {lr_decay_start!r}.")
     distributed.check_precision(precision)
     device = resolve_device(device_type)
     distributed.check_batch_split(batch_size, len(z))
     cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
-                        iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed)
+                        iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed,
+                        lr_decay_start=lr_decay_start)
     torch.manual_seed(seed)
     G, D = build_pix2pix(cfg)
-    G.to(device).train()
-    D.to(device).train()
-    distributed.to_memory_format((G, D), channels_last)
-    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(0.5, 0.999))
+    for_training((G, D), device, channels_last)
+    opt_g, opt_d = gan_adam(G, cfg.lr), gan_adam(D, cfg.lr)
     z_all, y_all = torch.from_numpy(z), torch.from_numpy(y)
 
     def step(it: int) -> dict[str, float]:
+        if cfg.lr_decay_start:
+            for group in (*opt_g.param_groups, *opt_d.param_groups):
+                group["lr"] = pix2pix_lr(cfg, it)
         rng = iteration_rng(cfg.seed, it)
         idx = torch.as_tensor(shard(batch_indices(rng, len(z_all), cfg.batch_size)))
         zb, yb = (to_layout(a[idx].to(device), channels_last) for a in (z_all, y_all))
@@ -123,10 +138,4 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
 
 def load_pix2pix(path: str | os.PathLike, device_type: str = "gpu") -> PyTorchImageTranslator:
     """Rebuild a trained pix2pix generator from a :func:`train_pix2pix` checkpoint."""
-    stored = load_checkpoint(path)
-    cfg = Pix2PixConfig(**stored["config"])
-    G, D = build_pix2pix(cfg)
-    restore(stored, {"G": G, "D": D})
-    G.eval()
-    return PyTorchImageTranslator(G, input_shape=(3, cfg.image_size, cfg.image_size), c_dim=0,
-                                  device_type=device_type)
+    return load_generator(path, Pix2PixConfig, build_pix2pix, lambda cfg: 0, device_type)

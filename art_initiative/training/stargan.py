@@ -15,6 +15,7 @@ from art_initiative.training import distributed
 from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.loop import resolve_device, run_training
 from art_initiative.training.losses import attribute_loss, gradient_penalty
+from art_initiative.training.recipe import for_training, gan_adam, load_generator
 from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 from art_initiative.utils.validation import check_images, check_positive_int
@@ -157,11 +158,8 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
             raise ValueError(f"init_from {os.fspath(init_from)} holds a StarGAN with {theirs}, this run needs {ours}.")
         restore(start, {"G": G, "D": D})
         provenance["init_from"] = os.fspath(init_from)  # recorded in every checkpoint's state
-    G.to(device).train()
-    D.to(device).train()
-    distributed.to_memory_format((G, D), channels_last)
-    opt_g = torch.optim.Adam(G.parameters(), cfg.g_lr, betas=(0.5, 0.999), foreach=True)
-    opt_d = torch.optim.Adam(D.parameters(), cfg.d_lr, betas=(0.5, 0.999), foreach=True)
+    for_training((G, D), device, channels_last)
+    opt_g, opt_d = gan_adam(G, cfg.g_lr, foreach=True), gan_adam(D, cfg.d_lr, foreach=True)
     x_all, y_all = torch.from_numpy(x), torch.from_numpy(labels)
 
     def step(it: int) -> dict[str, float]:
@@ -188,10 +186,4 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
 
 def load_stargan(path: str | os.PathLike, device_type: str = "gpu") -> PyTorchImageTranslator:
     """Rebuild a trained StarGAN generator from a :func:`train_stargan` checkpoint."""
-    stored = load_checkpoint(path)
-    cfg = StarGANConfig(**stored["config"])
-    G, D = build_stargan(cfg)
-    restore(stored, {"G": G, "D": D})
-    G.eval()
-    return PyTorchImageTranslator(G, input_shape=(3, cfg.image_size, cfg.image_size), c_dim=cfg.c_dim,
-                                  device_type=device_type)
+    return load_generator(path, StarGANConfig, build_stargan, lambda cfg: cfg.c_dim, device_type)

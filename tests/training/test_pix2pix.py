@@ -32,3 +32,14 @@ def test_shape_mismatch(talking):
     z, y = talking
     with pytest.raises(ValueError, match="same shape"):
         train_pix2pix(z, y[:3], iterations=1, device_type="cpu", verbose=False)
+
+
+def test_lr_decay_follows_pix2pix_schedule_and_is_checked():
+    from art_initiative.training.pix2pix import Pix2PixConfig, pix2pix_lr
+
+    cfg = Pix2PixConfig(iterations=10, lr=1.0, lr_decay_start=5)
+    assert [round(pix2pix_lr(cfg, it), 3) for it in range(10)] == [1, 1, 1, 1, 1, 0.833, 0.667, 0.5, 0.333, 0.167]
+    assert pix2pix_lr(Pix2PixConfig(iterations=10, lr=0.5), 9) == 0.5  # no decay by default
+    z = np.zeros((4, 3, 16, 16), np.float32)
+    with pytest.raises(ValueError, match="lr_decay_start must be an int in"):
+        train_pix2pix(z, z, arch="res6", width=4, iterations=4, lr_decay_start=4, device_type="cpu", verbose=False)

@@ -22,6 +22,7 @@ from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
 from art_initiative.models.perturbation import protect
 from art_initiative.training import distributed
+from art_initiative.training.recipe import gan_adam
 from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
 from art_initiative.utils.validation import check_images, check_positive_int
 
@@ -103,15 +104,12 @@ class PerturbationGeneratorDefense(EvasionAttack):
         critic = build_model("wgan_critic", image_size=est.input_shape[1], width=cfg.critic_width).to(est.device)
         pg_best = build_pg(cfg, est.input_shape).to(est.device)
         pg_best.load_state_dict(self.pg.state_dict())
-        betas = (0.5, 0.999)
         distributed.to_memory_format([m for m in (self.pg, pg_best, critic, sm, sm_prev, d_a, d_a_prev)
                                       if m is not None], cfg.channels_last)
         return DefenceNetworks(
             pg=self.pg, pg_best=pg_best, critic=critic, sm=sm, sm_prev=sm_prev, d_a=d_a, d_a_prev=d_a_prev,
-            opt_pg=torch.optim.Adam(self.pg.parameters(), cfg.pg_lr, betas=betas),
-            opt_critic=torch.optim.Adam(critic.parameters(), cfg.critic_lr, betas=betas),
-            opt_sm=torch.optim.Adam(sm.parameters(), cfg.sm_lr, betas=betas),
-            opt_d_a=torch.optim.Adam(d_a.parameters(), cfg.sm_lr, betas=betas),
+            opt_pg=gan_adam(self.pg, cfg.pg_lr), opt_critic=gan_adam(critic, cfg.critic_lr),
+            opt_sm=gan_adam(sm, cfg.sm_lr), opt_d_a=gan_adam(d_a, cfg.sm_lr),
         )
 
     def _train(self, train: Callable[[DefenceNetworks, Callable[[int, dict[str, float]], None]], dict[str, float]],
