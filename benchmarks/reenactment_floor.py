@@ -62,6 +62,13 @@ def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], le
             for seed in seeds:
                 tag = f"-decay{length}" if lr_decay else ""
                 path = os.path.join(cache, f"pix2pix-{arch}-w{width}-s{seed}{tag}-{digest(z, x)}.pt")
+                sidecar = os.path.splitext(path)[0] + ".json"
+                if os.path.exists(sidecar):  # runs only grow: a longer checkpoint cannot stand for a shorter run
+                    with open(sidecar, encoding="utf-8") as fh:
+                        done = json.load(fh)["state"]["iteration"]
+                    if done > length:
+                        raise ValueError(f"{path} holds {done} iterations, more than the {length} asked for: use a new "
+                                         "--cache or lengths of at least that.")
                 t = time.perf_counter()
                 model = train_pix2pix(z, x, arch=arch, width=width, iterations=length, batch_size=batch, seed=seed,
                                       device_type="cpu", checkpoint_path=path, checkpoint_every=1000, verbose=False,
@@ -111,7 +118,7 @@ def write(records: list[dict[str, Any]], stem: str, meta: dict[str, Any]) -> Non
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for (arch, decay, blocks) in dict.fromkeys((r["target"], r["lr_decay"], r.get("blocks", 1)) for r in records):
-        rows = [r for r in records if _key(r)[::2] == (arch, blocks) and r["lr_decay"] == decay]
+        rows = [r for r in records if (r["target"], r["lr_decay"], r.get("blocks", 1)) == (arch, decay, blocks)]
         its = [r["iterations"] for r in rows]
         label = arch + (" lr decay" if decay else "") + (f" {blocks} blocks" if blocks > 1 else "")
         axes[0].plot(its, [100 * r["floor_dsr"] for r in rows], "o-", label=label + " held-out")
@@ -119,7 +126,8 @@ def write(records: list[dict[str, Any]], stem: str, meta: dict[str, Any]) -> Non
         axes[1].plot(its, [np.mean(r["l1_to_real"]) for r in rows], "o-", label=label + " held-out")
         axes[1].plot(its, [r["floor_l1"] for r in rows], "s:", label=label + " seed vs seed")
     axes[0].axhline(10, color="grey", lw=0.8)
-    axes[0].set(xscale="log", xlabel="forger iterations", ylabel="floor DSR (%)", title="two clean seeds disagree")
+    axes[0].set(xscale="log", ylim=(-5, 105), xlabel="forger iterations", ylabel="floor DSR (%)",
+                title="two clean seeds disagree")
     axes[1].axhline(0.05, color="grey", lw=0.8)
     axes[1].set(xscale="log", xlabel="forger iterations", ylabel="L1", title="L1 to real / between seeds")
     for ax in axes:
