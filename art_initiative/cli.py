@@ -68,7 +68,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         settings["eps"] = args.eps[0]
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
-    for key in ("image_size", "n_train", "n_test", "forger_iterations", "target_iterations", "recipe", "disc_width",
+    for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "target_iterations", "recipe",
+                "disc_width",
                 "forger_start", "finetune_iterations", "adapt_iterations", "adapt_pool"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--image-size", type=int, help="default: the profile's")
     bench.add_argument("--n-train", type=int, help="published (protected) frames; default: the profile's")
     bench.add_argument("--n-test", type=int, help="held-out frames; default: the profile's")
+    bench.add_argument("--blocks", type=int, help="reenactment: held-out frames from this many blocks of the video "
+                       "(default 1: one segment after the published frames)")
     bench.add_argument("--forger-iterations", type=int, help="default: the profile's")
     bench.add_argument("--target-iterations", type=int, help="attribute editing: StarGAN iterations of each target")
     bench.add_argument("--recipe", choices=("stargan", "hardened"),

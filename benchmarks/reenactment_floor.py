@@ -24,6 +24,7 @@ import torch
 
 from art_initiative.benchmark.common import digest
 from art_initiative.benchmark.harness import _reenactment_data
+from art_initiative.benchmark.reenactment import held_out_split
 from art_initiative.metrics import defense_success_rate, l1
 from art_initiative.training import train_pix2pix
 
@@ -31,19 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def split(n_train: int, gap: int, n_test: int, blocks: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Frame indices of the training and held-out frames, and the frames needed. ``blocks == 1``: the harness's
-    split (the first ``n_train`` frames, a gap, the held-out ones); ``blocks > 1``: the video cut in ``blocks``
-    blocks, each ``n_train / blocks`` training frames, a gap, ``n_test / blocks`` held-out frames and a gap, so
-    that the held-out frames come from every part of the video (the poses the forger trained on)."""
-    if blocks == 1:
-        return np.arange(n_train), np.arange(n_train + gap, n_train + gap + n_test), n_train + gap + n_test
-    if n_train % blocks or n_test % blocks:
-        raise ValueError(f"n_train {n_train} and n_test {n_test} must divide by blocks {blocks}.")
-    a, b = n_train // blocks, n_test // blocks
-    step = a + gap + b + gap
-    train = np.concatenate([k * step + np.arange(a) for k in range(blocks)])
-    test = np.concatenate([k * step + a + gap + np.arange(b) for k in range(blocks)])
-    return train, test, blocks * step
+    """The harness's split (:func:`art_initiative.benchmark.reenactment.held_out_split`)."""
+    return held_out_split(n_train, gap, n_test, blocks)
 
 
 def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], lengths: list[int],

@@ -19,7 +19,11 @@ from art_initiative.benchmark.attribute import (
     run_attribute_benchmark,
 )
 from art_initiative.benchmark.records import load_records, merge_records
-from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, run_reenactment_benchmark
+from art_initiative.benchmark.reenactment import (
+    ReenactmentBenchmarkConfig,
+    held_out_split,
+    run_reenactment_benchmark,
+)
 from art_initiative.benchmark.reports import write_report
 from art_initiative.benchmark.tables import attribute_tables, reenactment_tables
 
@@ -152,8 +156,8 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         return load_records(stem + ".json")
     image_size = int(merged.pop("image_size"))
     cfg = ReenactmentBenchmarkConfig(profile=profile, **merged).validate()
-    name, (frames, sketches, landmarks) = _reenactment_data(data, cfg.n_train + cfg.gap + cfg.n_test, image_size,
-                                                           cache_dir, verbose)
+    n_frames = held_out_split(cfg.n_train, cfg.gap, cfg.n_test, cfg.blocks)[2]
+    name, (frames, sketches, landmarks) = _reenactment_data(data, n_frames, image_size, cache_dir, verbose)
     stem = results_stem(output, task, name, profile)
     new = run_reenactment_benchmark(frames, sketches, landmarks, cfg, data=name, device_type=device_type,
                                     cache_dir=cache_dir, figure_path=stem + ".png", verbose=verbose)

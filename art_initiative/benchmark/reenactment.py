@@ -69,6 +69,9 @@ class ReenactmentBenchmarkConfig:
     :param gap: frames skipped between the training frames and the held-out frames.
     :param n_test: held-out frames whose sketches drive the forgers.
     :param width: channel width of the forgers and of the defence's surrogate.
+    :param blocks: 1: the held-out frames are one segment after the published ones (and ``gap``); more: the
+        video is cut in ``blocks`` blocks of published frames, a gap, held-out frames and a gap
+        (:func:`held_out_split`), so that the held-out poses are ones the forger trained on.
     :param forger_iterations: pix2pix iterations of every forger (batch ``forger_batch``).
     :param defence: settings that replace the defence profile's (e.g. ``{"iterations": 300}``).
     """
@@ -77,6 +80,7 @@ class ReenactmentBenchmarkConfig:
     n_train: int = 1200
     gap: int = 20
     n_test: int = 100
+    blocks: int = 1
     width: int = 16
     forger_iterations: int = 2000
     forger_batch: int = 4
@@ -94,7 +98,29 @@ class ReenactmentBenchmarkConfig:
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
+        held_out_split(self.n_train, self.gap, self.n_test, self.blocks)
         return self
+
+
+def held_out_split(n_train: int, gap: int, n_test: int, blocks: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
+    """Frame indices of the published (training) and held-out frames, and the number of frames needed.
+
+    ``blocks == 1``: the first ``n_train`` frames, a gap of ``gap``, then ``n_test`` held-out frames. ``blocks >
+    1``: ``blocks`` blocks, each of ``n_train / blocks`` published frames, a gap, ``n_test / blocks`` held-out
+    frames and a gap, so that held-out frames come from every part of the video. Every held-out frame is more
+    than ``gap`` frames from every published one.
+    """
+    if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
+        raise ValueError(f"blocks must be an int >= 1, got {blocks!r}.")
+    if blocks == 1:
+        return np.arange(n_train), np.arange(n_train + gap, n_train + gap + n_test), n_train + gap + n_test
+    if n_train % blocks or n_test % blocks:
+        raise ValueError(f"n_train ({n_train}) and n_test ({n_test}) must divide by blocks ({blocks}).")
+    a, b = n_train // blocks, n_test // blocks
+    step = a + gap + b + gap
+    train = np.concatenate([k * step + np.arange(a) for k in range(blocks)])
+    test = np.concatenate([k * step + a + gap + np.arange(b) for k in range(blocks)])
+    return train, test, blocks * step
 
 
 def _forger(z: np.ndarray, y: np.ndarray, arch: str, seed: int, cfg: ReenactmentBenchmarkConfig, device_type: str,
@@ -136,17 +162,18 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
         M(z), M'(z) per method and their LBP maps; above them clean and protected training frames.
     """
     cfg = (config or ReenactmentBenchmarkConfig()).validate()
-    need = cfg.n_train + cfg.gap + cfg.n_test
+    train, test, need = held_out_split(cfg.n_train, cfg.gap, cfg.n_test, cfg.blocks)
     if len(frames) < need:
-        raise ValueError(f"frames must hold n_train + gap + n_test = {need} frames, got {len(frames)}.")
+        raise ValueError(f"frames must hold the {need} frames of n_train {cfg.n_train}, gap {cfg.gap}, n_test "
+                         f"{cfg.n_test} in {cfg.blocks} block(s), got {len(frames)}.")
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)
     device = resolve_device(device_type)
-    x, z, lm = frames[:cfg.n_train], sketches[:cfg.n_train], landmarks[:cfg.n_train]
-    x_test, z_test = frames[cfg.n_train + cfg.gap:need], sketches[cfg.n_train + cfg.gap:need]
+    x, z, lm = frames[train], sketches[train], landmarks[train]
+    x_test, z_test = frames[test], sketches[test]
     base = dict(task="reenactment", data=data, profile=cfg.profile, device=device_name(device), domains=None,
                 n_images=len(z_test), forger_iterations=cfg.forger_iterations, n_train=cfg.n_train,
-                image_size=x.shape[2])
+                image_size=x.shape[2], **({"blocks": cfg.blocks} if cfg.blocks > 1 else {}))
     quality = x[:cfg.n_quality]
 
     # What each method publishes, per eps, with its cost.
