@@ -31,16 +31,11 @@ from art_initiative.training import train_pix2pix
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def split(n_train: int, gap: int, n_test: int, blocks: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """The harness's split (:func:`art_initiative.benchmark.reenactment.held_out_split`)."""
-    return held_out_split(n_train, gap, n_test, blocks)
-
-
 def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], lengths: list[int],
                 seeds: tuple[int, int], n_train: int, gap: int, n_test: int, width: int, batch: int, cache: str,
                 lr_decay: bool = False, blocks: int = 1) -> list[dict[str, Any]]:
     """One record per (target, length): the two seeds' disagreement and their error to the real frames."""
-    train, test, _ = split(n_train, gap, n_test, blocks)
+    train, test, _ = held_out_split(n_train, gap, n_test, blocks)
     x, z = frames[train], sketches[train]
     x_test, z_test = frames[test], sketches[test]
     z_seen, x_seen = z[:: max(1, n_train // n_test)][:n_test], x[:: max(1, n_train // n_test)][:n_test]
@@ -146,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    need = split(args.n_train, args.gap, args.n_test, args.blocks)[2]
+    need = held_out_split(args.n_train, args.gap, args.n_test, args.blocks)[2]
     _, (frames, sketches, _) = _reenactment_data("franck", need, args.image_size, os.path.join(HERE, "cache"), False)
     records = floor_curve(frames, sketches, args.targets, args.lengths, (10, 11), args.n_train, args.gap,
                           args.n_test, args.width, args.batch, args.cache, args.lr_decay, args.blocks)

@@ -24,7 +24,7 @@ import contextlib
 import datetime
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -135,20 +135,25 @@ def rank_stream(stream: int) -> int:
     return stream + RANK_STREAM_STRIDE * rank()
 
 
-def _flat_all_reduce_mean(tensors: list[torch.Tensor]) -> None:
-    """Average ``tensors`` over the ranks in place, in one all-reduce per dtype (bucketed, as DDP does)."""
-    n = world_size()
+def _bucketed(tensors: list[torch.Tensor], collective: Callable[[torch.Tensor], None]) -> None:
+    """Run ``collective`` in place on ``tensors``, once per dtype on one flat copy of them (bucketed, as DDP
+    does), and copy the result back."""
     by_dtype: dict[torch.dtype, list[torch.Tensor]] = {}
     for t in tensors:
         by_dtype.setdefault(t.dtype, []).append(t)
     for group in by_dtype.values():
-        flat = torch.cat([t.reshape(-1) for t in group])
-        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-        flat /= n
+        flat = torch.cat([t.detach().reshape(-1) for t in group])
+        collective(flat)
         offset = 0
-        for t in group:
-            t.copy_(flat[offset:offset + t.numel()].view_as(t))
-            offset += t.numel()
+        with torch.no_grad():
+            for t in group:
+                t.copy_(flat[offset:offset + t.numel()].view_as(t))
+                offset += t.numel()
+
+
+def _all_reduce_mean(flat: torch.Tensor) -> None:
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    flat /= world_size()
 
 
 def average_gradients(parameters: Iterable[torch.nn.Parameter]) -> None:
@@ -158,9 +163,7 @@ def average_gradients(parameters: Iterable[torch.nn.Parameter]) -> None:
     """
     if not is_distributed():
         return
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if grads:
-        _flat_all_reduce_mean(grads)
+    _bucketed([p.grad for p in parameters if p.grad is not None], _all_reduce_mean)
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -176,12 +179,10 @@ def broadcast_modules(modules: Iterable[torch.nn.Module], buffers_only: bool = F
     """Copy rank 0's parameters and buffers (or its buffers only) to every rank (a no-op with one process)."""
     if not is_distributed():
         return
-    for module in modules:
-        tensors = list(module.buffers()) if buffers_only else [*module.parameters(), *module.buffers()]
-        for t in tensors:
-            if t.is_floating_point() or t.dtype in (torch.int64, torch.int32):
-                with torch.no_grad():
-                    dist.broadcast(t.data, src=0)
+    tensors = [t for module in modules
+               for t in (module.buffers() if buffers_only else [*module.parameters(), *module.buffers()])
+               if t.is_floating_point() or t.dtype in (torch.int64, torch.int32)]
+    _bucketed(tensors, lambda flat: dist.broadcast(flat, src=0))
 
 
 def barrier() -> None:
@@ -236,5 +237,5 @@ def mean_losses(losses: dict[str, float]) -> dict[str, float]:
     if dist.get_backend() == "nccl":
         values = values.cuda()
     dist.all_reduce(values, op=dist.ReduceOp.SUM)
-    mean = (values / world_size()).tolist()
-    return {k: mean[keys.index(k)] for k in losses}
+    mean = dict(zip(keys, (values / world_size()).tolist(), strict=True))
+    return {k: mean[k] for k in losses}

@@ -72,9 +72,8 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     t0 = time.perf_counter()
     for it in progress:
         losses = step(it)
-        if distributed.is_distributed():
-            distributed.broadcast_modules(modules.values(), buffers_only=True)
-            losses = distributed.mean_losses(losses)
+        distributed.broadcast_modules(modules.values(), buffers_only=True)
+        losses = distributed.mean_losses(losses)
         if callback is not None:
             callback(it, losses)
         if verbose and it % 50 == 0:

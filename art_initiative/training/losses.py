@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from art_initiative.training.distributed import no_autocast
+
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
                      generator: torch.Generator | None = None) -> torch.Tensor:
@@ -17,7 +19,7 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     """
     alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
     x_hat = (alpha * real.detach().float() + (1 - alpha) * fake.detach().float()).requires_grad_(True)
-    with torch.autocast(device_type=real.device.type, enabled=False):
+    with no_autocast(real.device):
         score = critic(x_hat)
         grad = torch.autograd.grad(score.float().sum(), x_hat, create_graph=True)[0]
         return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()

@@ -83,12 +83,11 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         self.clip_values = (float(clip[0]), float(clip[1]))
 
     def __call__(self, x: np.ndarray, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Protect a numpy batch, ``batch_size`` images per forward pass."""
-        if len(x) <= self.batch_size:
-            return super().__call__(x, y)
-        parts = [super(InitiativePreprocessor, self).__call__(x[i:i + self.batch_size])[0]
-                 for i in range(0, len(x), self.batch_size)]
-        return np.concatenate(parts), y
+        """Protect a numpy batch, ``batch_size`` images per forward pass (``y`` passes through: PG needs no
+        labels)."""
+        protect_batch = super().__call__
+        return np.concatenate([protect_batch(x[i:i + self.batch_size])[0]
+                               for i in range(0, max(len(x), 1), self.batch_size)]), y
 
     def forward(self, x: torch.Tensor, y: Any = None) -> tuple[torch.Tensor, Any]:
         self.pg.eval()
