@@ -286,7 +286,7 @@ def _protect_video(args: argparse.Namespace, pre: Any, image_size: int) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from art_initiative.attacks import InitiativeDefense
     from art_initiative.data import SyntheticFaces, target_domains
-    from art_initiative.metrics import defense_success_rate, l1, lpips_distance, mse, psnr
+    from art_initiative.metrics.registry import measure
     from art_initiative.training import load_stargan
 
     target = load_stargan(args.target, device_type=args.device)
@@ -297,9 +297,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     domains = target_domains(labels, faces.attributes)
     y = np.concatenate([target.predict(x, conditions=c) for c in domains])
     y_adv = np.concatenate([target.predict(x_adv, conditions=c) for c in domains])
-    report = {"n_pairs": len(y), "dsr": defense_success_rate(y, y_adv), "mse": float(mse(y, y_adv).mean()),
-              "l1": float(l1(y, y_adv).mean()), "psnr": float(psnr(x, x_adv).mean()),
-              "lpips_forgery": float(lpips_distance(y, y_adv).mean())}
+    report = {"n_pairs": len(y), **measure("forgery", y, y_adv), **measure("protection", x, x_adv)}
     print(json.dumps(report, indent=1))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.metrics import defense_success_rate, l1, lpips_distance, mse, perceptual_distance, psnr, ssim
+from art_initiative.metrics.registry import METRICS, measure
 
-RECORD_KEYS = ("task", "data", "profile", "device", "method", "target", "domains", "eps", "n_images", "dsr", "mse",
-               "l1", "lpips_forgery", "perceptual_forgery", "psnr", "ssim", "lpips_protected", "seconds_per_image",
-               "peak_memory_mb")
+#: The keys every record has: what it is, then the core metrics of :data:`~art_initiative.metrics.registry.METRICS`
+#: (``dsr``, ``mse``, ``l1``, ``lpips_forgery``, ``perceptual_forgery``, ``psnr``, ``ssim``, ``lpips_protected``),
+#: then the timing and memory.
+RECORD_KEYS = ("task", "data", "profile", "device", "method", "target", "domains", "eps", "n_images",
+               *(m.key for m in METRICS if m.core), "seconds_per_image", "peak_memory_mb")
 
 
 def make_record(**values: Any) -> dict[str, Any]:
@@ -59,26 +61,22 @@ def load_records(path: str | os.PathLike, keys: tuple[str, ...] = RECORD_KEYS) -
 
 def forgery_metrics(clean_forgery: np.ndarray, infected_forgery: np.ndarray, metric: str = "mse",
                     device: str = "cpu", perceptual: bool = True) -> dict[str, float]:
-    """How far the forgeries of protected inputs are from those of clean inputs (the paper's DSR, L1, L2,
-    LPIPS and VGG perceptual distance), plus the DSR at thresholds 0.02 and 0.01.
+    """How far the forgeries of protected inputs are from those of clean inputs: every ``"forgery"`` metric of
+    :data:`~art_initiative.metrics.registry.METRICS` (the paper's DSR, L1, L2, LPIPS and VGG perceptual distance,
+    and the DSR at thresholds 0.02 and 0.01).
 
     :param metric: the DSR's distance: ``"mse"`` (attribute editing) or ``"l1"`` (reenactment).
-    :param perceptual: also LPIPS and the VGG distance (the two networks' passes are most of the cost).
+    :param perceptual: also the metrics that need a network, LPIPS and the VGG distance (their passes are most of
+        the cost).
     """
-    y, y2 = clean_forgery, infected_forgery
-    out = {"dsr": defense_success_rate(y, y2, 0.05, metric), "dsr_0.02": defense_success_rate(y, y2, 0.02, metric),
-           "dsr_0.01": defense_success_rate(y, y2, 0.01, metric), "mse": float(mse(y, y2).mean()),
-           "l1": float(l1(y, y2).mean())}
-    if perceptual:
-        out.update(lpips_forgery=float(lpips_distance(y, y2, device=device).mean()),
-                   perceptual_forgery=float(perceptual_distance(y, y2, device=device).mean()))
-    return out
+    return measure("forgery", clean_forgery, infected_forgery, distance=metric, device=device, network=perceptual)
 
 
 def protection_metrics(x: np.ndarray, x_protected: np.ndarray, device: str = "cpu") -> dict[str, float]:
-    """Visual cost of a protection: mean PSNR, SSIM and LPIPS between the clean and the protected images."""
-    return {"psnr": float(psnr(x, x_protected).mean()), "ssim": float(ssim(x, x_protected).mean()),
-            "lpips_protected": float(lpips_distance(x, x_protected, device=device).mean())}
+    """Visual cost of a protection: every ``"protection"`` metric of
+    :data:`~art_initiative.metrics.registry.METRICS` (mean PSNR, SSIM and LPIPS between the clean and the
+    protected images)."""
+    return measure("protection", x, x_protected, device=device)
 
 
 def timed_protection(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from art_initiative.benchmark.reenactment import PAPER_TABLE2
+from art_initiative.metrics.registry import metric_columns
 
 
 def _pct(v: float | None) -> str:
@@ -13,6 +14,16 @@ def _pct(v: float | None) -> str:
 
 def _num(v: float | None, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _mean(records: list[dict[str, Any]], key: str) -> float | None:
+    """The mean of ``key`` over the records that have it (``None`` when none has)."""
+    values = [r[key] for r in records if r.get(key) is not None]
+    return sum(values) / len(values) if values else None
 
 
 def _find(records: list[dict[str, Any]], **key: Any) -> dict[str, Any] | None:
@@ -42,17 +53,18 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
             any_r = _find(records, target=t)
             row.append(_num(any_r.get("l1_to_real_clean")) if any_r else "-")
             lines.append("| " + " | ".join(row) + " |")
+        cost = metric_columns("reenactment_cost")
+        head = ["method", *(c.label for _, c in cost), "ms per frame", "L1 of M' to the real frame (per target)"]
         lines += ["", f"Published frames at eps {eps:g} (quality of the first n_quality frames):", "",
-                  "| method | PSNR | SSIM | LPIPS | ms per frame | L1 of M' to the real frame (per target) |",
-                  "|---|---|---|---|---|---|"]
+                  _row(head), "|" + "---|" * len(head)]
         for m in methods:
             rs = [r for r in records if r["method"] == m and r["eps"] == eps]
             if not rs:
                 continue
             r = rs[0]
             real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}" for x in rs if "l1_to_real" in x)
-            lines.append(f"| {m} | {_num(r['psnr'], 1)} dB | {_num(r['ssim'], 3)} | {_num(r['lpips_protected'])} | "
-                         f"{_num(1000 * r['seconds_per_image'], 3)} | {real} |")
+            lines.append(_row([m, *(c.format(r.get(metric.key)) for metric, c in cost),
+                               _num(1000 * r["seconds_per_image"], 3), real]))
         lines.append("")
     return lines
 
@@ -80,31 +92,23 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
                 r = _find(rs, method=m, target=t, domains=dom)
                 row.append("-" if r is None else f"{_pct(r['dsr'])} / {_num(r['mse'])}")
             lines.append("| " + " | ".join(row) + " |")
+        summary = metric_columns("attribute_summary")
+        head = ["method", *(c.label for _, c in summary), "ms per image"]
         lines += ["", f"All settings at eps {eps:g}: DSR at three thresholds (mean over the settings) and the cost "
-                  "of each protection:", "",
-                  "| method | DSR >0.05 | DSR >0.02 | DSR >0.01 | MSE | LPIPS (forgery) | PSNR | SSIM | "
-                  "LPIPS (protected) | ms per image |", "|---|---|---|---|---|---|---|---|---|---|"]
+                  "of each protection:", "", _row(head), "|" + "---|" * len(head)]
         for m in methods:
             ms = [r for r in rs if r["method"] == m]
-
-            def mean(key: str, ms: list[dict[str, Any]] = ms) -> float | None:
-                values = [r[key] for r in ms if r.get(key) is not None]
-                return sum(values) / len(values) if values else None
-            lines.append(f"| {m} | {_pct(mean('dsr'))} | {_pct(mean('dsr_0.02'))} | {_pct(mean('dsr_0.01'))} | "
-                         f"{_num(mean('mse'))} | {_num(mean('lpips_forgery'))} | {_num(mean('psnr'), 1)} | "
-                         f"{_num(mean('ssim'), 3)} | {_num(mean('lpips_protected'))} | "
-                         f"{_num(1000 * ms[0]['seconds_per_image'], 2)} |")
+            lines.append(_row([m, *(c.format(_mean(ms, metric.key)) for metric, c in summary),
+                               _num(1000 * ms[0]["seconds_per_image"], 2)]))
         lines.append("")
     sweep = [r for r in records if r.get("sweep")]
     if sweep:
         t = sweep[0]
-        lines += [f"### eps sweep on {t['domains']} {t['target']} (Figure 4)", "",
-                  "| method | eps | PSNR | MSE | LPIPS (forgery) | perceptual | DSR >0.05 | DSR >0.01 |",
-                  "|---|---|---|---|---|---|---|---|"]
+        cols = metric_columns("attribute_sweep")
+        head = ["method", "eps", *(c.label for _, c in cols)]
+        lines += [f"### eps sweep on {t['domains']} {t['target']} (Figure 4)", "", _row(head), "|" + "---|" * len(head)]
         for r in sorted(sweep, key=lambda r: (r["method"], r["eps"])):
-            lines.append(f"| {r['method']} | {r['eps']:g} | {_num(r['psnr'], 1)} | {_num(r['mse'])} | "
-                         f"{_num(r['lpips_forgery'])} | {_num(r['perceptual_forgery'], 3)} | {_pct(r['dsr'])} | "
-                         f"{_pct(r['dsr_0.01'])} |")
+            lines.append(_row([r["method"], f"{r['eps']:g}", *(c.format(r.get(metric.key)) for metric, c in cols)]))
         lines.append("")
     return lines
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from torch import nn
 
@@ -33,33 +34,46 @@ def _patchgan(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.M
     return PatchGANDiscriminator(in_channels=int(kwargs.pop("in_channels", 6)), width=width, n_layers=n_layers)
 
 
-_REGISTRY: dict[str, tuple[Callable[..., nn.Module], str]] = {
-    "res6": (lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 6, c_dim, **kw),
-             "StarGAN generator, 6 residual blocks"),
-    "res9": (lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 9, c_dim, **kw),
-             "StarGAN generator, 9 residual blocks"),
-    "cnet": (lambda image_size, width, c_dim, **kw: conv_encoder_decoder(width, c_dim, **kw),
-             "plain convolutional encoder-decoder"),
-    "unet128": (_unet(7), "pix2pix U-Net, 7 levels (fewer when the image is smaller than 128)"),
-    "unet256": (_unet(8), "pix2pix U-Net, 8 levels (fewer when the image is smaller than 256)"),
-    "pg_unet": (_pg, "the paper's perturbation generator PG (5-level BatchNorm U-Net, tanh)"),
-    "stargan_disc": (lambda image_size, width, c_dim, **kw: StarGANDiscriminator(image_size, width, c_dim, **kw),
-                     "StarGAN discriminator (source and attribute heads)"),
-    "wgan_critic": (lambda image_size, width, c_dim, **kw: WGANCritic(image_size, width, **kw),
-                    "the paper's WGAN-GP critic D_B (7 convolutions and a dense layer)"),
-    "patchgan": (_patchgan, "pix2pix 70x70 PatchGAN discriminator"),
-    "attribute_classifier": (lambda image_size, width, c_dim, **kw: AttributeClassifier(image_size, width,
-                                                                                        max(c_dim, 1), **kw),
-                             "attribute classifier that scores edits (trained on real images, not the forger's)"),
+class _Entry(NamedTuple):
+    """One registered network: its builder ``(image_size, width, c_dim, **kwargs)``, a one-line description,
+    whether the forger's recipes (and the benchmarks' targets) may use it as the image-to-image generator, and
+    the smallest image side it takes."""
+
+    build: Callable[..., nn.Module]
+    description: str
+    generator: bool = False
+    min_image_size: int = 1
+
+
+_REGISTRY: dict[str, _Entry] = {
+    "res6": _Entry(lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 6, c_dim, **kw),
+                   "StarGAN generator, 6 residual blocks", generator=True, min_image_size=8),
+    "res9": _Entry(lambda image_size, width, c_dim, **kw: ResNetGenerator(width, 9, c_dim, **kw),
+                   "StarGAN generator, 9 residual blocks", generator=True, min_image_size=8),
+    "cnet": _Entry(lambda image_size, width, c_dim, **kw: conv_encoder_decoder(width, c_dim, **kw),
+                   "plain convolutional encoder-decoder", generator=True, min_image_size=8),
+    "unet128": _Entry(_unet(7), "pix2pix U-Net, 7 levels (fewer when the image is smaller than 128)", generator=True),
+    "unet256": _Entry(_unet(8), "pix2pix U-Net, 8 levels (fewer when the image is smaller than 256)", generator=True),
+    "pg_unet": _Entry(_pg, "the paper's perturbation generator PG (5-level BatchNorm U-Net, tanh)"),
+    "stargan_disc": _Entry(lambda image_size, width, c_dim, **kw: StarGANDiscriminator(image_size, width, c_dim, **kw),
+                           "StarGAN discriminator (source and attribute heads)"),
+    "wgan_critic": _Entry(lambda image_size, width, c_dim, **kw: WGANCritic(image_size, width, **kw),
+                          "the paper's WGAN-GP critic D_B (7 convolutions and a dense layer)"),
+    "patchgan": _Entry(_patchgan, "pix2pix 70x70 PatchGAN discriminator"),
+    "attribute_classifier": _Entry(lambda image_size, width, c_dim, **kw: AttributeClassifier(image_size, width,
+                                                                                             max(c_dim, 1), **kw),
+                                   "attribute classifier that scores edits (trained on real images, not the "
+                                   "forger's)"),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
-GENERATOR_NAMES: tuple[str, ...] = ("res6", "res9", "cnet", "unet128", "unet256")
+#: The image-to-image generators (target and surrogate architectures), in registry order.
+GENERATOR_NAMES: tuple[str, ...] = tuple(name for name, entry in _REGISTRY.items() if entry.generator)
 
 
 def describe_models() -> dict[str, str]:
     """Return ``{name: one-line description}`` for every registered network."""
-    return {name: desc for name, (_, desc) in _REGISTRY.items()}
+    return {name: entry.description for name, entry in _REGISTRY.items()}
 
 
 def build_model(name: str, image_size: int = 128, width: int = 64, c_dim: int = 0, **kwargs: object) -> nn.Module:
@@ -81,7 +95,7 @@ def build_model(name: str, image_size: int = 128, width: int = 64, c_dim: int = 
         raise ValueError(f"width must be a positive int, got {width!r}.")
     if not isinstance(c_dim, int) or c_dim < 0:
         raise ValueError(f"c_dim must be a non-negative int, got {c_dim!r}.")
-    if name in ("res6", "res9", "cnet") and image_size < 8:
-        raise ValueError(f"image_size must be >= 8 for {name!r}, got {image_size}.")
-    factory, _ = _REGISTRY[name]
-    return factory(image_size, width, c_dim, **kwargs)
+    entry = _REGISTRY[name]
+    if image_size < entry.min_image_size:
+        raise ValueError(f"image_size must be >= {entry.min_image_size} for {name!r}, got {image_size}.")
+    return entry.build(image_size, width, c_dim, **kwargs)
