@@ -68,9 +68,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         settings["eps"] = args.eps[0]
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
-    for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "target_iterations", "recipe",
-                "disc_width",
-                "forger_start", "finetune_iterations", "adapt_iterations", "adapt_pool"):
+    for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
+                "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations", "adapt_iterations",
+                "adapt_pool"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -355,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--blocks", type=int, help="reenactment: held-out frames from this many blocks of the video "
                        "(default 1: one segment after the published frames)")
     bench.add_argument("--forger-iterations", type=int, help="default: the profile's")
+    bench.add_argument("--forger-disc-layers", type=int, help="reenactment: the forgers' PatchGAN depth (1, 2, 3: 16, "
+                       "34, 70 px patches; default 0: pix2pix's 70x70, the whole image at 32 px)")
+    bench.add_argument("--forger-seeds", type=int, help="reenactment: pairs of forger seeds every DSR is averaged over "
+                       "(records add n_seeds and dsr_std; default 1)")
     bench.add_argument("--target-iterations", type=int, help="attribute editing: StarGAN iterations of each target")
     bench.add_argument("--recipe", choices=("stargan", "hardened"),
                        help="attribute editing: the forger's recipe (default stargan; hardened adds an identity term)")

@@ -43,7 +43,7 @@ from art_initiative.benchmark.records import (
     seconds_per_image,
 )
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.metrics import l1, lbp_maps
+from art_initiative.metrics import l1, lbp_maps, lpips_distance
 from art_initiative.models import GENERATOR_NAMES, build_model
 from art_initiative.training import train_pix2pix
 from art_initiative.training.loop import resolve_device
@@ -74,6 +74,11 @@ class ReenactmentBenchmarkConfig:
         video is cut in ``blocks`` blocks of published frames, a gap, held-out frames and a gap
         (:func:`held_out_split`), so that the held-out poses are ones the forger trained on.
     :param forger_iterations: pix2pix iterations of every forger (batch ``forger_batch``).
+    :param forger_disc_layers: the forgers' PatchGAN depth (:func:`~art_initiative.training.train_pix2pix`'s
+        ``disc_layers``; 0: pix2pix's 70x70 PatchGAN, which sees the whole image at 32 px).
+    :param forger_seeds: pairs of forger seeds every figure is averaged over: pair ``k`` trains the clean
+        reference forger M with seed ``forger_seed + 2k`` and the forger M' of the published frames with
+        ``forger_seed + 2k + 1``; records add ``n_seeds`` and the spread ``dsr_std`` over the pairs.
     :param defence: settings that replace the defence profile's (e.g. ``{"iterations": 300}``).
     """
 
@@ -85,20 +90,25 @@ class ReenactmentBenchmarkConfig:
     width: int = 16
     forger_iterations: int = 2000
     forger_batch: int = 4
+    forger_disc_layers: int = 0
     eps: tuple[float, ...] = (0.02,)
     methods: tuple[str, ...] = REENACTMENT_METHODS
     targets: tuple[str, ...] = TABLE2_TARGETS
     defence: dict[str, Any] = field(default_factory=dict)
     forger_seed: int = 10
+    forger_seeds: int = 1
     n_quality: int = 200
 
     def validate(self) -> ReenactmentBenchmarkConfig:
         check_settings(self, {"methods": REENACTMENT_METHODS + REENACTMENT_EXTRA_METHODS, "targets": GENERATOR_NAMES},
-                       ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality"))
+                       ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality",
+                        "forger_seeds"))
         if not self.eps or any(not 0 < e <= 1 for e in self.eps):
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
+        if not 0 <= self.forger_disc_layers <= 5:
+            raise ValueError(f"forger_disc_layers must be in [0, 5], got {self.forger_disc_layers!r}.")
         held_out_split(self.n_train, self.gap, self.n_test, self.blocks)
         return self
 
@@ -124,13 +134,25 @@ def held_out_split(n_train: int, gap: int, n_test: int, blocks: int = 1) -> tupl
     return train, test, blocks * step
 
 
+def _to_real(x_test: np.ndarray, forged: np.ndarray, device: object) -> tuple[float, float]:
+    """How well a forger forges: L1 and LPIPS of its outputs against the real held-out frames."""
+    return float(l1(x_test, forged).mean()), float(lpips_distance(x_test, forged, device=str(device)).mean())
+
+
+def _mean_over_seeds(per_seed: list[dict[str, float]]) -> dict[str, float]:
+    """Every measurement averaged over the forger-seed pairs, with their number and the spread of the DSR."""
+    mean = {k: float(np.mean([r[k] for r in per_seed])) for k in per_seed[0]}
+    return {**mean, "n_seeds": len(per_seed), "dsr_std": float(np.std([r["dsr"] for r in per_seed]))}
+
+
 def _forger(z: np.ndarray, y: np.ndarray, arch: str, seed: int, cfg: ReenactmentBenchmarkConfig, device_type: str,
             cache_dir: str | None) -> PyTorchImageTranslator:
-    path = None if cache_dir is None else os.path.join(cache_dir, f"pix2pix-{arch}-w{cfg.width}-s{seed}-"
+    layers = f"-d{cfg.forger_disc_layers}" if cfg.forger_disc_layers else ""
+    path = None if cache_dir is None else os.path.join(cache_dir, f"pix2pix-{arch}-w{cfg.width}{layers}-s{seed}-"
                                                                   f"{digest(z, y)}.pt")
     return train_pix2pix(z, y, arch=arch, width=cfg.width, iterations=cfg.forger_iterations,
                          batch_size=cfg.forger_batch, seed=seed, device_type=device_type, checkpoint_path=path,
-                         checkpoint_every=500, verbose=False)
+                         checkpoint_every=500, verbose=False, disc_layers=cfg.forger_disc_layers)
 
 
 def _defence(method: str, eps: float, x: np.ndarray, z: np.ndarray, landmarks: np.ndarray,
@@ -196,29 +218,35 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
             logger.info("%s eps %g: %s", method, eps, info)
 
     records, grid = [], []
+    seeds = [cfg.forger_seed + 2 * k for k in range(cfg.forger_seeds)]
     for arch in cfg.targets:
         t = time.perf_counter()
-        clean = _forger(z, x, arch, cfg.forger_seed, cfg, device_type, cache_dir)
-        y = clean.predict(z_test)
-        l1_real_clean = float(l1(x_test, y).mean())
+        clean = {s: _forger(z, x, arch, s, cfg, device_type, cache_dir).predict(z_test) for s in seeds}
+        y = clean[seeds[0]]
+        real_clean = [_to_real(x_test, clean[s], device) for s in seeds]
         runs: list[tuple[str, float, np.ndarray, dict[str, Any]]] = []
         if "none" in cfg.methods:
             runs.append(("none", 0.0, x, {"psnr": None, "ssim": None, "lpips_protected": None,
                                           "seconds_per_image": 0.0}))
         runs += [(m, e, p, info) for (m, e), (p, info) in published.items()]
         for method, eps, protected, info in runs:
-            infected = _forger(z, protected, arch, cfg.forger_seed + 1, cfg, device_type, cache_dir)
-            y2 = infected.predict(z_test)
-            records.append(make_record(**base, method=method, target=arch, eps=eps,
-                                       **forgery_metrics(y, y2, metric="l1", device=str(device)), **info,
-                                       peak_memory_mb=peak_memory_mb(device), l1_to_real=float(l1(x_test, y2).mean()),
-                                       l1_to_real_clean=l1_real_clean))
+            per_seed, outputs = [], []
+            for s in seeds:
+                outputs.append(_forger(z, protected, arch, s + 1, cfg, device_type, cache_dir).predict(z_test))
+                l1_real, lpips_real = _to_real(x_test, outputs[-1], device)
+                per_seed.append({**forgery_metrics(clean[s], outputs[-1], metric="l1", device=str(device)),
+                                 "l1_to_real": l1_real, "lpips_to_real": lpips_real})
+            y2 = outputs[0]
+            records.append(make_record(**base, method=method, target=arch, eps=eps, **_mean_over_seeds(per_seed),
+                                       **info, peak_memory_mb=peak_memory_mb(device),
+                                       l1_to_real_clean=float(np.mean([r[0] for r in real_clean])),
+                                       lpips_to_real_clean=float(np.mean([r[1] for r in real_clean]))))
             if arch == cfg.targets[0] and eps in (0.0, cfg.eps[0]):
                 grid.append((method, y2[:8]))
             if verbose:
                 r = records[-1]
                 print(f"{arch:8s} {method:18s} eps {eps:.2f}: DSR {100 * r['dsr']:5.1f}%  L1 {r['l1']:.4f}  "
-                      f"L1 to real {r['l1_to_real']:.4f} (clean forger {l1_real_clean:.4f})", flush=True)
+                      f"L1 to real {r['l1_to_real']:.4f} (clean forger {r['l1_to_real_clean']:.4f})", flush=True)
         if arch == cfg.targets[0] and figure_path:
             forged = dict(grid)
             shown = forged.get("initiative", next(iter(forged.values()), y[:8]))

@@ -26,6 +26,16 @@ def _mean(records: list[dict[str, Any]], key: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _spread(r: dict[str, Any]) -> str:
+    """`` ± std (n seeds)`` of a DSR averaged over forger seeds; empty for one seed."""
+    n = r.get("n_seeds", 1)
+    return f" ± {100 * r['dsr_std']:.0f} ({n} seeds)" if n > 1 else ""
+
+
+def _lpips(r: dict[str, Any], key: str) -> str:
+    return f" (LPIPS {r[key]:.4f})" if r.get(key) is not None else ""
+
+
 def _find(records: list[dict[str, Any]], **key: Any) -> dict[str, Any] | None:
     return next((r for r in records if all(r.get(k) == v for k, v in key.items())), None)
 
@@ -49,9 +59,9 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
                    f"{_pct(dagger[0])} / {_num(dagger[1], 3)}"]
             for m in methods + (["none"] if floor else []):
                 r = _find(records, method=m, target=t, eps=0.0 if m == "none" else eps)
-                row.append("-" if r is None else f"{_pct(r['dsr'])} / {_num(r['l1'])}")
+                row.append("-" if r is None else f"{_pct(r['dsr'])}{_spread(r)} / {_num(r['l1'])}")
             any_r = _find(records, target=t)
-            row.append(_num(any_r.get("l1_to_real_clean")) if any_r else "-")
+            row.append(_num(any_r.get("l1_to_real_clean")) + _lpips(any_r, "lpips_to_real_clean") if any_r else "-")
             lines.append("| " + " | ".join(row) + " |")
         cost = metric_columns("reenactment_cost")
         head = ["method", *(c.label for _, c in cost), "ms per frame", "L1 of M' to the real frame (per target)"]
@@ -62,7 +72,8 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
             if not rs:
                 continue
             r = rs[0]
-            real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}" for x in rs if "l1_to_real" in x)
+            real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}{_lpips(x, 'lpips_to_real')}" for x in rs
+                             if "l1_to_real" in x)
             lines.append(_row([m, *(c.format(r.get(metric.key)) for metric, c in cost),
                                _num(1000 * r["seconds_per_image"], 3), real]))
         lines.append("")

@@ -34,6 +34,7 @@ class Pix2PixConfig:
     lambda_l1: float = 100.0
     seed: int = 0
     lr_decay_start: int = 0  # > 0: lr decays linearly to 0 from this iteration to the last (pix2pix's schedule)
+    disc_layers: int = 0  # the PatchGAN's stride-2 layers; 0: pix2pix's 3 (70x70 patches), fewer on small images
 
 
 def pix2pix_discriminator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, y: torch.Tensor
@@ -68,7 +69,8 @@ def pix2pix_lr(cfg: Pix2PixConfig, iteration: int) -> float:
 def build_pix2pix(cfg: Pix2PixConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The unconditional generator ``G(z)`` of ``cfg.arch`` and a PatchGAN on 6-channel (z, y) pairs."""
     G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=0)
-    D = build_model("patchgan", image_size=cfg.image_size, width=cfg.disc_width, in_channels=6)
+    layers = {"n_layers": cfg.disc_layers} if cfg.disc_layers else {}
+    D = build_model("patchgan", image_size=cfg.image_size, width=cfg.disc_width, in_channels=6, **layers)
     return G, D
 
 
@@ -78,7 +80,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
                   checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                   resume: bool = True, verbose: bool = True,
                   callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
-                  channels_last: bool = False, lr_decay_start: int = 0) -> PyTorchImageTranslator:
+                  channels_last: bool = False, lr_decay_start: int = 0, disc_layers: int = 0
+                  ) -> PyTorchImageTranslator:
     """Train a pix2pix-style model ``y = G(z)`` (e.g. landmark sketch -> face) on paired images.
 
     :param z: inputs (N, 3, H, W) in [-1, 1] (the forger's guidance, such as landmark sketches).
@@ -89,6 +92,10 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     :param callback: called as ``callback(iteration, losses)`` after every iteration.
     :param lr_decay_start: pix2pix's schedule: from this iteration the learning rate decays linearly to 0 at the
         last one (0: constant, the default).
+    :param disc_layers: the PatchGAN's stride-2 layers, which set its patch: 1, 2, 3 give 16, 34, 70 pixel
+        patches. 0 (the default) is pix2pix's 70x70 PatchGAN, made shallower only where the image is too small
+        for it (at 32 px it still sees the whole image). pix2pix's patch covers about a quarter of a 256 px
+        image; on a 32-64 px image 1 layer is the same share.
     :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses).
     :param channels_last: channels-last memory layout of weights and batches.
     :return: the trained generator as an unconditional :class:`PyTorchImageTranslator` (eval mode).
@@ -103,12 +110,14 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     check_positive_int(batch_size, "batch_size")
     if isinstance(lr_decay_start, bool) or not isinstance(lr_decay_start, int) or not 0 <= lr_decay_start < iterations:
         raise ValueError(f"lr_decay_start must be an int in [0, iterations), got {lr_decay_start!r}.")
+    if isinstance(disc_layers, bool) or not isinstance(disc_layers, int) or not 0 <= disc_layers <= 5:
+        raise ValueError(f"disc_layers must be an int in [0, 5], got {disc_layers!r}.")
     distributed.check_precision(precision)
     device = resolve_device(device_type)
     distributed.check_batch_split(batch_size, len(z))
     cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
                         iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed,
-                        lr_decay_start=lr_decay_start)
+                        lr_decay_start=lr_decay_start, disc_layers=disc_layers)
     torch.manual_seed(seed)
     G, D = build_pix2pix(cfg)
     for_training((G, D), device, channels_last)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from art_initiative.data import SyntheticTalkingFace
 from art_initiative.training import load_pix2pix, train_pix2pix
@@ -43,3 +44,23 @@ def test_lr_decay_follows_pix2pix_schedule_and_is_checked():
     z = np.zeros((4, 3, 16, 16), np.float32)
     with pytest.raises(ValueError, match="lr_decay_start must be an int in"):
         train_pix2pix(z, z, arch="res6", width=4, iterations=4, lr_decay_start=4, device_type="cpu", verbose=False)
+
+
+def test_disc_layers_set_the_patchgan_patch_and_are_checked(tmp_path):
+    from art_initiative.training.pix2pix import Pix2PixConfig, build_pix2pix
+
+    def patches(cfg: Pix2PixConfig) -> tuple[int, int]:
+        _, D = build_pix2pix(cfg)
+        return tuple(D(torch.zeros(1, 6, 32, 32)).shape[2:])
+
+    # pix2pix's default at 32 px: three stride-2 layers, a 2x2 map of patches that each see the whole image; one
+    # layer: a 14x14 map of 16x16 patches.
+    assert patches(Pix2PixConfig(arch="res6", image_size=32, width=4)) == (2, 2)
+    assert patches(Pix2PixConfig(arch="res6", image_size=32, width=4, disc_layers=1)) == (14, 14)
+    z = np.zeros((4, 3, 16, 16), np.float32)
+    with pytest.raises(ValueError, match="disc_layers must be an int in"):
+        train_pix2pix(z, z, arch="res6", width=4, iterations=1, disc_layers=6, device_type="cpu", verbose=False)
+    path = tmp_path / "m.pt"
+    train_pix2pix(z, z, arch="res6", width=4, iterations=1, disc_layers=1, device_type="cpu", verbose=False,
+                  checkpoint_path=path)
+    assert load_pix2pix(path, device_type="cpu").predict(z).shape == z.shape
