@@ -10,7 +10,8 @@ differ anyway.
 
 Methods: ``initiative`` (the learned PG, surrogate ``unet256``: gray-box for that target), ``initiative_no_ats``
 (PG trained against a frozen, pre-trained SM: Table 2's dagger), ``initiative_no_tde`` (no facial mask),
-``random_noise`` (uniform noise of the same L-inf size) and ``none``. The per-image attacks of Ruiz et al. do
+``random_noise`` (uniform noise of the same L-inf size), ``sign_noise`` (a random sign per pixel: the full
+budget everywhere) and ``none``. The per-image attacks of Ruiz et al. do
 not apply here: the forger's input is a landmark sketch, not the published frame.
 """
 
@@ -30,6 +31,7 @@ from art_initiative.benchmark.common import (
     cached_defence,
     check_settings,
     digest,
+    sign_noise,
     uniform_noise,
     variant_overrides,
 )
@@ -52,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 #: Table 2's targets, the default; any of :data:`~art_initiative.models.GENERATOR_NAMES` may be benchmarked.
 TABLE2_TARGETS = ("unet256", "cnet", "res6", "res9", "unet128")
-REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "none")
+REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "sign_noise", "none")
 # Also allowed (not run by default): the EoT-trained variant, whose TM trains on transformed protected frames.
 REENACTMENT_EXTRA_METHODS = ("initiative_robust",)
 # Table 2 of the paper (eps 0.02): target -> (DSR, L1) with and without (dagger) the alternating training.
@@ -208,9 +210,10 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                 info = {"seconds_per_image": seconds_per_image(defence.generate, quality),
                         "setup_seconds": trained, "pg_best": defence.best}
                 protected = defence.generate(x)
-            elif method == "random_noise":
-                protected = uniform_noise(x, eps, seed=cfg.forger_seed)
-                info = {"seconds_per_image": seconds_per_image(lambda a, e=eps: uniform_noise(a, e), quality)}
+            elif method in ("random_noise", "sign_noise"):
+                noise = uniform_noise if method == "random_noise" else sign_noise
+                protected = noise(x, eps, seed=cfg.forger_seed)
+                info = {"seconds_per_image": seconds_per_image(lambda a, e=eps, f=noise: f(a, e), quality)}
             else:
                 continue
             info.update(protection_metrics(quality, protected[:cfg.n_quality], device=str(device)))
