@@ -35,6 +35,7 @@ class Pix2PixConfig:
     seed: int = 0
     lr_decay_start: int = 0  # > 0: lr decays linearly to 0 from this iteration to the last (pix2pix's schedule)
     disc_layers: int = 0  # the PatchGAN's stride-2 layers; 0: pix2pix's 3 (70x70 patches), fewer on small images
+    dropout: bool = False  # U-Nets only: pix2pix's dropout 0.5 in the inner decoder levels (off in eval mode)
 
 
 def pix2pix_discriminator_loss(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, y: torch.Tensor
@@ -68,7 +69,8 @@ def pix2pix_lr(cfg: Pix2PixConfig, iteration: int) -> float:
 
 def build_pix2pix(cfg: Pix2PixConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The unconditional generator ``G(z)`` of ``cfg.arch`` and a PatchGAN on 6-channel (z, y) pairs."""
-    G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=0)
+    G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=0,
+                    **({"dropout": True} if cfg.dropout else {}))
     layers = {"n_layers": cfg.disc_layers} if cfg.disc_layers else {}
     D = build_model("patchgan", image_size=cfg.image_size, width=cfg.disc_width, in_channels=6, **layers)
     return G, D
@@ -80,8 +82,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
                   checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                   resume: bool = True, verbose: bool = True,
                   callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
-                  channels_last: bool = False, lr_decay_start: int = 0, disc_layers: int = 0
-                  ) -> PyTorchImageTranslator:
+                  channels_last: bool = False, lr_decay_start: int = 0, disc_layers: int = 0,
+                  dropout: bool = False) -> PyTorchImageTranslator:
     """Train a pix2pix-style model ``y = G(z)`` (e.g. landmark sketch -> face) on paired images.
 
     :param z: inputs (N, 3, H, W) in [-1, 1] (the forger's guidance, such as landmark sketches).
@@ -96,6 +98,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
         patches. 0 (the default) is pix2pix's 70x70 PatchGAN, made shallower only where the image is too small
         for it (at 32 px it still sees the whole image). pix2pix's patch covers about a quarter of a 256 px
         image; on a 32-64 px image 1 layer is the same share.
+    :param dropout: U-Nets only: pix2pix's dropout in the inner decoder levels during training (the returned
+        translator is in eval mode, so its outputs are deterministic).
     :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses).
     :param channels_last: channels-last memory layout of weights and batches.
     :return: the trained generator as an unconditional :class:`PyTorchImageTranslator` (eval mode).
@@ -110,6 +114,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     check_positive_int(batch_size, "batch_size")
     if isinstance(lr_decay_start, bool) or not isinstance(lr_decay_start, int) or not 0 <= lr_decay_start < iterations:
         raise ValueError(f"lr_decay_start must be an int in [0, iterations), got {lr_decay_start!r}.")
+    if dropout and not arch.startswith("unet"):
+        raise ValueError(f"dropout applies to the U-Nets (unet128, unet256), got arch {arch!r}.")
     if isinstance(disc_layers, bool) or not isinstance(disc_layers, int) or not 0 <= disc_layers <= 5:
         raise ValueError(f"disc_layers must be an int in [0, 5], got {disc_layers!r}.")
     distributed.check_precision(precision)
@@ -117,7 +123,7 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
     distributed.check_batch_split(batch_size, len(z))
     cfg = Pix2PixConfig(arch=arch, image_size=z.shape[2], width=width, disc_width=disc_width or width,
                         iterations=iterations, batch_size=batch_size, lr=lr, lambda_l1=lambda_l1, seed=seed,
-                        lr_decay_start=lr_decay_start, disc_layers=disc_layers)
+                        lr_decay_start=lr_decay_start, disc_layers=disc_layers, dropout=dropout)
     torch.manual_seed(seed)
     G, D = build_pix2pix(cfg)
     for_training((G, D), device, channels_last)

@@ -64,3 +64,12 @@ def test_disc_layers_set_the_patchgan_patch_and_are_checked(tmp_path):
     train_pix2pix(z, z, arch="res6", width=4, iterations=1, disc_layers=1, device_type="cpu", verbose=False,
                   checkpoint_path=path)
     assert load_pix2pix(path, device_type="cpu").predict(z).shape == z.shape
+
+
+def test_dropout_only_for_unets_and_outputs_stay_deterministic():
+    z = np.random.default_rng(0).uniform(-1, 1, (4, 3, 16, 16)).astype(np.float32)
+    with pytest.raises(ValueError, match="dropout applies to the U-Nets"):
+        train_pix2pix(z, z, arch="res6", width=4, iterations=1, dropout=True, device_type="cpu", verbose=False)
+    G = train_pix2pix(z, z, arch="unet128", width=4, iterations=2, dropout=True, device_type="cpu", verbose=False)
+    assert any(isinstance(m, torch.nn.Dropout) for m in G.model.modules())
+    np.testing.assert_array_equal(G.predict(z), G.predict(z))  # eval mode: dropout off
