@@ -198,7 +198,8 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
     x_test, z_test = frames[test], sketches[test]
     base = dict(task="reenactment", data=data, profile=cfg.profile, device=device_name(device), domains=None,
                 n_images=len(z_test), forger_iterations=cfg.forger_iterations, n_train=cfg.n_train,
-                image_size=x.shape[2], **({"blocks": cfg.blocks} if cfg.blocks > 1 else {}))
+                image_size=x.shape[2], **({"blocks": cfg.blocks} if cfg.blocks > 1 else {}),
+                **({"forger_disc_layers": cfg.forger_disc_layers} if cfg.forger_disc_layers else {}))
     quality = x[:cfg.n_quality]
 
     # What each method publishes, per eps, with its cost.
