@@ -27,14 +27,17 @@ from art_initiative.benchmark.harness import _reenactment_data
 from art_initiative.benchmark.reenactment import held_out_split
 from art_initiative.metrics import defense_success_rate, l1
 from art_initiative.training import train_pix2pix
+from art_initiative.training.pix2pix import Pix2PixConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The forger recipe's defaults (pix2pix's lr and L1 weight; this script's batch): what a lever departs from.
+LR, LAMBDA_L1, BATCH = Pix2PixConfig.lr, Pix2PixConfig.lambda_l1, 4
 
 
 def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], lengths: list[int],
                 seeds: tuple[int, int], n_train: int, gap: int, n_test: int, width: int, batch: int, cache: str,
-                lr_decay: bool = False, blocks: int = 1, disc_layers: int = 0, lr: float = 2e-4,
-                lambda_l1: float = 100.0, dropout: bool = False) -> list[dict[str, Any]]:
+                lr_decay: bool = False, blocks: int = 1, disc_layers: int = 0, lr: float = LR,
+                lambda_l1: float = LAMBDA_L1, dropout: bool = False) -> list[dict[str, Any]]:
     """One record per (target, length): the two seeds' disagreement and their error to the real frames."""
     train, test, _ = held_out_split(n_train, gap, n_test, blocks)
     x, z = frames[train], sketches[train]
@@ -47,8 +50,8 @@ def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], le
             outputs, seconds = {}, {}
             for seed in seeds:
                 tag = ((f"-decay{length}" if lr_decay else "") + (f"-d{disc_layers}" if disc_layers else "")
-                       + (f"-lr{lr:g}" if lr != 2e-4 else "") + (f"-l1w{lambda_l1:g}" if lambda_l1 != 100 else "")
-                       + ("-dropout" if dropout else "") + (f"-b{batch}" if batch != 4 else ""))
+                       + (f"-lr{lr:g}" if lr != LR else "") + (f"-l1w{lambda_l1:g}" if lambda_l1 != LAMBDA_L1 else "")
+                       + ("-dropout" if dropout else "") + (f"-b{batch}" if batch != BATCH else ""))
                 path = os.path.join(cache, f"pix2pix-{arch}-w{width}-s{seed}{tag}-{digest(z, x)}.pt")
                 sidecar = os.path.splitext(path)[0] + ".json"
                 if os.path.exists(sidecar):  # runs only grow: a longer checkpoint cannot stand for a shorter run
@@ -82,15 +85,15 @@ def floor_curve(frames: np.ndarray, sketches: np.ndarray, targets: list[str], le
 
 def _recipe(r: dict[str, Any]) -> tuple[Any, ...]:
     """What sets a forger apart from the default recipe (records written before a setting existed have it)."""
-    return (r["lr_decay"], r.get("blocks", 1), r.get("disc_layers", 0), r.get("batch", 4), r.get("lr", 2e-4),
-            r.get("lambda_l1", 100.0), r.get("dropout", False))
+    return (r["lr_decay"], r.get("blocks", 1), r.get("disc_layers", 0), r.get("batch", BATCH), r.get("lr", LR),
+            r.get("lambda_l1", LAMBDA_L1), r.get("dropout", False))
 
 
 def _label(r: dict[str, Any]) -> str:
     decay, blocks, layers, batch, lr, lambda_l1, dropout = _recipe(r)
     return (r["target"] + (" lr decay" if decay else "") + (f" {blocks} blocks" if blocks > 1 else "")
-            + (f" PatchGAN {layers}" if layers else "") + (f" batch {batch}" if batch != 4 else "")
-            + (f" lr {lr:g}" if lr != 2e-4 else "") + (f" L1 weight {lambda_l1:g}" if lambda_l1 != 100 else "")
+            + (f" PatchGAN {layers}" if layers else "") + (f" batch {batch}" if batch != BATCH else "")
+            + (f" lr {lr:g}" if lr != LR else "") + (f" L1 weight {lambda_l1:g}" if lambda_l1 != LAMBDA_L1 else "")
             + (" dropout" if dropout else ""))
 
 
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                    "(one fresh run per length)")
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--width", type=int, default=16)
-    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--batch", type=int, default=BATCH)
     p.add_argument("--n-train", type=int, default=1200)
     p.add_argument("--gap", type=int, default=20)
     p.add_argument("--n-test", type=int, default=100)
@@ -158,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                    "(1: the harness's split, a held-out segment after the training frames)")
     p.add_argument("--disc-layers", type=int, default=0, help="the forgers' PatchGAN stride-2 layers (0: pix2pix's "
                    "70x70 PatchGAN, which sees the whole image at 32 px; 1: 16x16 patches)")
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--lambda-l1", type=float, default=100.0)
+    p.add_argument("--lr", type=float, default=LR)
+    p.add_argument("--lambda-l1", type=float, default=LAMBDA_L1)
     p.add_argument("--dropout", action="store_true", help="U-Nets: pix2pix's dropout during training")
     p.add_argument("--cache", default=os.path.join(HERE, "cache", "floor"))
     p.add_argument("--output", default=os.path.join(HERE, "results", "reenactment_floor-franck-cpu"))

@@ -27,6 +27,7 @@ from art_initiative.benchmark.attribute import (
     run_attribute_benchmark,
 )
 from art_initiative.benchmark.calibration import calibration_record, independent_classifier
+from art_initiative.benchmark.tables import markdown_row
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics.registry import metric_columns
 
@@ -160,11 +161,11 @@ def format_report(report: dict[str, Any]) -> str:
 def results_table(records: list[dict[str, Any]]) -> list[str]:
     """The demo's table: one row per method, the metrics declared for the ``demo`` table and the time per image."""
     columns = metric_columns("demo")
-    lines = ["| " + " | ".join(["method", *(c.label for _, c in columns), "ms per image"]) + " |",
-             "|" + "---|" * (len(columns) + 2)]
+    head = ["method", *(c.label for _, c in columns), "ms per image"]
+    lines = [markdown_row(head), "|" + "---|" * len(head)]
     for r in records:
-        cells = [r["method"], *(c.format(r.get(m.key)) for m, c in columns), f"{1000 * r['seconds_per_image']:.2f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(markdown_row([r["method"], *(c.format(r.get(m.key)) for m, c in columns),
+                                   f"{1000 * r['seconds_per_image']:.2f}"]))
     return lines
 
 

@@ -49,6 +49,7 @@ from art_initiative.metrics import l1, lbp_maps, lpips_distance
 from art_initiative.models import GENERATOR_NAMES, build_model
 from art_initiative.training import train_pix2pix
 from art_initiative.training.loop import resolve_device
+from art_initiative.training.pix2pix import MAX_DISC_LAYERS
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,8 @@ class ReenactmentBenchmarkConfig:
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
-        if not 0 <= self.forger_disc_layers <= 5:
-            raise ValueError(f"forger_disc_layers must be in [0, 5], got {self.forger_disc_layers!r}.")
+        if not 0 <= self.forger_disc_layers <= MAX_DISC_LAYERS:
+            raise ValueError(f"forger_disc_layers must be in [0, {MAX_DISC_LAYERS}], got {self.forger_disc_layers!r}.")
         held_out_split(self.n_train, self.gap, self.n_test, self.blocks)
         return self
 

@@ -16,8 +16,13 @@ def _num(v: float | None, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def _row(cells: list[str]) -> str:
+def markdown_row(cells: list[str]) -> str:
+    """One row of a Markdown table."""
     return "| " + " | ".join(cells) + " |"
+
+
+def _rule(n: int) -> str:
+    return "|" + "---|" * n
 
 
 def _mean(records: list[dict[str, Any]], key: str) -> float | None:
@@ -51,8 +56,7 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
         head = ["target", "paper DSR / L1", "paper dagger (no ATS)"] + [f"{m} DSR / L1" for m in methods]
         head += ["none (clean, other seed) DSR / L1"] if floor else []
         head += ["clean forger L1 to real"]
-        lines += [f"### eps {eps:g}: DSR (L1(M(z), M'(z)) > 0.05) and L1", "", "| " + " | ".join(head) + " |",
-                  "|" + "---|" * len(head)]
+        lines += [f"### eps {eps:g}: DSR (L1(M(z), M'(z)) > 0.05) and L1", "", markdown_row(head), _rule(len(head))]
         for t in targets:
             paper, dagger = PAPER_TABLE2.get(t, ((None, None), (None, None)))
             row = [t + ("*" if t == "unet256" else ""), f"{_pct(paper[0])} / {_num(paper[1], 3)}",
@@ -62,11 +66,11 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
                 row.append("-" if r is None else f"{_pct(r['dsr'])}{_spread(r)} / {_num(r['l1'])}")
             any_r = _find(records, target=t)
             row.append(_num(any_r.get("l1_to_real_clean")) + _lpips(any_r, "lpips_to_real_clean") if any_r else "-")
-            lines.append("| " + " | ".join(row) + " |")
+            lines.append(markdown_row(row))
         cost = metric_columns("reenactment_cost")
         head = ["method", *(c.label for _, c in cost), "ms per frame", "L1 of M' to the real frame (per target)"]
         lines += ["", f"Published frames at eps {eps:g} (quality of the first n_quality frames):", "",
-                  _row(head), "|" + "---|" * len(head)]
+                  markdown_row(head), _rule(len(head))]
         for m in methods:
             rs = [r for r in records if r["method"] == m and r["eps"] == eps]
             if not rs:
@@ -74,7 +78,7 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
             r = rs[0]
             real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}{_lpips(x, 'lpips_to_real')}" for x in rs
                              if "l1_to_real" in x)
-            lines.append(_row([m, *(c.format(r.get(metric.key)) for metric, c in cost),
+            lines.append(markdown_row([m, *(c.format(r.get(metric.key)) for metric, c in cost),
                                _num(1000 * r["seconds_per_image"], 3), real]))
         lines.append("")
     return lines
@@ -94,7 +98,7 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
         settings = list(dict.fromkeys((r["domains"], r["target"]) for r in rs))
         head = ["domains", "target", "paper Ruiz", "paper ours", "paper ours (no ATS)"] + methods
         lines += [f"### eps {eps:g}: DSR (MSE(y, y') > 0.05) / L2 (MSE) of the forgeries", "",
-                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                  markdown_row(head), _rule(len(head))]
         for dom, t in settings:
             paper = PAPER_TABLE1.get((dom, t), ((None, None),) * 3)
             row = [dom, t + ("*" if (dom, t) == ("SD", "res6") else "")]
@@ -102,14 +106,14 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
             for m in methods:
                 r = _find(rs, method=m, target=t, domains=dom)
                 row.append("-" if r is None else f"{_pct(r['dsr'])} / {_num(r['mse'])}")
-            lines.append("| " + " | ".join(row) + " |")
+            lines.append(markdown_row(row))
         summary = metric_columns("attribute_summary")
         head = ["method", *(c.label for _, c in summary), "ms per image"]
         lines += ["", f"All settings at eps {eps:g}: DSR at three thresholds (mean over the settings) and the cost "
-                  "of each protection:", "", _row(head), "|" + "---|" * len(head)]
+                  "of each protection:", "", markdown_row(head), _rule(len(head))]
         for m in methods:
             ms = [r for r in rs if r["method"] == m]
-            lines.append(_row([m, *(c.format(_mean(ms, metric.key)) for metric, c in summary),
+            lines.append(markdown_row([m, *(c.format(_mean(ms, metric.key)) for metric, c in summary),
                                _num(1000 * ms[0]["seconds_per_image"], 2)]))
         lines.append("")
     sweep = [r for r in records if r.get("sweep")]
@@ -117,9 +121,11 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
         t = sweep[0]
         cols = metric_columns("attribute_sweep")
         head = ["method", "eps", *(c.label for _, c in cols)]
-        lines += [f"### eps sweep on {t['domains']} {t['target']} (Figure 4)", "", _row(head), "|" + "---|" * len(head)]
+        lines += [f"### eps sweep on {t['domains']} {t['target']} (Figure 4)", "", markdown_row(head),
+                  _rule(len(head))]
         for r in sorted(sweep, key=lambda r: (r["method"], r["eps"])):
-            lines.append(_row([r["method"], f"{r['eps']:g}", *(c.format(r.get(metric.key)) for metric, c in cols)]))
+            cells = [c.format(r.get(metric.key)) for metric, c in cols]
+            lines.append(markdown_row([r["method"], f"{r['eps']:g}", *cells]))
         lines.append("")
     return lines
 
@@ -131,7 +137,7 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
     head = ["target", "domains", "size", "recipe, iterations", "white-box DSR >0.05 / >0.02 / >0.01",
             "white-box MSE", "noise DSR >0.05 / >0.02", "classifier: edited / input", "classifier on real test images",
             *(["landmarks: edited / input", "landmarks on real test images"] if marks else []), "train s"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [markdown_row(head), _rule(len(head))]
     for r in records:
         seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
         landmarks = (f" {_pct(r.get('landmark_accuracy'))} / {_pct(r.get('landmark_accuracy_input'))} | "
@@ -182,10 +188,10 @@ def robustness_tables(records: list[dict[str, Any]]) -> list[str]:
 
         lines += [f"### Forger start: {start}. After what the upload does to every photo: DSR at MSE > 0.05 / "
                   "> 0.02 / > 0.01, forgery MSE", "",
-                  "| method | " + " | ".join(name(t, p) for t, p in online) + " |", "|---|" + "---|" * len(online)]
+                  markdown_row(["method", *(name(t, p) for t, p in online)]), _rule(len(online) + 1)]
         for m in methods:
             cells = [_cell(_find(rs, method=m, transform=t, param=p)) for t, p in online]
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+            lines.append(markdown_row([m, *cells]))
         if ("jpeg", 75) in online and ("none", None) in online:
             lines += ["", "Share of its uncompressed DSR a method keeps after JPEG q75 (MSE > 0.05 / > 0.02 / > 0.01; "
                       "the issue's bar: 80%):", "",
@@ -207,10 +213,10 @@ def robustness_tables(records: list[dict[str, Any]]) -> list[str]:
                       "the target on protected faces (`finetune N`: N iterations; compared with the unadapted "
                       "forger's clean edit). DSR at MSE > 0.05 / > 0.02 / > 0.01, forgery MSE; the `none` row is "
                       "the adaptation's own cost on unprotected faces.", "",
-                      "| method | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+                      markdown_row(["method", *head]), _rule(len(head) + 1)]
             for m in methods:
                 cells = [_cell(_find(rs, method=m, transform="none"))]
                 cells += [_cell(_find(rs, method=m, transform=t, param=p)) for t, p in adaptive]
-                lines.append(f"| {m} | " + " | ".join(cells) + " |")
+                lines.append(markdown_row([m, *cells]))
         lines.append("")
     return lines

@@ -19,6 +19,9 @@ from art_initiative.training.recipe import for_training, gan_adam, load_generato
 from art_initiative.utils.seeding import batch_indices, iteration_rng
 from art_initiative.utils.validation import check_images, check_positive_int
 
+#: The deepest PatchGAN ``disc_layers`` takes (5 stride-2 layers: 286 px patches).
+MAX_DISC_LAYERS = 5
+
 
 @dataclass
 class Pix2PixConfig:
@@ -116,8 +119,8 @@ def train_pix2pix(z: np.ndarray, y: np.ndarray, arch: str = "unet256", width: in
         raise ValueError(f"lr_decay_start must be an int in [0, iterations), got {lr_decay_start!r}.")
     if dropout and not arch.startswith("unet"):
         raise ValueError(f"dropout applies to the U-Nets (unet128, unet256), got arch {arch!r}.")
-    if isinstance(disc_layers, bool) or not isinstance(disc_layers, int) or not 0 <= disc_layers <= 5:
-        raise ValueError(f"disc_layers must be an int in [0, 5], got {disc_layers!r}.")
+    if isinstance(disc_layers, bool) or not isinstance(disc_layers, int) or not 0 <= disc_layers <= MAX_DISC_LAYERS:
+        raise ValueError(f"disc_layers must be an int in [0, {MAX_DISC_LAYERS}], got {disc_layers!r}.")
     distributed.check_precision(precision)
     device = resolve_device(device_type)
     distributed.check_batch_split(batch_size, len(z))
