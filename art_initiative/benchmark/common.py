@@ -51,6 +51,14 @@ def sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
     return np.clip(x + eps * rng.choice(np.array([-1.0, 1.0], np.float32), x.shape), -1.0, 1.0).astype(np.float32)
 
 
+def universal_sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
+    """The ``universal_sign`` poison: ``clip(x + eps * s)`` with one random sign pattern ``s`` (one sign per pixel
+    position) shared by every image, the same shift on every frame that a forger can learn exactly."""
+    rng = np.random.default_rng(seed)
+    s = rng.choice(np.array([-1.0, 1.0], np.float32), x.shape[1:])
+    return np.clip(x + eps * s[None], -1.0, 1.0).astype(np.float32)
+
+
 def variant_overrides(task: str, method: str, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The defence settings of ``method`` (an :data:`INITIATIVE_VARIANTS` name) on top of ``overrides``.
 
