@@ -46,8 +46,8 @@ def speed(protector: PhotoProtector, photo: Image.Image, repeats: int) -> dict[s
     return {"seconds_per_photo": statistics.median(times), "faces": len(result.faces), "psnr": result.psnr}
 
 
-def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_px: int, forger_start: str
-                    ) -> list[dict]:
+def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_px: int, forger_start: str,
+                    cache: str) -> list[dict]:
     """Protect faces inside larger photos, crop and resize them as the forger would, score the gray-box target of
     the benchmark the shipped PG comes from (``forger_start``: its scenario, the harness's setting)."""
     from art_initiative.benchmark.attribute import attribute_data, forger_target, public_model
@@ -55,7 +55,6 @@ def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_
     from art_initiative.benchmark.records import forgery_metrics
     from art_initiative.data import target_domains
 
-    cache = os.path.join(HERE, "cache")
     scope = {"targets": ("res6",), "domains": ("SD",)} if forger_start == "public" else {}
     cfg = attribute_config("synthetic", "cpu", forger_start=forger_start, **scope)
     split = attribute_data("synthetic", cfg, cache_dir=cache)
@@ -105,13 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--face-px", type=int, default=192)
     parser.add_argument("--photo-px", type=int, default=512)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--weights", nargs="+", help="shipped PGs whose forger's pipeline is measured (default: the "
+                                                     "default attribute-editing PG; speed is timed on the first)")
+    parser.add_argument("--cache-dir", default=os.path.join(HERE, "cache"),
+                        help="the benchmark cache holding the gray-box target")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from skimage import data
 
-    name = pretrained.default_for("attribute_editing")
-    if name is None:
+    names = args.weights or [pretrained.default_for("attribute_editing")]
+    if names[0] is None:
         sys.exit("no shipped attribute-editing PG: run benchmarks/ship_weights.py first.")
+    name = names[0]
     forger_start = pretrained.available()[name]["provenance"].get("forger_start", "scratch")
     pre, shape = InitiativePreprocessor.from_pretrained(name, device_type="cpu")
     protector = PhotoProtector(lambda a: pre(a)[0], pre.eps, shape[1])
@@ -119,26 +123,33 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for side in (512, 1024, 2048):
         r = speed(protector, astronaut.resize((side, side), Image.BICUBIC), args.repeats)
-        records.append({"what": "speed", "photo_px": side, **r})
+        records.append({"what": "speed", "photo_px": side, **r, "weights": name})
         print(f"{side} px: {r['seconds_per_photo']:.3f} s per photo ({r['faces']} face(s), PSNR {r['psnr']:.1f} dB)")
-    records += forger_pipeline(pre, shape[1], args.face_px, args.photo_px, forger_start)
+    for w in names:
+        pre_w, shape_w = InitiativePreprocessor.from_pretrained(w, device_type="cpu")
+        start = pretrained.available()[w]["provenance"].get("forger_start", "scratch")
+        if start != forger_start or shape_w != shape:
+            sys.exit(f"--weights: {w} is for another scenario or size than {name}; measure them separately.")
+        records += [{**r, "weights": w} for r in forger_pipeline(pre_w, shape[1], args.face_px, args.photo_px,
+                                                                  forger_start, args.cache_dir)]
     command = "python benchmarks/photo_protection.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for r in records:
-        r.update(command=command, threads=args.threads, eps=pre.eps, weights=name, forger_start=forger_start)
+        r.update(command=command, threads=args.threads, eps=pre.eps, forger_start=forger_start)
     stem = os.path.join(RESULTS, "photo_protection-cpu")
     with open(stem + ".json", "w", encoding="utf-8") as fh:
         json.dump(records, fh, indent=1)
     scenario = "the public-model scenario" if forger_start == "public" else "the paper's protocol"
-    lines = [f"# Whole-photo protection (shipped PG `{name}`, 2-core CPU)", "", f"Command: `{command}`.", "",
+    lines = [f"# Whole-photo protection (shipped PG {', '.join(f'`{w}`' for w in names)}, 2-core CPU)", "",
+             f"Command: `{command}`.", "", f"Speed of `{name}`:", "",
              "| photo | seconds per photo | faces | PSNR |", "|---|---|---|---|"]
     lines += [f"| astronaut, {r['photo_px']} px | {r['seconds_per_photo']:.3f} | {r['faces']} | {r['psnr']:.1f} dB |"
               for r in records if r["what"] == "speed"]
     lines += ["", f"The forger's pipeline: test faces at {args.face_px} px inside {args.photo_px} px photos, "
               f"cropped and resized to 32 px for the gray-box target of {scenario} (res6, SD) that the shipped "
               "PG's committed results were measured on:", "",
-              "| published | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|"]
-    lines += [f"| {r['method']} | {100 * r['dsr']:.1f}% | {100 * r['dsr_0.02']:.1f}% | {100 * r['dsr_0.01']:.1f}% | "
-              f"{r['mse']:.4f} |" for r in records if r["what"] == "forger_pipeline"]
+              "| weights | published | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['weights']} | {r['method']} | {100 * r['dsr']:.1f}% | {100 * r['dsr_0.02']:.1f}% | "
+              f"{100 * r['dsr_0.01']:.1f}% | {r['mse']:.4f} |" for r in records if r["what"] == "forger_pipeline"]
     with open(stem + ".md", "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     print(f"wrote {stem}.json and .md")

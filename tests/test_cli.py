@@ -145,6 +145,31 @@ def test_protect_keeps_real_photos_at_their_size_and_mode(tmp_path, capsys):
     assert Image.open(out / "coffee.jpg").format == "JPEG"
 
 
+def _shipped_reenactment() -> bool:
+    from art_initiative.attacks.initiative import pretrained
+
+    return pretrained.default_for("reenactment") is not None
+
+
+@pytest.mark.skipif(not _shipped_reenactment(), reason="no shipped reenactment PG in this checkout")
+def test_protect_a_video_with_the_shipped_reenactment_pg(tmp_path, capsys, write_talking_video):
+    from art_initiative.attacks.initiative import pretrained
+    from art_initiative.data import VideoFrames, read_image
+
+    name = pretrained.default_for("reenactment")
+    meta = pretrained.available()[name]
+    size, eps = meta["input_shape"][1], meta["config"]["eps"]
+    video = tmp_path / "talk.avi"
+    write_talking_video(video, 6, 256)
+    out = tmp_path / "out"
+    assert main(["protect", str(video), str(out), "--device", "cpu", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "using the shipped default reenactment PG" in printed and "protected 6 face crops" in printed
+    crops = VideoFrames(video, image_size=size).frames
+    first = read_image(out / "talk_protected_frames" / "frame_000000.png")
+    assert first.shape == crops[0].shape and 0 < np.abs(first - crops[0]).max() <= eps + 2 / 255
+
+
 def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
     defence = tmp_path / "video-defence.pt"
     assert main(["train-defense", str(defence), "--task", "reenactment", "--profile", "tiny", "--image-size", "16",

@@ -12,11 +12,12 @@ Methods: ``initiative`` (the learned PG, surrogate ``unet256``: gray-box for tha
 (PG trained against a frozen, pre-trained SM: Table 2's dagger), ``initiative_no_tde`` (no facial mask),
 ``random_noise`` (uniform noise of the same L-inf size), ``sign_noise`` (a random sign per pixel: the full
 budget everywhere) and ``none``. Also allowed, not run by default: ``universal_sign``, one random sign pattern
-``s`` shared by every frame, the most learnable poison of the budget. A forger that fits its poisoned frames
-learns to add ``s`` to its forgeries, and then ``L1(M(z), M'(z)) >= eps`` on average whatever the seeds'
-own difference (Jensen's inequality): with ``eps`` at the L1 threshold, a poison the forger copies exactly
-crosses the threshold without disrupting anything else. ``universal_sign`` measures how far a learnable
-poison gets; a per-frame poison that the forger cannot predict from the sketch is averaged away instead. The
+``s`` shared by every frame, the most learnable poison of the budget, and ``initiative_universal``, the sign of the
+initiative PG's mean perturbation over the published frames, the same on every frame. A forger that fits its
+poisoned frames learns to add ``s`` to its forgeries, and then ``L1(M(z), M'(z)) >= eps`` on average whatever the
+seeds' own difference (Jensen's inequality): with ``eps`` at the L1 threshold, a poison the forger copies exactly
+crosses the threshold without disrupting anything else. ``universal_sign`` measures how far a learnable poison
+gets; a per-frame poison that the forger cannot predict from the sketch is averaged away instead. The
 per-image attacks of Ruiz et al. do not apply here: the forger's input is a landmark sketch, not the published
 frame.
 """
@@ -37,6 +38,7 @@ from art_initiative.benchmark.common import (
     cached_defence,
     check_settings,
     digest,
+    shared_sign,
     sign_noise,
     uniform_noise,
     universal_sign_noise,
@@ -65,7 +67,7 @@ TABLE2_TARGETS = ("unet256", "cnet", "res6", "res9", "unet128")
 REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "sign_noise", "none")
 # Also allowed (not run by default): the EoT-trained variant, whose TM trains on transformed protected frames, and
 # the learnable ceiling, one sign pattern shared by every frame.
-REENACTMENT_EXTRA_METHODS = ("initiative_robust", "universal_sign")
+REENACTMENT_EXTRA_METHODS = ("initiative_robust", "universal_sign", "initiative_universal")
 _NOISE = {"random_noise": uniform_noise, "sign_noise": sign_noise, "universal_sign": universal_sign_noise}
 # Table 2 of the paper (eps 0.02): target -> (DSR, L1) with and without (dagger) the alternating training.
 PAPER_TABLE2 = {"unet256": ((1.00, 0.057), (0.34, 0.049)), "cnet": ((1.00, 0.165), (1.00, 0.135)),
@@ -221,6 +223,11 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                 info = {"seconds_per_image": seconds_per_image(defence.generate, quality),
                         "setup_seconds": trained, "pg_best": defence.best}
                 protected = defence.generate(x)
+            elif method == "initiative_universal":  # the PG of ``initiative``, its mean perturbation on every frame
+                defence, trained = _defence("initiative", eps, x, z, lm, cfg, device_type, cache_dir, verbose)
+                protected = shared_sign(x, defence.generate(x), eps)
+                info = {"seconds_per_image": seconds_per_image(lambda a, d=defence, e=eps: shared_sign(
+                    a, d.generate(a), e), quality), "setup_seconds": trained, "pg_best": defence.best}
             elif method in _NOISE:
                 noise = _NOISE[method]
                 protected = noise(x, eps, seed=cfg.forger_seed)

@@ -108,3 +108,29 @@ def test_protect_with_a_named_shipped_pg(tmp_path, capsys):
     assert "shipped attribute-synthetic-32-public-jpeg PG" in capsys.readouterr().out
     assert main(args[:2] + [str(tmp_path / "out2")] + args[3:] + ["--weights", "nope"]) == 2
     assert "no shipped perturbation generator named 'nope'" in capsys.readouterr().err
+
+
+REENACTMENT = [n for n, m in SHIPPED.items() if m["config"]["task"] == "reenactment"]
+
+
+@pytest.mark.skipif(not REENACTMENT, reason="no shipped reenactment PG in this checkout")
+def test_the_reenactment_drop_in_protects_with_the_shipped_weights(caplog):
+    from art_initiative.attacks import InitiativeDefenseReenactment
+
+    name = pretrained.default_for("reenactment")
+    meta = SHIPPED[name]
+    shape, sm = tuple(meta["input_shape"]), meta["provenance"]["surrogate"]
+    assert sm["arch"] == "unet256" and meta["provenance"]["task"] == "reenactment"
+    torch.manual_seed(0)
+    template = PyTorchImageTranslator(build_model("unet256", shape[1], sm["width"], 0), shape, c_dim=0,
+                                      device_type="cpu")
+    x = np.random.default_rng(0).uniform(-0.9, 0.9, (4, *shape)).astype(np.float32)
+    with caplog.at_level("WARNING"):
+        out = InitiativeDefenseReenactment(template, profile="cpu", verbose=False).generate(x)
+    assert "shipped PG" in caplog.text
+    np.testing.assert_array_equal(out, InitiativeDefenseReenactment.from_pretrained(name).generate(x))
+    change = np.abs(out - x)
+    assert change.max() <= meta["config"]["eps"] + 1e-6 and change.mean() > 0.1 * meta["config"]["eps"]
+    with pytest.raises(ValueError, match="is for task 'reenactment'"):
+        InitiativeDefense.from_pretrained(name)
+    assert any(r["method"] == "initiative" and r["target"] == "unet256" for r in meta["provenance"]["measured"])

@@ -88,13 +88,15 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["benchmark", "--task", "reenactment", "--profile", "tiny", "--output", str(out), "--cache-dir",
                  str(tmp_path / "cache"), "--device", "cpu", "--quiet", "--targets", "cnet", "--eps", "0.02", "0.05",
-                 "--methods", "initiative", "random_noise", "sign_noise", "universal_sign", "none", "--forger-seeds",
-                 "2"]) == 0
+                 "--methods", "initiative", "random_noise", "sign_noise", "universal_sign", "initiative_universal",
+                 "none", "--forger-seeds", "2"]) == 0
     records = json.loads((out / "reenactment-synthetic-tiny.json").read_text())
     assert {(r["method"], r["eps"]) for r in records} == {("none", 0.0), ("initiative", 0.02), ("initiative", 0.05),
                                                           ("random_noise", 0.02), ("random_noise", 0.05),
                                                           ("sign_noise", 0.02), ("sign_noise", 0.05),
-                                                          ("universal_sign", 0.02), ("universal_sign", 0.05)}
+                                                          ("universal_sign", 0.02), ("universal_sign", 0.05),
+                                                          ("initiative_universal", 0.02),
+                                                          ("initiative_universal", 0.05)}
     for r in records:
         assert r["task"] == "reenactment" and r["domains"] is None and r["target"] == "cnet"
         assert r["l1_to_real"] > 0 and r["lpips_to_real"] > 0 and r["lpips_to_real_clean"] > 0
