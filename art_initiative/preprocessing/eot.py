@@ -1,6 +1,7 @@
 """Expectation over transformations (EoT) for the robust defence: each PG step passes the clean and the
 protected images through the same randomly drawn online transform (:mod:`.transforms`) before the surrogate,
-so that PG learns a perturbation that still disrupts after JPEG, blur, resizing or a shifted crop.
+so that PG learns a perturbation that still disrupts after JPEG, blur, resizing, a shifted crop or the round trip
+through a full-size photo.
 
 The draw: one of the named transforms, or none (each with the same chance, so the untransformed case keeps its
 share of the training signal), with its parameter uniform in :data:`EOT_RANGES`.
@@ -16,9 +17,10 @@ import torch
 from art_initiative.preprocessing.transforms import TRANSFORMS, differentiable_transform
 
 # The parameter ranges of the draw: JPEG quality (TAFIM trains on 1-99; uploads are rarely below 50), blur sigma
-# in pixels, the resize scale, the crop shift in pixels.
+# in pixels, the resize scale, the crop shift in pixels, the full-size photo's upscale factor (a face crop of
+# 64-256 px for a 32 px PG).
 EOT_RANGES: dict[str, tuple[float, float]] = {"jpeg": (50, 95), "blur": (0.3, 1.5), "resize": (0.5, 0.9),
-                                              "shift": (1, 3)}
+                                              "shift": (1, 3), "photo": (2.0, 8.0)}
 
 
 def parse_eot(spec: str) -> tuple[str, ...]:

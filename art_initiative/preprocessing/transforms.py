@@ -1,5 +1,6 @@
 """What happens to a photo online before a forger sees it: JPEG recompression, Gaussian blur, downscale-then-
-upscale and a crop that lands a few pixels off.
+upscale, a crop that lands a few pixels off, and the round trip of a protected full-size photo (the
+perturbation's blocks upscaled to the photo, the forger's crop downscaled back).
 
 Every transform acts on NCHW images in [-1, 1] and keeps their shape. :func:`apply_transform` is the evaluation
 side (numpy in, numpy out; JPEG through a real codec, Pillow's); :func:`differentiable_transform` is the training
@@ -16,12 +17,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-TRANSFORMS = ("jpeg", "blur", "resize", "shift")
+TRANSFORMS = ("jpeg", "blur", "resize", "shift", "photo")
 
 
 def check_transform(name: str, param: float | int) -> float | int:
     """Validate one transform's parameter and return it: ``jpeg`` a quality int in 1..100, ``blur`` a sigma >= 0
-    (0: unchanged), ``resize`` a scale in (0, 1], ``shift`` a whole number of pixels >= 0.
+    (0: unchanged), ``resize`` a scale in (0, 1], ``shift`` a whole number of pixels >= 0, ``photo`` the photo's
+    upscale factor >= 1 (1: unchanged).
 
     :raises ValueError: an unknown transform, or its parameter out of range (the message names both).
     """
@@ -41,6 +43,10 @@ def check_transform(name: str, param: float | int) -> float | int:
     if name == "resize":
         if not 0 < param <= 1:
             raise ValueError(f"resize scale must lie in (0, 1], got {param!r}.")
+        return float(param)
+    if name == "photo":
+        if param < 1:
+            raise ValueError(f"photo upscale factor must be >= 1, got {param!r}.")
         return float(param)
     if float(param) != int(param) or param < 0:
         raise ValueError(f"shift must be a whole number of pixels >= 0, got {param!r}.")
@@ -90,6 +96,21 @@ def shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
     return translate(x, t, mode="nearest", padding_mode="border")
 
 
+def photo_roundtrip(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """A protected photo's trip to the forger: upscale by ``factor`` with nearest-neighbour blocks (as
+    :class:`~art_initiative.defences.photo.PhotoProtector` resizes PG's perturbation to the face crop), then the
+    forger's antialiased bicubic downscale of its crop back to the working size (Pillow's ``BICUBIC``, which torch's
+    ``antialias=True`` matches); differentiable. The non-integer factors put the block edges off the pixel grid."""
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    big = (max(h, round(h * factor)), max(w, round(w * factor)))
+    if big == (h, w):
+        return x
+    up = F.interpolate(x, size=big, mode="nearest")
+    return F.interpolate(up, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+
+
 def jpeg_differentiable(x: torch.Tensor, quality: float) -> torch.Tensor:
     """JPEG compression at ``quality`` with a gradient (kornia's differentiable codec, 4:2:0 chroma as Pillow);
     images in [-1, 1]."""
@@ -122,6 +143,8 @@ def differentiable_transform(x: torch.Tensor, name: str, param: float | int) -> 
         y = x if param == 0 else gaussian_blur(x, param)
     elif name == "resize":
         y = rescale(x, param)
+    elif name == "photo":
+        y = photo_roundtrip(x, param)
     else:
         y = shift(x, param)
     return y.clamp(-1.0, 1.0)

@@ -38,9 +38,9 @@ class InitiativeConfig:
     sm_pretrain_iterations: int = 0  # stage A alone before the first PG step (a warm start), in either mode
     domains_per_step: int = 5    # target domains sampled per PG step (all of them in the paper)
     augment_shift: int = 0       # > 0: random flip and shift (pixels) of x, x' before SM in the PG step
-    eot: str = ""                # robust training: "jpeg,blur,resize,shift" (any of them) draws one of these online
-    #                              transforms (or none) per PG step and applies it to x and x' before SM
-    #                              (art_initiative.preprocessing.eot); "" off
+    eot: str = ""                # robust training: "jpeg,blur,resize,shift,photo" (any of them) draws one of these
+    #                              online transforms (or none) per PG step and applies it to x and x' before SM
+    #                              (art_initiative.preprocessing.eot; "photo": a full-size photo's round trip); "" off
     enhancement: bool = True     # eq. 12: the influence loss on the previous iteration's SM as well
     snapshot: str = "iteration"  # eq. 12's previous SM (and D_A): "iteration" (the paper's words and its public
     #                              code: as they were when this iteration began) or "update" (the SM before its
