@@ -22,11 +22,12 @@ def test_parse_eot_names_its_error():
 
 
 def test_the_draw_covers_every_transform_and_none_and_repeats_with_its_seed():
-    names = ("jpeg", "blur", "resize", "shift")
+    names = ("jpeg", "blur", "resize", "shift", "photo")
     draws = [draw_transform(names, np.random.default_rng(s)) for s in range(200)]
     assert {d[0] if d else None for d in draws} == {*names, None}
     assert draws == [draw_transform(names, np.random.default_rng(s)) for s in range(200)]
     assert all(50 <= p <= 95 for n, p in filter(None, draws) if n == "jpeg")
+    assert all(2 <= p <= 8 for n, p in filter(None, draws) if n == "photo")
     assert draw_transform((), np.random.default_rng(0)) is None
 
 
@@ -45,7 +46,7 @@ def setup():
     return template, torch.from_numpy(x), torch.from_numpy(y)
 
 
-@pytest.mark.parametrize("name", ["jpeg", "blur", "resize", "shift"])
+@pytest.mark.parametrize("name", ["jpeg", "blur", "resize", "shift", "photo"])
 def test_the_gradient_reaches_pg_through_each_transform(setup, name):
     template, x, y = setup
     defence = InitiativeDefense(template, profile="tiny", verbose=False, eot=name)
