@@ -168,6 +168,18 @@ def test_protect_a_video_with_the_shipped_reenactment_pg(tmp_path, capsys, write
     crops = VideoFrames(video, image_size=size).frames
     first = read_image(out / "talk_protected_frames" / "frame_000000.png")
     assert first.shape == crops[0].shape and 0 < np.abs(first - crops[0]).max() <= eps + 2 / 255
+    # --pattern shared: one pattern on every frame, every pixel moved by the full budget (up to 8-bit rounding)
+    shared = tmp_path / "shared"
+    assert main(["protect", str(video), str(shared), "--pattern", "shared", "--device", "cpu", "--quiet"]) == 0
+    assert "shared pattern" in capsys.readouterr().out
+    deltas = np.stack([read_image(shared / "talk_protected_frames" / f"frame_{t:06d}.png") - crops[t]
+                       for t in range(6)])
+    inside = (np.abs(crops) < 0.9).all(axis=0)
+    assert np.abs(np.abs(deltas[:, inside]) - eps).max() <= 1.5 / 255
+    assert (np.sign(deltas[:, inside]) == np.sign(deltas[0, inside])).all()
+    assert main(["protect", str(tmp_path), str(tmp_path / "photos"), "--pattern", "shared", "--device", "cpu",
+                 "--quiet"]) == 2
+    assert "--pattern applies to videos" in capsys.readouterr().err
 
 
 def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):

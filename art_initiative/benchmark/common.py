@@ -59,15 +59,6 @@ def universal_sign_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray
     return np.clip(x + eps * s[None], -1.0, 1.0).astype(np.float32)
 
 
-def shared_sign(x: np.ndarray, protected: np.ndarray, eps: float) -> np.ndarray:
-    """The ``initiative_universal`` poison: the sign of the mean perturbation ``protected - x`` over all images,
-    at the full budget ``eps``, added to every image (clipped to [-1, 1]): a learned perturbation made into one
-    pattern shared by every frame, as ``universal_sign_noise`` is for a random one."""
-    s = np.sign((protected - x).mean(axis=0))
-    s[s == 0] = 1.0
-    return np.clip(x + eps * s[None], -1.0, 1.0).astype(np.float32)
-
-
 def variant_overrides(task: str, method: str, profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The defence settings of ``method`` (an :data:`INITIATIVE_VARIANTS` name) on top of ``overrides``.
 

@@ -38,7 +38,6 @@ from art_initiative.benchmark.common import (
     cached_defence,
     check_settings,
     digest,
-    shared_sign,
     sign_noise,
     uniform_noise,
     universal_sign_noise,
@@ -225,9 +224,10 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                 protected = defence.generate(x)
             elif method == "initiative_universal":  # the PG of ``initiative``, its mean perturbation on every frame
                 defence, trained = _defence("initiative", eps, x, z, lm, cfg, device_type, cache_dir, verbose)
-                protected = shared_sign(x, defence.generate(x), eps)
-                info = {"seconds_per_image": seconds_per_image(lambda a, d=defence, e=eps: shared_sign(
-                    a, d.generate(a), e), quality), "setup_seconds": trained, "pg_best": defence.best}
+                protected = defence.generate(x, pattern="shared")
+                info = {"seconds_per_image": seconds_per_image(lambda a, d=defence: d.generate(a, pattern="shared"),
+                                                               quality), "setup_seconds": trained,
+                        "pg_best": defence.best}
             elif method in _NOISE:
                 noise = _NOISE[method]
                 protected = noise(x, eps, seed=cfg.forger_seed)

@@ -2,7 +2,7 @@
 
 from art_initiative.models.classifier import AttributeClassifier
 from art_initiative.models.critics import PatchGANDiscriminator, WGANCritic
-from art_initiative.models.perturbation import PerturbationUNet, protect
+from art_initiative.models.perturbation import PerturbationUNet, protect, shared_pattern
 from art_initiative.models.registry import GENERATOR_NAMES, MODEL_NAMES, build_model, describe_models
 from art_initiative.models.stargan import ResNetGenerator, StarGANDiscriminator, conv_encoder_decoder
 from art_initiative.models.unet import UNetGenerator
@@ -21,4 +21,5 @@ __all__ = [
     "conv_encoder_decoder",
     "describe_models",
     "protect",
+    "shared_pattern",
 ]

@@ -1,7 +1,9 @@
-"""The paper's perturbation generator PG (``pg_unet``) and its protection ``x' = clip(x + eps * PG(x))``."""
+"""The paper's perturbation generator PG (``pg_unet``), its protection ``x' = clip(x + eps * PG(x))``, and the
+shared pattern of a video's frames (:func:`shared_pattern`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -14,6 +16,27 @@ def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple
     so that the protected pixels keep full precision.
     """
     return torch.clamp(x + eps * pg(x).float(), clip_values[0], clip_values[1])
+
+
+def shared_pattern(x: np.ndarray, protected: np.ndarray, eps: float,
+                   clip_values: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """One pattern for every frame of a video: the sign of the mean perturbation ``protected - x`` over the
+    frames (a zero mean counts as +), at the full budget, ``clip(x + eps * s)``.
+
+    A forger trained on the frames learns what is the same in all of them and copies it into its forgeries,
+    where a per-frame perturbation it cannot predict from the sketch is averaged away (measured on the
+    reenactment benchmark, ``initiative_universal``: docs/results.rst).
+
+    :param x: the clean frames (N, C, H, W).
+    :param protected: the same frames protected frame by frame (for example by PG), same shape.
+    :param eps: the L-inf budget of the pattern.
+    :return: float32 frames within ``eps`` of ``x``.
+    """
+    if protected.shape != x.shape:
+        raise ValueError(f"protected must have the frames' shape {x.shape}, got {protected.shape}.")
+    s = np.sign((protected.astype(np.float32) - x.astype(np.float32)).mean(axis=0))
+    s[s == 0] = 1.0
+    return np.clip(x + eps * s[None], clip_values[0], clip_values[1]).astype(np.float32)
 
 
 def _double_conv(in_ch: int, out_ch: int) -> nn.Sequential:

