@@ -91,7 +91,8 @@ class ReenactmentBenchmarkConfig:
         ``disc_layers``; 0: pix2pix's 70x70 PatchGAN, which sees the whole image at 32 px).
     :param forger_seeds: pairs of forger seeds every figure is averaged over: pair ``k`` trains the clean
         reference forger M with seed ``forger_seed + 2k`` and the forger M' of the published frames with
-        ``forger_seed + 2k + 1``; records add ``n_seeds`` and the spread ``dsr_std`` over the pairs.
+        ``forger_seed + 2k + 1``; records add ``n_seeds`` and the spreads ``dsr_std``, ``l1_to_real_std`` and
+        ``lpips_to_real_std`` over the pairs (``*_clean_std`` over the clean forgers).
     :param defence: settings that replace the defence profile's (e.g. ``{"iterations": 300}``).
     """
 
@@ -152,10 +153,15 @@ def _to_real(x_test: np.ndarray, forged: np.ndarray, device: object) -> tuple[fl
     return float(l1(x_test, forged).mean()), float(lpips_distance(x_test, forged, device=str(device)).mean())
 
 
+SPREAD_KEYS = ("dsr", "l1_to_real", "lpips_to_real")  # measurements whose spread over forger seeds is recorded
+
+
 def _mean_over_seeds(per_seed: list[dict[str, float]]) -> dict[str, float]:
-    """Every measurement averaged over the forger-seed pairs, with their number and the spread of the DSR."""
+    """Every measurement averaged over the forger-seed pairs, with their number and the spread (``<key>_std``)
+    of the DSR and of the forger's distance to the real frames."""
     mean = {k: float(np.mean([r[k] for r in per_seed])) for k in per_seed[0]}
-    return {**mean, "n_seeds": len(per_seed), "dsr_std": float(np.std([r["dsr"] for r in per_seed]))}
+    spread = {f"{k}_std": float(np.std([r[k] for r in per_seed])) for k in SPREAD_KEYS if k in per_seed[0]}
+    return {**mean, "n_seeds": len(per_seed), **spread}
 
 
 def _forger(z: np.ndarray, y: np.ndarray, arch: str, seed: int, cfg: ReenactmentBenchmarkConfig, device_type: str,
@@ -261,7 +267,9 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
             records.append(make_record(**base, method=method, target=arch, eps=eps, **_mean_over_seeds(per_seed),
                                        **info, peak_memory_mb=peak_memory_mb(device),
                                        l1_to_real_clean=float(np.mean([r[0] for r in real_clean])),
-                                       lpips_to_real_clean=float(np.mean([r[1] for r in real_clean]))))
+                                       lpips_to_real_clean=float(np.mean([r[1] for r in real_clean])),
+                                       l1_to_real_clean_std=float(np.std([r[0] for r in real_clean])),
+                                       lpips_to_real_clean_std=float(np.std([r[1] for r in real_clean]))))
             if arch == cfg.targets[0] and eps in (0.0, cfg.eps[0]):
                 grid.append((method, y2[:8]))
             if verbose:

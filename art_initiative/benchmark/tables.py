@@ -38,7 +38,13 @@ def _spread(r: dict[str, Any]) -> str:
 
 
 def _lpips(r: dict[str, Any], key: str) -> str:
-    return f" (LPIPS {r[key]:.4f})" if r.get(key) is not None else ""
+    return f" (LPIPS {r[key]:.4f}{_pm(r, key)})" if r.get(key) is not None else ""
+
+
+def _pm(r: dict[str, Any], key: str) -> str:
+    """`` ± std`` of ``key`` over forger seeds where the record has its spread (``<key>_std``)."""
+    std = r.get(f"{key}_std")
+    return f" ± {std:.4f}" if std is not None and r.get("n_seeds", 1) > 1 else ""
 
 
 def _find(records: list[dict[str, Any]], **key: Any) -> dict[str, Any] | None:
@@ -65,7 +71,8 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
                 r = _find(records, method=m, target=t, eps=0.0 if m == "none" else eps)
                 row.append("-" if r is None else f"{_pct(r['dsr'])}{_spread(r)} / {_num(r['l1'])}")
             any_r = _find(records, target=t)
-            row.append(_num(any_r.get("l1_to_real_clean")) + _lpips(any_r, "lpips_to_real_clean") if any_r else "-")
+            row.append(_num(any_r.get("l1_to_real_clean")) + _pm(any_r, "l1_to_real_clean")
+                       + _lpips(any_r, "lpips_to_real_clean") if any_r else "-")
             lines.append(markdown_row(row))
         cost = metric_columns("reenactment_cost")
         head = ["method", *(c.label for _, c in cost), "ms per frame", "L1 of M' to the real frame (per target)"]
@@ -76,8 +83,8 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
             if not rs:
                 continue
             r = rs[0]
-            real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}{_lpips(x, 'lpips_to_real')}" for x in rs
-                             if "l1_to_real" in x)
+            real = ", ".join(f"{x['target']} {x['l1_to_real']:.4f}{_pm(x, 'l1_to_real')}{_lpips(x, 'lpips_to_real')}"
+                             for x in rs if "l1_to_real" in x)
             lines.append(markdown_row([m, *(c.format(r.get(metric.key)) for metric, c in cost),
                                _num(1000 * r["seconds_per_image"], 3), real]))
         lines.append("")

@@ -100,7 +100,8 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     for r in records:
         assert r["task"] == "reenactment" and r["domains"] is None and r["target"] == "cnet"
         assert r["l1_to_real"] > 0 and r["lpips_to_real"] > 0 and r["lpips_to_real_clean"] > 0
-        assert r["n_seeds"] == 2 and 0 <= r["dsr_std"] <= 0.5
+        assert r["n_seeds"] == 2
+        assert {"dsr_std", "l1_to_real_std", "lpips_to_real_std", "l1_to_real_clean_std"} <= set(r)
     # Two seed pairs: the clean references are seeds 10 and 12, the forgers of the published frames 11 and 13.
     cached = {p.name.split("-")[3] for p in (tmp_path / "cache").glob("pix2pix-cnet-*.pt")}
     assert cached == {"s10", "s11", "s12", "s13"}

@@ -35,3 +35,21 @@ def test_the_floor_script_uses_the_harness_split():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.held_out_split is held_out_split
+
+
+def test_the_mean_over_forger_seeds_keeps_the_spread_of_the_dsr_and_of_the_distance_to_real():
+    from art_initiative.benchmark.reenactment import _mean_over_seeds
+    from art_initiative.benchmark.tables import reenactment_tables
+
+    per_seed = [{"dsr": 0.2, "l1": 0.04, "l1_to_real": 0.050, "lpips_to_real": 0.010},
+                {"dsr": 0.4, "l1": 0.06, "l1_to_real": 0.054, "lpips_to_real": 0.014}]
+    r = _mean_over_seeds(per_seed)
+    assert r["n_seeds"] == 2 and r["dsr"] == pytest.approx(0.3) and r["l1"] == pytest.approx(0.05)
+    assert (r["dsr_std"], r["l1_to_real_std"], r["lpips_to_real_std"]) == pytest.approx((0.1, 0.002, 0.002))
+    assert "l1_std" not in r  # the spread of the agreement with M is the DSR's
+    record = {**r, "method": "initiative", "target": "res6", "eps": 0.05, "psnr": 35.0, "ssim": 0.9,
+              "lpips_protected": 0.001, "seconds_per_image": 0.001, "l1_to_real_clean": 0.045,
+              "l1_to_real_clean_std": 0.001, "lpips_to_real_clean": 0.009}
+    md = "\n".join(reenactment_tables([record]))
+    assert "30% ± 10 (2 seeds)" in md and "res6 0.0520 ± 0.0020 (LPIPS 0.0120 ± 0.0020)" in md
+    assert "| 0.0450 ± 0.0010 (LPIPS 0.0090) |" in md  # the clean forgers' spread, where the record has it
