@@ -6,7 +6,9 @@
    pasted on a background of ``--photo-px``), protected at the photo's size, then cropped and resized back to the
    forger's 32 px input as a face pipeline would; the gray-box target's DSR and MSE on those, beside the same PG on
    the 32 px crops directly, sign noise and nothing. The synthetic faces are not found by dlib, so the known face
-   box is the detector here (the rest of the path is the product's).
+   box is the detector here (the rest of the path is the product's). A row with PG's crop perturbation passed
+   through the round trip alone (``photo`` of :mod:`art_initiative.preprocessing.transforms`) says how much of the
+   loss the resizing explains.
 
     .venv/bin/python benchmarks/photo_protection.py
 
@@ -28,9 +30,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from art_initiative.attacks import InitiativeDefense
 from art_initiative.attacks.initiative import pretrained
 from art_initiative.defences.photo import FACE_CROP_SCALE, PhotoProtector, face_crop_box
 from art_initiative.defences.preprocessor import InitiativePreprocessor
+from art_initiative.preprocessing import apply_transform
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -83,8 +87,13 @@ def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_
             c = im.crop((crop[0], crop[1], crop[0] + crop[2], crop[1] + crop[2])).resize((size, size), Image.BICUBIC)
             crops[name].append(np.asarray(c, dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1)
     clean = np.stack(crops["none"])
+    on_crop = pre(clean)[0]
+    # The round trip alone (PG's crop perturbation, upscaled in blocks to the crop's side and downscaled back):
+    # how much of the loss through the photo it explains.
+    trip = np.clip(clean + apply_transform(on_crop - clean, "photo", crop[2] / size), -1.0, 1.0)
     runs = {"none": clean, "photo, then the forger's crop": np.stack(crops["photo, then the forger's crop"]),
-            "PG on the forger's 32 px crop": pre(clean)[0],
+            "PG on the forger's 32 px crop": on_crop,
+            "PG's crop perturbation, round trip only": trip,
             "sign noise on the crop": np.clip(clean + pre.eps * np.sign(rng.uniform(-1, 1, clean.shape)), -1, 1)}
     y = np.concatenate([target.predict(clean, conditions=c) for c in doms])
     out = []
@@ -106,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--weights", nargs="+", help="shipped PGs whose forger's pipeline is measured (default: the "
                                                      "default attribute-editing PG; speed is timed on the first)")
+    parser.add_argument("--defense", nargs="+", default=[], metavar="FILE",
+                        help="saved defences (train-defense, or a benchmark cache's initiative-*.pt) measured in the "
+                             "forger's pipeline beside the shipped PGs, e.g. a lever's PG trained in the same cache; "
+                             "same scenario and size as the first --weights")
     parser.add_argument("--cache-dir", default=os.path.join(HERE, "cache"),
                         help="the benchmark cache holding the gray-box target")
     args = parser.parse_args(argv)
@@ -132,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"--weights: {w} is for another scenario or size than {name}; measure them separately.")
         records += [{**r, "weights": w} for r in forger_pipeline(pre_w, shape[1], args.face_px, args.photo_px,
                                                                   forger_start, args.cache_dir)]
+    for path in args.defense:
+        pre_d, shape_d = InitiativeDefense.load_preprocessor(path, device_type="cpu")
+        if shape_d != shape:
+            sys.exit(f"--defense: {path} takes {shape_d} images, {name} {shape}; measure them separately.")
+        records += [{**r, "weights": os.path.basename(path)}
+                    for r in forger_pipeline(pre_d, shape[1], args.face_px, args.photo_px, forger_start,
+                                             args.cache_dir)]
     command = "python benchmarks/photo_protection.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for r in records:
         r.update(command=command, threads=args.threads, eps=pre.eps, forger_start=forger_start)
