@@ -165,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| astronaut, {r['photo_px']} px | {r['seconds_per_photo']:.3f} | {r['faces']} | {r['psnr']:.1f} dB |"
               for r in records if r["what"] == "speed"]
     lines += ["", f"The forger's pipeline: test faces at {args.face_px} px inside {args.photo_px} px photos, "
-              f"cropped and resized to 32 px for the gray-box target of {scenario} (res6, SD) that the shipped "
-              "PG's committed results were measured on:", "",
+              f"cropped and resized to 32 px for the gray-box target of {scenario} (res6, SD) in the cache "
+              f"`{args.cache_dir}`. A PG trained against another training of that target (another cache: the "
+              "training is not bit-reproducible) meets it as a slightly different model, gray-box still but "
+              "without its own target's advantage; compare PGs trained in the same cache.", "",
               "| weights | published | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['weights']} | {r['method']} | {100 * r['dsr']:.1f}% | {100 * r['dsr_0.02']:.1f}% | "
               f"{100 * r['dsr_0.01']:.1f}% | {r['mse']:.4f} |" for r in records if r["what"] == "forger_pipeline"]
