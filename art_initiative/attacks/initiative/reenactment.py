@@ -56,9 +56,12 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefense):
         if self.estimator.c_dim != 0:
             raise ValueError(f"estimator must be an unconditional sketch-to-face model (c_dim 0), "
                              f"got c_dim {self.estimator.c_dim}.")
-        if getattr(self, "pattern", "per_frame") not in self.PATTERNS:
-            raise ValueError(f"pattern must be one of {self.PATTERNS}, got {self.pattern!r}.")
+        self._check_pattern(self.pattern)
         super()._check_params()
+
+    def _check_pattern(self, pattern: str) -> None:
+        if pattern not in self.PATTERNS:
+            raise ValueError(f"pattern must be one of {self.PATTERNS}, got {pattern!r}.")
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None, eps: float | None = None,
                  pattern: str | None = None, **kwargs: Any) -> np.ndarray:
@@ -72,12 +75,12 @@ class InitiativeDefenseReenactment(PerturbationGeneratorDefense):
         :return: protected frames, float32, within ``eps`` of ``x``.
         """
         pattern = self.pattern if pattern is None else pattern
-        if pattern not in self.PATTERNS:
-            raise ValueError(f"pattern must be one of {self.PATTERNS}, got {pattern!r}.")
-        protected = super().generate(x, y, eps=eps, **kwargs)
+        self._check_pattern(pattern)
+        protected = super().generate(x, y, eps=eps, **kwargs)  # checks x
         if pattern == "per_frame":
             return protected
-        return shared_pattern(self._check_x(x), protected, self.eps if eps is None else eps, self._clip)
+        return shared_pattern(np.asarray(x, dtype=np.float32), protected, self.eps if eps is None else eps,
+                              self._clip)
 
     def _networks(self) -> DefenceNetworks:
         cfg, est = self.config, self.estimator
