@@ -50,10 +50,30 @@ def speed(protector: PhotoProtector, photo: Image.Image, repeats: int) -> dict[s
     return {"seconds_per_photo": statistics.median(times), "faces": len(result.faces), "psnr": result.psnr}
 
 
-def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_px: int, forger_start: str,
-                    cache: str) -> list[dict]:
-    """Protect faces inside larger photos, crop and resize them as the forger would, score the gray-box target of
-    the benchmark the shipped PG comes from (``forger_start``: its scenario, the harness's setting)."""
+def _through_photos(pre: InitiativePreprocessor, x: np.ndarray, size: int, face_px: int, photo_px: int,
+                    box: tuple[float, ...], crop: tuple[int, ...], rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Each face of ``x`` pasted at ``face_px`` into a ``photo_px`` photo (background drawn from ``rng``), the photo
+    protected by ``pre`` through :class:`PhotoProtector` (``box`` as the detector), then the forger's ``crop``
+    resized to ``size``: the clean crops and the protected ones."""
+    protector = PhotoProtector(lambda a: pre(a)[0], pre.eps, size, detector=lambda rgb: [box])
+    x0 = y0 = (photo_px - face_px) // 2
+    crops: dict[str, list[np.ndarray]] = {"clean": [], "protected": []}
+    for img in x:
+        face = Image.fromarray(np.round((img.transpose(1, 2, 0) + 1) * 127.5).astype(np.uint8))
+        photo = Image.fromarray(rng.integers(90, 166, (photo_px, photo_px, 3), dtype=np.uint8))
+        photo.paste(face.resize((face_px, face_px), Image.BICUBIC), (x0, y0))
+        for name, im in (("clean", photo), ("protected", protector.protect(photo).image)):
+            c = im.crop((crop[0], crop[1], crop[0] + crop[2], crop[1] + crop[2])).resize((size, size), Image.BICUBIC)
+            crops[name].append(np.asarray(c, dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1)
+    return np.stack(crops["clean"]), np.stack(crops["protected"])
+
+
+def forger_pipeline(pgs: dict[str, InitiativePreprocessor], size: int, face_px: int, photo_px: int,
+                    forger_start: str, cache: str) -> list[dict]:
+    """For each PG of ``pgs`` (by the name its records carry as ``weights``): protect faces inside larger photos,
+    crop and resize them as the forger would, score the gray-box target of the benchmark the shipped PG comes from
+    (``forger_start``: its scenario, the harness's setting). The target and its clean forgeries are loaded once."""
     from art_initiative.benchmark.attribute import attribute_data, forger_target, public_model
     from art_initiative.benchmark.harness import attribute_config
     from art_initiative.benchmark.records import forgery_metrics
@@ -75,35 +95,28 @@ def forger_pipeline(pre: InitiativePreprocessor, size: int, face_px: int, photo_
     cx, cy = x0 + face_px / 2, y0 + face_px / 2 + 0.1 * face_px
     box = (cx - box_side / 2, cy - box_side / 2, cx + box_side / 2, cy + box_side / 2)
     crop = face_crop_box(box, photo_px, photo_px)
-    protector = PhotoProtector(lambda a: pre(a)[0], pre.eps, size, detector=lambda rgb: [box])
-    rng = np.random.default_rng(0)
-    crops = {"none": [], "photo, then the forger's crop": []}
-    for img in x:
-        face = Image.fromarray(np.round((img.transpose(1, 2, 0) + 1) * 127.5).astype(np.uint8))
-        photo = Image.fromarray(rng.integers(90, 166, (photo_px, photo_px, 3), dtype=np.uint8))
-        photo.paste(face.resize((face_px, face_px), Image.BICUBIC), (x0, y0))
-        out = protector.protect(photo).image
-        for name, im in (("none", photo), ("photo, then the forger's crop", out)):
-            c = im.crop((crop[0], crop[1], crop[0] + crop[2], crop[1] + crop[2])).resize((size, size), Image.BICUBIC)
-            crops[name].append(np.asarray(c, dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1)
-    clean = np.stack(crops["none"])
-    on_crop = pre(clean)[0]
-    # The round trip alone (PG's crop perturbation, upscaled in blocks to the crop's side and downscaled back):
-    # how much of the loss through the photo it explains.
-    trip = np.clip(clean + apply_transform(on_crop - clean, "photo", crop[2] / size), -1.0, 1.0)
-    runs = {"none": clean, "photo, then the forger's crop": np.stack(crops["photo, then the forger's crop"]),
-            "PG on the forger's 32 px crop": on_crop,
-            "PG's crop perturbation, round trip only": trip,
-            "sign noise on the crop": np.clip(clean + pre.eps * np.sign(rng.uniform(-1, 1, clean.shape)), -1, 1)}
-    y = np.concatenate([target.predict(clean, conditions=c) for c in doms])
+    y = None  # the clean forgeries: the same photos for every PG
     out = []
-    for name, xp in runs.items():
-        y2 = np.concatenate([target.predict(xp.astype(np.float32), conditions=c) for c in doms])
-        m = forgery_metrics(y, y2, metric="mse")
-        out.append({"what": "forger_pipeline", "method": name, "face_px": face_px, "photo_px": photo_px,
-                    "n_images": len(clean), "dsr": m["dsr"], "dsr_0.02": m["dsr_0.02"], "dsr_0.01": m["dsr_0.01"],
-                    "mse": m["mse"]})
-        print(f"{name:32s} DSR {100 * m['dsr']:5.1f}% (>0.01 {100 * m['dsr_0.01']:5.1f}%) MSE {m['mse']:.4f}")
+    for weights, pre in pgs.items():
+        rng = np.random.default_rng(0)
+        clean, published = _through_photos(pre, x, size, face_px, photo_px, box, crop, rng)
+        on_crop = pre(clean)[0]
+        # The round trip alone (PG's crop perturbation, upscaled in blocks to the crop's side and downscaled back):
+        # how much of the loss through the photo it explains.
+        trip = np.clip(clean + apply_transform(on_crop - clean, "photo", crop[2] / size), -1.0, 1.0)
+        runs = {"none": clean, "photo, then the forger's crop": published,
+                "PG on the forger's 32 px crop": on_crop,
+                "PG's crop perturbation, round trip only": trip,
+                "sign noise on the crop": np.clip(clean + pre.eps * np.sign(rng.uniform(-1, 1, clean.shape)), -1, 1)}
+        if y is None:
+            y = np.concatenate([target.predict(clean, conditions=c) for c in doms])
+        for name, xp in runs.items():
+            y2 = np.concatenate([target.predict(xp.astype(np.float32), conditions=c) for c in doms])
+            m = forgery_metrics(y, y2, metric="mse")
+            out.append({"what": "forger_pipeline", "weights": weights, "method": name, "face_px": face_px,
+                        "photo_px": photo_px, "n_images": len(clean), "dsr": m["dsr"], "dsr_0.02": m["dsr_0.02"],
+                        "dsr_0.01": m["dsr_0.01"], "mse": m["mse"]})
+            print(f"{name:32s} DSR {100 * m['dsr']:5.1f}% (>0.01 {100 * m['dsr_0.01']:5.1f}%) MSE {m['mse']:.4f}")
     return out
 
 
@@ -138,20 +151,19 @@ def main(argv: list[str] | None = None) -> int:
         r = speed(protector, astronaut.resize((side, side), Image.BICUBIC), args.repeats)
         records.append({"what": "speed", "photo_px": side, **r, "weights": name})
         print(f"{side} px: {r['seconds_per_photo']:.3f} s per photo ({r['faces']} face(s), PSNR {r['psnr']:.1f} dB)")
+    pgs = {}
     for w in names:
         pre_w, shape_w = InitiativePreprocessor.from_pretrained(w, device_type="cpu")
         start = pretrained.available()[w]["provenance"].get("forger_start", "scratch")
         if start != forger_start or shape_w != shape:
             sys.exit(f"--weights: {w} is for another scenario or size than {name}; measure them separately.")
-        records += [{**r, "weights": w} for r in forger_pipeline(pre_w, shape[1], args.face_px, args.photo_px,
-                                                                  forger_start, args.cache_dir)]
+        pgs[w] = pre_w
     for path in args.defense:
         pre_d, shape_d = InitiativeDefense.load_preprocessor(path, device_type="cpu")
         if shape_d != shape:
             sys.exit(f"--defense: {path} takes {shape_d} images, {name} {shape}; measure them separately.")
-        records += [{**r, "weights": os.path.basename(path)}
-                    for r in forger_pipeline(pre_d, shape[1], args.face_px, args.photo_px, forger_start,
-                                             args.cache_dir)]
+        pgs[os.path.basename(path)] = pre_d
+    records += forger_pipeline(pgs, shape[1], args.face_px, args.photo_px, forger_start, args.cache_dir)
     command = "python benchmarks/photo_protection.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for r in records:
         r.update(command=command, threads=args.threads, eps=pre.eps, forger_start=forger_start)
