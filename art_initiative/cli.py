@@ -70,7 +70,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         settings["sweep"] = tuple(args.sweep)
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
                 "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations", "adapt_iterations",
-                "adapt_pool"):
+                "adapt_pool", "poison_rounds"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -366,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "34, 70 px patches; default 0: pix2pix's 70x70, the whole image at 32 px)")
     bench.add_argument("--forger-seeds", type=int, help="reenactment: pairs of forger seeds every DSR is averaged over "
                        "(records add n_seeds and dsr_std; default 1)")
+    bench.add_argument("--poison-rounds", type=int, help="reenactment: rounds of the error poisons (unlearnable, "
+                       "unlearnable_shared, adversarial_poison; default 40 of 100 surrogate updates)")
     bench.add_argument("--target-iterations", type=int, help="attribute editing: StarGAN iterations of each target")
     bench.add_argument("--recipe", choices=("stargan", "hardened"),
                        help="attribute editing: the forger's recipe (default stargan; hardened adds an identity term)")

@@ -17,7 +17,10 @@ initiative PG's mean perturbation over the published frames, the same on every f
 poisoned frames learns to add ``s`` to its forgeries, and then ``L1(M(z), M'(z)) >= eps`` on average whatever the
 seeds' own difference (Jensen's inequality): with ``eps`` at the L1 threshold, a poison the forger copies exactly
 crosses the threshold without disrupting anything else. ``universal_sign`` measures how far a learnable poison
-gets; a per-frame poison that the forger cannot predict from the sketch is averaged away instead. The
+gets; a per-frame poison that the forger cannot predict from the sketch is averaged away instead. The second
+family of poisons, :class:`~art_initiative.attacks.ErrorPoison` against a fresh ``unet256`` surrogate, is allowed
+too: ``unlearnable`` (error-minimising, per frame), ``unlearnable_shared`` (error-minimising, one pattern: the
+class-wise noise of Unlearnable Examples) and ``adversarial_poison`` (error-maximising, per frame). The
 per-image attacks of Ruiz et al. do not apply here: the forger's input is a landmark sketch, not the published
 frame.
 """
@@ -31,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
-from art_initiative.attacks import InitiativeDefenseReenactment
+from art_initiative.attacks import ErrorPoison, InitiativeDefenseReenactment
 from art_initiative.benchmark.common import (
     INITIATIVE_VARIANTS,
     cached_defence,
@@ -56,7 +60,7 @@ from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import l1, lbp_maps, lpips_distance
 from art_initiative.models import GENERATOR_NAMES, build_model
 from art_initiative.training import train_pix2pix
-from art_initiative.training.loop import resolve_device
+from art_initiative.training.loop import checkpoint_seconds, resolve_device
 from art_initiative.training.pix2pix import MAX_DISC_LAYERS
 
 logger = logging.getLogger(__name__)
@@ -66,7 +70,13 @@ TABLE2_TARGETS = ("unet256", "cnet", "res6", "res9", "unet128")
 REENACTMENT_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "random_noise", "sign_noise", "none")
 # Also allowed (not run by default): the EoT-trained variant, whose TM trains on transformed protected frames, and
 # the learnable ceiling, one sign pattern shared by every frame.
-REENACTMENT_EXTRA_METHODS = ("initiative_robust", "universal_sign", "initiative_universal")
+REENACTMENT_EXTRA_METHODS = ("initiative_robust", "universal_sign", "initiative_universal", "unlearnable",
+                             "unlearnable_shared", "adversarial_poison")
+# The second family of poisons (:class:`~art_initiative.attacks.ErrorPoison`), its surrogate the initiative's SM
+# architecture (unet256) from fresh weights: error-minimising per frame and shared (Unlearnable Examples'
+# sample-wise and class-wise noise), error-maximising per frame.
+POISON_METHODS = {"unlearnable": {"objective": "min"}, "unlearnable_shared": {"objective": "min", "pattern": "shared"},
+                  "adversarial_poison": {"objective": "max"}}
 _NOISE = {"random_noise": uniform_noise, "sign_noise": sign_noise, "universal_sign": universal_sign_noise}
 # Table 2 of the paper (eps 0.02): target -> (DSR, L1) with and without (dagger) the alternating training.
 PAPER_TABLE2 = {"unet256": ((1.00, 0.057), (0.34, 0.049)), "cnet": ((1.00, 0.165), (1.00, 0.135)),
@@ -87,6 +97,8 @@ class ReenactmentBenchmarkConfig:
         video is cut in ``blocks`` blocks of published frames, a gap, held-out frames and a gap
         (:func:`held_out_split`), so that the held-out poses are ones the forger trained on.
     :param forger_iterations: pix2pix iterations of every forger (batch ``forger_batch``).
+    :param target_forger_iterations: other iterations for the forgers of these targets (the cpu profile trains the
+        U-Nets longer, until their floor is as low as the others'); records hold each target's own.
     :param forger_disc_layers: the forgers' PatchGAN depth (:func:`~art_initiative.training.train_pix2pix`'s
         ``disc_layers``; 0: pix2pix's 70x70 PatchGAN, which sees the whole image at 32 px).
     :param forger_seeds: pairs of forger seeds every figure is averaged over: pair ``k`` trains the clean
@@ -94,6 +106,8 @@ class ReenactmentBenchmarkConfig:
         ``forger_seed + 2k + 1``; records add ``n_seeds`` and the spreads ``dsr_std``, ``l1_to_real_std`` and
         ``lpips_to_real_std`` over the pairs (``*_clean_std`` over the clean forgers).
     :param defence: settings that replace the defence profile's (e.g. ``{"iterations": 300}``).
+    :param poison_rounds: rounds of the error poisons (:data:`POISON_METHODS`), ``train_steps`` surrogate
+        updates of batch 16 each.
     """
 
     profile: str = "cpu"
@@ -103,6 +117,7 @@ class ReenactmentBenchmarkConfig:
     blocks: int = 1
     width: int = 16
     forger_iterations: int = 2000
+    target_forger_iterations: dict[str, int] = field(default_factory=dict)
     forger_batch: int = 4
     forger_disc_layers: int = 0
     eps: tuple[float, ...] = (0.02,)
@@ -112,19 +127,28 @@ class ReenactmentBenchmarkConfig:
     forger_seed: int = 10
     forger_seeds: int = 1
     n_quality: int = 200
+    poison_rounds: int = 40
 
     def validate(self) -> ReenactmentBenchmarkConfig:
         check_settings(self, {"methods": REENACTMENT_METHODS + REENACTMENT_EXTRA_METHODS, "targets": GENERATOR_NAMES},
                        ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality",
-                        "forger_seeds"))
+                        "forger_seeds", "poison_rounds"))
         if not self.eps or any(not 0 < e <= 1 for e in self.eps):
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {list(self.eps)}.")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, got {self.gap!r}.")
+        for arch, n in self.target_forger_iterations.items():
+            if arch not in GENERATOR_NAMES or isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"target_forger_iterations must map targets of {GENERATOR_NAMES} to ints >= 1, "
+                                 f"got {arch!r}: {n!r}.")
         if not 0 <= self.forger_disc_layers <= MAX_DISC_LAYERS:
             raise ValueError(f"forger_disc_layers must be in [0, {MAX_DISC_LAYERS}], got {self.forger_disc_layers!r}.")
         held_out_split(self.n_train, self.gap, self.n_test, self.blocks)
         return self
+
+    def iterations_for(self, arch: str) -> int:
+        """The forger iterations of target ``arch``."""
+        return self.target_forger_iterations.get(arch, self.forger_iterations)
 
 
 def held_out_split(n_train: int, gap: int, n_test: int, blocks: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
@@ -167,9 +191,10 @@ def _mean_over_seeds(per_seed: list[dict[str, float]]) -> dict[str, float]:
 def _forger(z: np.ndarray, y: np.ndarray, arch: str, seed: int, cfg: ReenactmentBenchmarkConfig, device_type: str,
             cache_dir: str | None) -> PyTorchImageTranslator:
     layers = f"-d{cfg.forger_disc_layers}" if cfg.forger_disc_layers else ""
+    iterations = cfg.iterations_for(arch)
     path = None if cache_dir is None else os.path.join(cache_dir, f"pix2pix-{arch}-w{cfg.width}{layers}-s{seed}-"
-                                                                  f"{digest(z, y)}.pt")
-    return train_pix2pix(z, y, arch=arch, width=cfg.width, iterations=cfg.forger_iterations,
+                                                                  f"{digest(z, y)}-it{iterations}.pt")
+    return train_pix2pix(z, y, arch=arch, width=cfg.width, iterations=iterations,
                          batch_size=cfg.forger_batch, seed=seed, device_type=device_type, checkpoint_path=path,
                          checkpoint_every=500, verbose=False, disc_layers=cfg.forger_disc_layers)
 
@@ -187,6 +212,23 @@ def _defence(method: str, eps: float, x: np.ndarray, z: np.ndarray, landmarks: n
                           lambda d, path: d.fit(x, z, landmarks, checkpoint_path=path), stem, verbose)
 
 
+def _poison(method: str, eps: float, x: np.ndarray, z: np.ndarray, cfg: ReenactmentBenchmarkConfig,
+            device_type: str, cache_dir: str | None, verbose: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    """The frames as an error poison published them, and its cost (its checkpoint in ``cache_dir`` is the cache)."""
+    size = x.shape[2]
+    torch.manual_seed(cfg.forger_seed + 1000)  # the surrogate's fresh weights: neither M's nor M''s
+    surrogate = PyTorchImageTranslator(build_model("unet256", size, cfg.width, 0), (3, size, size), c_dim=0,
+                                       device_type=device_type)
+    poison = ErrorPoison(surrogate, eps=eps, rounds=cfg.poison_rounds, verbose=verbose, **POISON_METHODS[method])
+    path = None if cache_dir is None else os.path.join(cache_dir, f"{method}-eps{eps:g}-{digest(x, z)}.pt")
+    t = time.perf_counter()
+    protected = poison.generate(x, z, checkpoint_path=path)
+    seconds = (checkpoint_seconds(path) if path else None) or time.perf_counter() - t
+    return protected, {"seconds_per_image": seconds / len(x), "setup_seconds": seconds,
+                       "poison": {"rounds": poison.rounds, "train_steps": poison.train_steps,
+                                  "batch_size": poison.batch_size, **POISON_METHODS[method]}}
+
+
 def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmarks: np.ndarray,
                               config: ReenactmentBenchmarkConfig | None = None, data: str = "video",
                               device_type: str = "gpu", cache_dir: str | None = None, figure_path: str | None = None,
@@ -200,6 +242,10 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
     :param data: the data's name in the records (``"franck"``, ``"synthetic"``...).
     :param cache_dir: where trained forgers and defences are kept (keyed by their data and settings), so that an
         interrupted or extended run reuses them; ``None`` keeps nothing.
+    A target whose network (at this image size, with its forger iterations) is one an earlier target of the run
+    already built, such as ``unet128`` and ``unet256`` below 256 px, is not trained again: its records are that
+    target's, with ``same_network_as`` naming it (same network, seeds and frames give the same forgers).
+
     :param figure_path: PNG grid (eps ``config.eps[0]``, target ``config.targets[0]``): real held-out frames,
         M(z), M'(z) per method and their LBP maps; above them clean and protected training frames.
     """
@@ -214,7 +260,7 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
     x, z, lm = frames[train], sketches[train], landmarks[train]
     x_test, z_test = frames[test], sketches[test]
     base = dict(task="reenactment", data=data, profile=cfg.profile, device=device_name(device), domains=None,
-                n_images=len(z_test), forger_iterations=cfg.forger_iterations, n_train=cfg.n_train,
+                n_images=len(z_test), n_train=cfg.n_train,
                 image_size=x.shape[2], **({"blocks": cfg.blocks} if cfg.blocks > 1 else {}),
                 **({"forger_disc_layers": cfg.forger_disc_layers} if cfg.forger_disc_layers else {}))
     quality = x[:cfg.n_quality]
@@ -234,6 +280,8 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                 info = {"seconds_per_image": seconds_per_image(lambda a, d=defence: d.generate(a, pattern="shared"),
                                                                quality), "setup_seconds": trained,
                         "pg_best": defence.best}
+            elif method in POISON_METHODS:  # the whole optimisation per video: its cost per frame is amortised
+                protected, info = _poison(method, eps, x, z, cfg, device_type, cache_dir, verbose)
             elif method in _NOISE:
                 noise = _NOISE[method]
                 protected = noise(x, eps, seed=cfg.forger_seed)
@@ -246,8 +294,16 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
 
     records, grid = [], []
     seeds = [cfg.forger_seed + 2 * k for k in range(cfg.forger_seeds)]
+    trained: dict[tuple[str, int], str] = {}  # (network, iterations) -> the first target that trained it
     for arch in cfg.targets:
         t = time.perf_counter()
+        network = (repr(build_model(arch, x.shape[2], cfg.width, 0)), cfg.iterations_for(arch))
+        if network in trained:  # e.g. unet128 and unet256 below 256 px: the same network, seeds and data
+            first = trained[network]
+            records += [{**r, "target": arch, "same_network_as": first} for r in records if r["target"] == first]
+            logger.info("%s is the same network as %s at %d px: its records are %s's", arch, first, x.shape[2], first)
+            continue
+        trained[network] = arch
         clean = {s: _forger(z, x, arch, s, cfg, device_type, cache_dir).predict(z_test) for s in seeds}
         y = clean[seeds[0]]
         real_clean = [_to_real(x_test, clean[s], device) for s in seeds]
@@ -264,7 +320,8 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                 per_seed.append({**forgery_metrics(clean[s], outputs[-1], metric="l1", device=str(device)),
                                  "l1_to_real": l1_real, "lpips_to_real": lpips_real})
             y2 = outputs[0]
-            records.append(make_record(**base, method=method, target=arch, eps=eps, **_mean_over_seeds(per_seed),
+            records.append(make_record(**base, method=method, target=arch, eps=eps,
+                                       forger_iterations=cfg.iterations_for(arch), **_mean_over_seeds(per_seed),
                                        **info, peak_memory_mb=peak_memory_mb(device),
                                        l1_to_real_clean=float(np.mean([r[0] for r in real_clean])),
                                        lpips_to_real_clean=float(np.mean([r[1] for r in real_clean])),

@@ -52,8 +52,8 @@ def _find(records: list[dict[str, Any]], **key: Any) -> dict[str, Any] | None:
 
 
 def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
-    """Per eps: one row per target (Table 2), our DSR / L1 per method beside the paper's; then the cost of each
-    protection (PSNR, SSIM, LPIPS of the published frames, seconds per frame)."""
+    """Per eps: one row per target (Table 2, with its forgers' iterations), our DSR / L1 per method beside the
+    paper's; then the cost of each protection (PSNR, SSIM, LPIPS of the published frames, seconds per frame)."""
     lines: list[str] = []
     targets = list(dict.fromkeys(r["target"] for r in records))
     methods = list(dict.fromkeys(r["method"] for r in records if r["method"] != "none"))
@@ -65,7 +65,11 @@ def reenactment_tables(records: list[dict[str, Any]]) -> list[str]:
         lines += [f"### eps {eps:g}: DSR (L1(M(z), M'(z)) > 0.05) and L1", "", markdown_row(head), _rule(len(head))]
         for t in targets:
             paper, dagger = PAPER_TABLE2.get(t, ((None, None), (None, None)))
-            row = [t + ("*" if t == "unet256" else ""), f"{_pct(paper[0])} / {_num(paper[1], 3)}",
+            its = sorted({r["forger_iterations"] for r in records if r["target"] == t and r.get("forger_iterations")})
+            same = {r["same_network_as"] for r in records if r["target"] == t and r.get("same_network_as")}
+            name = t + ("*" if t == "unet256" else "") + (f" ({' / '.join(map(str, its))} it)" if its else "")
+            name += "".join(f", the network of {other}" for other in sorted(same))
+            row = [name, f"{_pct(paper[0])} / {_num(paper[1], 3)}",
                    f"{_pct(dagger[0])} / {_num(dagger[1], 3)}"]
             for m in methods + (["none"] if floor else []):
                 r = _find(records, method=m, target=t, eps=0.0 if m == "none" else eps)

@@ -61,6 +61,9 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
         stored = load_checkpoint(ckpt, asdict(config), ignore=ignore, defaults=defaults)
         restore(stored, modules, optimizers)
         start = int(stored["state"]["iteration"])
+        if start > iterations:
+            raise ValueError(f"checkpoint {ckpt} holds {start} iterations of {name}, more than the {iterations} "
+                             f"asked for: ask for at least {start} or use another checkpoint path.")
         seconds_before = float(stored["state"].get("seconds", 0.0))
         if extra_state is not None:
             extra_state.update(stored["state"].get("extra", {}))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
-from art_initiative.benchmark.harness import run_benchmark
+from art_initiative.benchmark.harness import reenactment_config, run_benchmark
 from art_initiative.benchmark.records import RECORD_KEYS
 from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig
 from art_initiative.cli import main
@@ -89,14 +89,15 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     assert main(["benchmark", "--task", "reenactment", "--profile", "tiny", "--output", str(out), "--cache-dir",
                  str(tmp_path / "cache"), "--device", "cpu", "--quiet", "--targets", "cnet", "--eps", "0.02", "0.05",
                  "--methods", "initiative", "random_noise", "sign_noise", "universal_sign", "initiative_universal",
-                 "none", "--forger-seeds", "2"]) == 0
+                 "unlearnable", "unlearnable_shared", "adversarial_poison", "none", "--forger-seeds", "2"]) == 0
     records = json.loads((out / "reenactment-synthetic-tiny.json").read_text())
     assert {(r["method"], r["eps"]) for r in records} == {("none", 0.0), ("initiative", 0.02), ("initiative", 0.05),
                                                           ("random_noise", 0.02), ("random_noise", 0.05),
                                                           ("sign_noise", 0.02), ("sign_noise", 0.05),
                                                           ("universal_sign", 0.02), ("universal_sign", 0.05),
                                                           ("initiative_universal", 0.02),
-                                                          ("initiative_universal", 0.05)}
+                                                          ("initiative_universal", 0.05)} | {
+        (m, e) for m in ("unlearnable", "unlearnable_shared", "adversarial_poison") for e in (0.02, 0.05)}
     for r in records:
         assert r["task"] == "reenactment" and r["domains"] is None and r["target"] == "cnet"
         assert r["l1_to_real"] > 0 and r["lpips_to_real"] > 0 and r["lpips_to_real_clean"] > 0
@@ -111,8 +112,15 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     assert abs(shared["psnr"] - signs["psnr"]) < 0.5  # the same budget on every pixel, one pattern for all frames
     assert signs["psnr"] < noise["psnr"]  # the full budget on every pixel costs more than uniform noise
     assert noise["psnr"] < next(r for r in records if r["method"] == "random_noise" and r["eps"] == 0.02)["psnr"]
+    poisons = {r["method"]: r for r in records if "poison" in r and r["eps"] == 0.05}
+    assert {m: r["poison"]["objective"] for m, r in poisons.items()} == {
+        "unlearnable": "min", "unlearnable_shared": "min", "adversarial_poison": "max"}
+    assert all(r["setup_seconds"] > 0 and r["poison"]["rounds"] == 2 for r in poisons.values())
+    assert abs(poisons["adversarial_poison"]["psnr"] - signs["psnr"]) < 0.5  # the full budget on every pixel
+    assert poisons["unlearnable"]["psnr"] > signs["psnr"]  # a pixel moves only as far as the surrogate's error
+    assert len(list((tmp_path / "cache").glob("unlearnable-eps0.05-*.pt"))) == 1  # the poison's checkpoint, reused
     md = (out / "reenactment-synthetic-tiny.md").read_text()
-    assert "| cnet | 100% / 0.165 | 100% / 0.135 |" in md and "--task reenactment" in md
+    assert "| cnet (20 it) | 100% / 0.165 | 100% / 0.135 |" in md and "--task reenactment" in md
     assert "(2 seeds)" in md and "(LPIPS " in md
     assert (out / "reenactment-synthetic-tiny.png").is_file()
 
@@ -145,10 +153,38 @@ def test_any_registered_generator_is_a_target_beyond_the_papers_tables():
     ({"gap": -1}, "gap must be"),
     ({"forger_seeds": 0}, "forger_seeds must be"),
     ({"forger_disc_layers": 6}, "forger_disc_layers must be"),
+    ({"poison_rounds": 0}, "poison_rounds must be"),
+    ({"target_forger_iterations": {"res7": 10}}, "target_forger_iterations must map"),
+    ({"target_forger_iterations": {"res6": 0}}, "target_forger_iterations must map"),
 ])
 def test_reenactment_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ReenactmentBenchmarkConfig(**kwargs).validate()
+
+
+@pytest.mark.slow
+def test_reenactment_forgers_of_one_target_train_longer_and_the_records_say_so(tmp_path):
+    records = run_benchmark("reenactment", profile="tiny", output=tmp_path, device_type="cpu",
+                            cache_dir=str(tmp_path / "cache"), verbose=False, targets=("cnet", "res6"),
+                            methods=("sign_noise", "none"), eps=(0.05,), target_forger_iterations={"res6": 30})
+    assert {(r["target"], r["forger_iterations"]) for r in records} == {("cnet", 20), ("res6", 30)}
+    assert {p.name.rsplit("-", 1)[1] for p in (tmp_path / "cache").glob("pix2pix-res6-*.pt")} == {"it30.pt"}
+    md = (tmp_path / "reenactment-synthetic-tiny.md").read_text()
+    assert "| res6 (30 it) |" in md and "| cnet (20 it) |" in md
+    # unet128 is unet256's network at 16 px: trained once, its records are unet256's.
+    unets = run_benchmark("reenactment", profile="tiny", output=tmp_path / "u", device_type="cpu",
+                          cache_dir=str(tmp_path / "cache"), verbose=False, targets=("unet256", "unet128"),
+                          methods=("sign_noise", "none"), eps=(0.05,))
+    by = {(r["target"], r["method"]): r for r in unets}
+    assert by[("unet128", "sign_noise")]["same_network_as"] == "unet256"
+    assert by[("unet128", "sign_noise")]["l1"] == by[("unet256", "sign_noise")]["l1"]
+    assert not list((tmp_path / "cache").glob("pix2pix-unet128-*"))
+    md = (tmp_path / "u" / "reenactment-synthetic-tiny.md").read_text()
+    assert "| unet128 (20 it), the network of unet256 |" in md
+    # The cpu profile trains the U-Nets' forgers longer; an explicit forger_iterations is every target's.
+    cpu, size = reenactment_config("cpu")
+    assert (cpu.iterations_for("unet256"), cpu.iterations_for("res6"), size) == (4000, 2000, 32)
+    assert reenactment_config("cpu", forger_iterations=3000)[0].iterations_for("unet256") == 3000
 
 
 def test_harness_argument_errors(tmp_path):

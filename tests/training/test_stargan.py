@@ -62,6 +62,16 @@ def test_resume_refuses_another_config(faces, tmp_path):
                       checkpoint_path=tmp_path / "c.pt")
 
 
+def test_resume_refuses_a_checkpoint_longer_than_asked(faces, tmp_path):
+    # A checkpoint of 4 iterations is not a 2-iteration model: no silent reuse of the longer run.
+    x, y = faces
+    train_stargan(x, y, width=4, iterations=4, batch_size=8, device_type="cpu", verbose=False,
+                  checkpoint_path=tmp_path / "d.pt")
+    with pytest.raises(ValueError, match="holds 4 iterations .* more than the 2 asked for"):
+        train_stargan(x, y, width=4, iterations=2, batch_size=8, device_type="cpu", verbose=False,
+                      checkpoint_path=tmp_path / "d.pt")
+
+
 @pytest.mark.parametrize("labels,match", [
     (np.ones((3, 5)), "labels must have shape"),
     (np.full((48, 5), 0.5), "0/1"),
