@@ -41,10 +41,10 @@ REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 128, "width": 64, "forger_iterations": 20_000, "forger_batch": 4},
     # The cpu profile's protocol (issue #15): held-out frames from every part of the video, a PatchGAN whose
     # 16 px patches are the share of a 32 px image that pix2pix's 70 px are of 256 px, two forger-seed pairs.
-    # The U-Nets' forgers train 4000 iterations: at 2000 two clean ones still differ on 23-27% of the held-out
-    # sketches, at 4000 on 10-12% (benchmarks/results/reenactment_floor-franck-cpu-blocks10.md).
+    # The U-Nets' forgers train 6000 iterations: two clean ones still differ on 23-27% of the held-out sketches at
+    # 2000, on 10-12% at 4000 and on 10% (both seed pairs) at 6000, the others' floor at 2000.
     "cpu": {"image_size": 32, "width": 16, "forger_iterations": 2000, "forger_batch": 4, "blocks": 10,
-            "forger_disc_layers": 1, "forger_seeds": 2, "target_forger_iterations": {"unet256": 4000, "unet128": 4000}},
+            "forger_disc_layers": 1, "forger_seeds": 2, "target_forger_iterations": {"unet256": 6000, "unet128": 6000}},
     "tiny": {"image_size": 16, "width": 4, "forger_iterations": 20, "forger_batch": 2, "n_train": 24, "gap": 2,
              "n_test": 8, "n_quality": 8, "poison_rounds": 2},
 }

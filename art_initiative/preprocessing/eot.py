@@ -4,7 +4,8 @@ so that PG learns a perturbation that still disrupts after JPEG, blur, resizing,
 through a full-size photo.
 
 The draw: one of the named transforms, or none (each with the same chance, so the untransformed case keeps its
-share of the training signal), with its parameter uniform in :data:`EOT_RANGES`.
+share of the training signal; ``identity=False`` leaves none out), with its parameter uniform in
+:data:`EOT_RANGES`.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ def parse_eot(spec: str) -> tuple[str, ...]:
     return names
 
 
-def draw_transform(names: Sequence[str], rng: np.random.Generator) -> tuple[str, float | int] | None:
-    """One draw of the EoT distribution: ``(name, param)``, or None (no transform this step)."""
+def draw_transform(names: Sequence[str], rng: np.random.Generator, identity: bool = True
+                   ) -> tuple[str, float | int] | None:
+    """One draw of the EoT distribution: ``(name, param)``, or None (no transform this step; never drawn when
+    ``identity`` is False)."""
     if not names:
         return None
-    k = int(rng.integers(len(names) + 1))
+    k = int(rng.integers(len(names) + int(identity)))
     if k == len(names):
         return None
     name = names[k]
@@ -49,11 +52,11 @@ def draw_transform(names: Sequence[str], rng: np.random.Generator) -> tuple[str,
     return name, param
 
 
-def random_transform(names: Sequence[str], rng: np.random.Generator
+def random_transform(names: Sequence[str], rng: np.random.Generator, identity: bool = True
                      ) -> Callable[[torch.Tensor], torch.Tensor]:
     """A differentiable function of images drawn by :func:`draw_transform` (the identity when it draws none); call
     it on the clean and the protected images alike."""
-    drawn = draw_transform(names, rng)
+    drawn = draw_transform(names, rng, identity)
     if drawn is None:
         return lambda t: t
     name, param = drawn

@@ -183,7 +183,7 @@ def test_reenactment_forgers_of_one_target_train_longer_and_the_records_say_so(t
     assert "| unet128 (20 it), the network of unet256 |" in md
     # The cpu profile trains the U-Nets' forgers longer; an explicit forger_iterations is every target's.
     cpu, size = reenactment_config("cpu")
-    assert (cpu.iterations_for("unet256"), cpu.iterations_for("res6"), size) == (4000, 2000, 32)
+    assert (cpu.iterations_for("unet256"), cpu.iterations_for("res6"), size) == (6000, 2000, 32)
     assert reenactment_config("cpu", forger_iterations=3000)[0].iterations_for("unet256") == 3000
 
 

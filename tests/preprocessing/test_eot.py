@@ -31,6 +31,12 @@ def test_the_draw_covers_every_transform_and_none_and_repeats_with_its_seed():
     assert draw_transform((), np.random.default_rng(0)) is None
 
 
+def test_without_the_identity_every_step_is_transformed():
+    always = [draw_transform(("photo",), np.random.default_rng(s), identity=False) for s in range(100)]
+    assert all(d is not None and d[0] == "photo" for d in always)
+    assert sum(draw_transform(("photo",), np.random.default_rng(s)) is None for s in range(100)) > 30
+
+
 def test_the_same_transform_reaches_clean_and_protected_images():
     x = torch.rand(2, 3, 16, 16) * 2 - 1
     for seed in range(10):

@@ -103,7 +103,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
             input_diversity(x, x_adv, rng, cfg.augment_shift)
         if cfg.eot and rng is not None:  # robust training: the same online transform of x and x' (EoT)
-            transform = random_transform(parse_eot(cfg.eot), rng)
+            transform = random_transform(parse_eot(cfg.eot), rng, cfg.eot_identity)
             x_in, x_adv_in = transform(x_in), transform(x_adv_in)
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)

@@ -41,6 +41,8 @@ class InitiativeConfig:
     eot: str = ""                # robust training: "jpeg,blur,resize,shift,photo" (any of them) draws one of these
     #                              online transforms (or none) per PG step and applies it to x and x' before SM
     #                              (art_initiative.preprocessing.eot; "photo": a full-size photo's round trip); "" off
+    eot_identity: bool = True    # the draw includes no transform, with one transform's share; False: every PG step
+    #                              is transformed
     enhancement: bool = True     # eq. 12: the influence loss on the previous iteration's SM as well
     snapshot: str = "iteration"  # eq. 12's previous SM (and D_A): "iteration" (the paper's words and its public
     #                              code: as they were when this iteration began) or "update" (the SM before its

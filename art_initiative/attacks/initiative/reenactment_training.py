@@ -67,7 +67,9 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch
     forger downloads recompressed, resized frames)."""
     with frozen(nets.sm, nets.d_a, nets.critic), autocast(x.device, cfg.precision):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
-        x_seen = random_transform(parse_eot(cfg.eot), rng)(x_adv) if cfg.eot and rng is not None else x_adv
+        x_seen = x_adv
+        if cfg.eot and rng is not None:
+            x_seen = random_transform(parse_eot(cfg.eot), rng, cfg.eot_identity)(x_adv)
         infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_seen, cfg),
                                           x, mask)
         adv = pg_adversarial_loss(nets.critic, x_adv)
