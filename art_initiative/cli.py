@@ -201,6 +201,14 @@ def _cmd_protect(args: argparse.Namespace) -> int:
     from art_initiative.defences.photo import PhotoProtector, read_photo, save_photo
 
     video = os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS)
+    if args.poison:
+        if not video:
+            print("error: --poison applies to videos (the frames a forger trains on), not to photos", file=sys.stderr)
+            return 2
+        if args.defense or args.weights:
+            print("error: --poison computes its own noise; it takes no --defense or --weights", file=sys.stderr)
+            return 2
+        return _protect_video(args, None, args.image_size)
     if args.defense:
         pre, shape = InitiativeDefense.load_preprocessor(args.defense, device_type=args.device)
     else:
@@ -271,23 +279,45 @@ def _protect_video(args: argparse.Namespace, pre: Any, image_size: int) -> int:
             print(f"error: {path} exists (nothing is overwritten)", file=sys.stderr)
             return 2
     try:
-        frames = VideoFrames(args.input, image_size=image_size, verbose=not args.quiet).frames
+        crops = VideoFrames(args.input, image_size=image_size, verbose=not args.quiet)
     except ValueError as err:
         print(f"error: {args.input}: {err}", file=sys.stderr)
         return 2
+    frames = crops.frames
     start = time.perf_counter()
-    protected = np.concatenate([pre(frames[i:i + 64])[0] for i in range(0, len(frames), 64)])
-    if args.pattern == "shared":
-        from art_initiative.models import shared_pattern
+    if pre is None:  # an error poison (--poison) against a fresh unet256 surrogate, computed for these frames
+        protected, eps, what = _poison_video(args, frames, crops.sketches()), args.eps, f"error-{args.poison} poison"
+    else:
+        protected = np.concatenate([pre(frames[i:i + 64])[0] for i in range(0, len(frames), 64)])
+        eps, what = pre.eps, "PG"
+        if args.pattern == "shared":
+            from art_initiative.models import shared_pattern
 
-        protected = shared_pattern(frames, protected, pre.eps)
+            protected = shared_pattern(frames, protected, pre.eps)
     seconds = time.perf_counter() - start
     for t, frame in enumerate(protected):
         write_image(os.path.join(frames_out, f"frame_{t:06d}.png"), frame)
     write_video(video_out, protected)
     print(f"protected {len(protected)} face crops of {args.input} into {video_out} and {frames_out}/ "
-          f"({len(protected) / max(seconds, 1e-9):.1f} images/s, eps {pre.eps}, {args.pattern} pattern)")
+          f"({len(protected) / max(seconds, 1e-9):.1f} images/s, {what}, eps {eps}, {args.pattern} pattern)")
     return 0
+
+
+def _poison_video(args: argparse.Namespace, frames: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+    """The face crops of a video with :class:`~art_initiative.attacks.ErrorPoison`'s noise (``--poison``)."""
+    import torch
+
+    from art_initiative.attacks import ErrorPoison
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.models import build_model
+
+    image_size = frames.shape[2]
+    torch.manual_seed(0)
+    surrogate = PyTorchImageTranslator(build_model("unet256", image_size, 16, 0), (3, image_size, image_size),
+                                       c_dim=0, device_type=args.device)
+    poison = ErrorPoison(surrogate, eps=args.eps, objective=args.poison, pattern=args.pattern,
+                         rounds=args.poison_rounds, verbose=not args.quiet)
+    return poison.generate(frames, sketches)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -461,6 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="videos: PG's perturbation per frame (the paper's, default) or one pattern on every frame, "
                          "the sign of PG's mean perturbation at the full budget (moves the benchmark's forgers far "
                          "more at eps 0.05, at a lower PSNR; docs: reenactment)")
+    pr.add_argument("--poison", choices=("max", "min"),
+                    help="videos: instead of a PG, an error-maximising (max) or error-minimising (min) poison "
+                         "computed for these frames against a fresh unet256 surrogate (ErrorPoison; docs: "
+                         "reenactment); with --pattern shared one pattern for the video")
+    pr.add_argument("--eps", type=float, default=0.05, help="--poison: the L-inf budget (default 0.05)")
+    pr.add_argument("--image-size", type=int, default=32, help="--poison: the face crops' size (default 32)")
+    pr.add_argument("--poison-rounds", type=int, default=40,
+                    help="--poison: rounds of 100 surrogate updates (default 40, about a minute per 1200 frames "
+                         "of 32 px on one core)")
     pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     pr.add_argument("--quiet", action="store_true")
 

@@ -182,6 +182,30 @@ def test_protect_a_video_with_the_shipped_reenactment_pg(tmp_path, capsys, write
     assert "--pattern applies to videos" in capsys.readouterr().err
 
 
+def test_protect_a_video_with_an_error_maximising_poison(tmp_path, capsys, write_talking_video):
+    from art_initiative.data import VideoFrames, read_image
+
+    video = tmp_path / "talk.avi"
+    write_talking_video(video, 6, 256)
+    out = tmp_path / "out"
+    assert main(["protect", str(video), str(out), "--poison", "max", "--eps", "0.03", "--image-size", "16",
+                 "--poison-rounds", "1", "--device", "cpu", "--quiet"]) == 0
+    assert "error-max poison, eps 0.03" in capsys.readouterr().out
+    crops = VideoFrames(video, image_size=16).frames
+    deltas = np.stack([read_image(out / "talk_protected_frames" / f"frame_{t:06d}.png") - crops[t] for t in range(6)])
+    inside = (np.abs(crops) < 0.9)
+    assert np.abs(np.abs(deltas[inside]) - 0.03).max() <= 1.5 / 255  # the full budget on every pixel
+    assert main(["protect", str(video), str(tmp_path / "o2"), "--poison", "max", "--weights", "x", "--device",
+                 "cpu", "--quiet"]) == 2
+    assert "takes no --defense or --weights" in capsys.readouterr().err
+    assert main(["protect", str(tmp_path), str(tmp_path / "photos"), "--poison", "min", "--device", "cpu",
+                 "--quiet"]) == 2
+    assert "--poison applies to videos" in capsys.readouterr().err
+    assert main(["protect", str(video), str(tmp_path / "o3"), "--poison", "max", "--eps", "2", "--image-size", "16",
+                 "--device", "cpu", "--quiet"]) == 2
+    assert "eps must be a number in (0, 1]" in capsys.readouterr().err
+
+
 def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
     defence = tmp_path / "video-defence.pt"
     assert main(["train-defense", str(defence), "--task", "reenactment", "--profile", "tiny", "--image-size", "16",

@@ -220,7 +220,8 @@ def _poison(method: str, eps: float, x: np.ndarray, z: np.ndarray, cfg: Reenactm
     surrogate = PyTorchImageTranslator(build_model("unet256", size, cfg.width, 0), (3, size, size), c_dim=0,
                                        device_type=device_type)
     poison = ErrorPoison(surrogate, eps=eps, rounds=cfg.poison_rounds, verbose=verbose, **POISON_METHODS[method])
-    path = None if cache_dir is None else os.path.join(cache_dir, f"{method}-eps{eps:g}-{digest(x, z)}.pt")
+    path = None if cache_dir is None else os.path.join(cache_dir, f"{method}-r{cfg.poison_rounds}-eps{eps:g}-"
+                                                                  f"{digest(x, z)}.pt")
     t = time.perf_counter()
     protected = poison.generate(x, z, checkpoint_path=path)
     seconds = (checkpoint_seconds(path) if path else None) or time.perf_counter() - t

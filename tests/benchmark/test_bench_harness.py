@@ -118,7 +118,7 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     assert all(r["setup_seconds"] > 0 and r["poison"]["rounds"] == 2 for r in poisons.values())
     assert abs(poisons["adversarial_poison"]["psnr"] - signs["psnr"]) < 0.5  # the full budget on every pixel
     assert poisons["unlearnable"]["psnr"] > signs["psnr"]  # a pixel moves only as far as the surrogate's error
-    assert len(list((tmp_path / "cache").glob("unlearnable-eps0.05-*.pt"))) == 1  # the poison's checkpoint, reused
+    assert len(list((tmp_path / "cache").glob("unlearnable-r2-eps0.05-*.pt"))) == 1  # the poison's checkpoint, reused
     md = (out / "reenactment-synthetic-tiny.md").read_text()
     assert "| cnet (20 it) | 100% / 0.165 | 100% / 0.135 |" in md and "--task reenactment" in md
     assert "(2 seeds)" in md and "(LPIPS " in md
