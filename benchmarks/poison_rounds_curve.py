@@ -99,10 +99,14 @@ def main(argv: list[str] | None = None) -> int:
                 if (c := controls.get(("none", target, 0.0))) is not None:
                     left.axhline(100 * c["dsr"], color="grey", ls=":", lw=1)
                     right.axhline(c["lpips_to_real_clean"], color="grey", ls=":", lw=1)
+    ticks = sorted(set(args.rounds))
     left.set(xscale="log", xlabel="poison rounds", ylabel="% of held-out sketches", ylim=(-2, 102),
              title="DSR (dashed: sign noise, dotted: floor)")
     right.set(xscale="log", xlabel="poison rounds", ylabel="LPIPS of M'(z) to the real frame",
               title="forger quality (dotted: clean forgers)")
+    for ax in (left, right):
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
     left.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.stem + ".png", dpi=120)

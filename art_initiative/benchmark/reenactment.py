@@ -236,6 +236,10 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
                               verbose: bool = True) -> list[dict[str, Any]]:
     """Run the protocol and return one record per (method, target, eps) (see :mod:`.records`).
 
+    A target whose network (at this image size, with its forger iterations) is one an earlier target of the run
+    already built, such as ``unet128`` and ``unet256`` below 256 px, is not trained again: its records are that
+    target's, with ``same_network_as`` naming it (same network, seeds and frames give the same forgers).
+
     :param frames: the victim's face crops in time order (N, 3, H, W) in [-1, 1]; the first ``n_train`` are
         published, the ``n_test`` after a gap of ``gap`` are held out.
     :param sketches: their landmark sketches (the forger's guidance), same shape.
@@ -243,10 +247,6 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
     :param data: the data's name in the records (``"franck"``, ``"synthetic"``...).
     :param cache_dir: where trained forgers and defences are kept (keyed by their data and settings), so that an
         interrupted or extended run reuses them; ``None`` keeps nothing.
-    A target whose network (at this image size, with its forger iterations) is one an earlier target of the run
-    already built, such as ``unet128`` and ``unet256`` below 256 px, is not trained again: its records are that
-    target's, with ``same_network_as`` naming it (same network, seeds and frames give the same forgers).
-
     :param figure_path: PNG grid (eps ``config.eps[0]``, target ``config.targets[0]``): real held-out frames,
         M(z), M'(z) per method and their LBP maps; above them clean and protected training frames.
     """
