@@ -31,7 +31,7 @@ import torch
 
 from art_initiative.attacks.initiative.config import parse_settings
 from art_initiative.attacks.initiative.pretrained import WEIGHTS_DIR, export_pretrained
-from art_initiative.benchmark.harness import PROFILE_SETTINGS, attribute_config, results_stem
+from art_initiative.benchmark.harness import attribute_config, reenactment_config, results_stem
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 CACHE = os.path.join(os.path.dirname(__file__), "cache")
@@ -97,11 +97,7 @@ def verify_attribute(name: str, data: str, profile: str, forger_start: str, cach
 
 
 def _reenactment_config(profile: str, defence: dict[str, Any]):  # noqa: ANN202
-    from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig
-
-    settings = dict(PROFILE_SETTINGS["reenactment"][profile])
-    size = int(settings.pop("image_size"))
-    return ReenactmentBenchmarkConfig(profile=profile, defence=defence, **settings).validate(), size
+    return reenactment_config(profile, defence=defence)
 
 
 def _reenactment_train(data: str, profile: str, cache: str) -> tuple[Any, Any, Any]:

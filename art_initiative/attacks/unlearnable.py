@@ -145,7 +145,8 @@ class ErrorPoison(EvasionAttack):
     :param train_steps: surrogate updates per round.
     :param batch_size: frames per surrogate update (and per forward pass of the noise update).
     :param lr: the surrogate's Adam learning rate (GAN betas, as pix2pix).
-    :param stop_loss: stop once the surrogate's mean L1 to the poisoned frames is below this (0: every round).
+    :param stop_loss: ``objective="min"``: stop once the surrogate's mean L1 to the poisoned frames is below this
+        (0: every round); ``stopped_round`` says when.
     :param seed: seeds the surrogate's batches.
     :param verbose: progress bar.
     """
@@ -169,6 +170,7 @@ class ErrorPoison(EvasionAttack):
         self.seed = seed
         self.verbose = verbose
         self.history: list[dict[str, float]] = []
+        self.stopped_round: int | None = None
         self._check_params()
 
     def _check_params(self) -> None:

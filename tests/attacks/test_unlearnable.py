@@ -132,3 +132,13 @@ def test_bad_settings_and_inputs_get_clear_errors(surrogate, video, res6_transla
     assert poison.eps == 0.04 and poison.pattern == "shared"
     with pytest.raises(ValueError, match="stop_loss"):
         poison.set_params(stop_loss=-1)
+
+
+def test_the_error_minimising_run_stops_once_the_surrogate_fits_the_poisoned_frames(surrogate, video):
+    x, z = video
+    poison = ErrorPoison(surrogate, eps=0.05, rounds=3, train_steps=2, batch_size=4, stop_loss=1.0, verbose=False)
+    poison.generate(x, z)
+    assert poison.stopped_round == 1 and len(poison.history) == 1
+    never = ErrorPoison(surrogate, eps=0.05, rounds=2, train_steps=2, batch_size=4, verbose=False)
+    never.generate(x, z)
+    assert never.stopped_round is None and len(never.history) == 2
