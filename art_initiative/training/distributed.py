@@ -20,6 +20,7 @@ the same choice for the same reasons). One process without torchrun is world siz
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import logging
@@ -85,8 +86,18 @@ def init_from_env(device_type: str = "gpu", timeout_s: float = 1800.0) -> bool:
     if cuda:
         torch.cuda.set_device(local_rank())
     dist.init_process_group("nccl" if cuda else "gloo", timeout=datetime.timedelta(seconds=timeout_s))
+    # A process that leaves with its group still up can abort at interpreter exit ("terminate called without an
+    # active exception": gloo's worker threads outlive the interpreter), so the group is torn down first.
+    atexit.register(shutdown)
     logger.info("rank %d of %d joined the %s process group", rank(), world_size(), dist.get_backend())
     return True
+
+
+def shutdown() -> None:
+    """Leave the process group (a no-op without one). :func:`init_from_env` registers it to run at exit, so a
+    torchrun process never leaves with its group up; call it earlier to leave sooner."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def training_device(device_type: str) -> torch.device:

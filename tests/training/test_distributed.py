@@ -48,6 +48,15 @@ def test_one_process_is_world_size_one_and_changes_nothing():
     assert torch.equal(p.grad, torch.full((2,), 3.0))
 
 
+def test_shutdown_leaves_the_process_group_and_is_a_no_op_without_one(tmp_path):
+    distributed.shutdown()  # no group: nothing to do
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    assert torch.distributed.is_initialized()
+    distributed.shutdown()
+    assert not torch.distributed.is_initialized()
+    distributed.shutdown()
+
+
 def test_precision_is_checked_and_bf16_autocasts_but_keeps_the_gradient_penalty_in_fp32():
     with pytest.raises(ValueError, match="precision must be one of"):
         distributed.check_precision("fp16")
