@@ -132,18 +132,11 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
     return 0
 
 
-def _template(arch: str, image_size: int, width: int, c_dim: int, device: str):  # noqa: ANN202
-    from art_initiative.estimators import PyTorchImageTranslator
-    from art_initiative.models import build_model
-
-    return PyTorchImageTranslator(build_model(arch, image_size=image_size, width=width, c_dim=c_dim),
-                                  (3, image_size, image_size), c_dim=c_dim, device_type=device)
-
-
 def _cmd_train_defense(args: argparse.Namespace) -> int:
     from art_initiative.attacks import InitiativeDefense, InitiativeDefenseReenactment
     from art_initiative.attacks.initiative.config import parse_settings
     from art_initiative.data import CelebA, SyntheticFaces, SyntheticTalkingFace, VideoFrames
+    from art_initiative.estimators import PyTorchImageTranslator
     from art_initiative.training import distributed
 
     if os.path.exists(args.output):
@@ -166,7 +159,8 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
         video = VideoFrames(args.video, image_size=args.image_size, max_frames=args.n_train, verbose=not args.quiet) \
             if args.video else SyntheticTalkingFace(args.n_train, args.image_size, seed=args.data_seed)
         frames, sketches, landmarks = video.arrays()
-        template = _template(args.arch or "unet256", args.image_size, args.width, 0, args.device)
+        template = PyTorchImageTranslator.from_architecture(args.arch or "unet256", args.image_size, args.width, 0,
+                                                            args.device)
         defence = InitiativeDefenseReenactment(template, profile=args.profile, verbose=not args.quiet, **overrides)
         defence.fit(frames, sketches, landmarks, checkpoint_path=checkpoint)
     else:
@@ -179,7 +173,8 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
             data = CelebA(args.celeba_root, image_size=args.image_size, split="defense",
                           split_sizes=(args.n_train, args.n_train, 2600))
         x, y = data.arrays()
-        template = _template(args.arch or "res6", args.image_size, args.width, y.shape[1], args.device)
+        template = PyTorchImageTranslator.from_architecture(args.arch or "res6", args.image_size, args.width,
+                                                            y.shape[1], args.device)
         defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
                                     verbose=not args.quiet, **overrides)
         defence.fit(x, y, checkpoint_path=checkpoint)
@@ -305,16 +300,11 @@ def _protect_video(args: argparse.Namespace, pre: Any, image_size: int) -> int:
 
 def _poison_video(args: argparse.Namespace, frames: np.ndarray, sketches: np.ndarray) -> np.ndarray:
     """The face crops of a video with :class:`~art_initiative.attacks.ErrorPoison`'s noise (``--poison``)."""
-    import torch
-
     from art_initiative.attacks import ErrorPoison
     from art_initiative.estimators import PyTorchImageTranslator
-    from art_initiative.models import build_model
 
     image_size = frames.shape[2]
-    torch.manual_seed(0)
-    surrogate = PyTorchImageTranslator(build_model("unet256", image_size, 16, 0), (3, image_size, image_size),
-                                       c_dim=0, device_type=args.device)
+    surrogate = PyTorchImageTranslator.from_architecture("unet256", image_size, 16, 0, args.device, seed=0)
     poison = ErrorPoison(surrogate, eps=args.eps, objective=args.poison, pattern=args.pattern,
                          rounds=args.poison_rounds, verbose=not args.quiet)
     return poison.generate(frames, sketches)

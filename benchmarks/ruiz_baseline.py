@@ -30,7 +30,6 @@ from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, mse, psnr
 from art_initiative.metrics.translation import translation_errors
-from art_initiative.models import build_model
 from art_initiative.training import load_stargan, train_stargan
 
 
@@ -77,9 +76,7 @@ def white_box(G, x, labels, attributes, eps, seed=0):
 
 def timings(size, width, device_type, n, repeats):
     """Seconds per image of each method on one target class (median of ``repeats`` runs, same process)."""
-    torch.manual_seed(0)
-    G = PyTorchImageTranslator(build_model("res6", size, width, 5), (3, size, size), c_dim=5,
-                               device_type=device_type)
+    G = PyTorchImageTranslator.from_architecture("res6", size, width, 5, device_type, seed=0)
     x = SyntheticFaces(n, size, seed=99).arrays()[0]
     c = np.array([0, 1, 0, 1, 1], np.float32)
     methods = {

@@ -71,11 +71,8 @@ def _sync(device_type: str) -> None:
 
 def _translator(size: int, width: int, device_type: str, c_dim: int = DOMAINS, arch: str = "res6"):  # noqa: ANN202
     from art_initiative.estimators import PyTorchImageTranslator
-    from art_initiative.models import build_model
 
-    torch.manual_seed(0)
-    return PyTorchImageTranslator(build_model(arch, image_size=size, width=width, c_dim=c_dim), (3, size, size),
-                                  c_dim=c_dim, device_type=device_type)
+    return PyTorchImageTranslator.from_architecture(arch, size, width, c_dim, device_type, seed=0)
 
 
 def time_generate(size: int, batch: int, rounds: int, precision: str, channels_last: bool, device_type: str,

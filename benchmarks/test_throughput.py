@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from art_initiative.attacks import InitiativeDefense, RuizDisruption
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.models import build_model
 
 BATCH = 4
 DOMAINS = 5
 
 
 def _translator(size: int) -> PyTorchImageTranslator:
-    torch.manual_seed(0)
-    return PyTorchImageTranslator(build_model("res6", image_size=size, width=64, c_dim=DOMAINS), (3, size, size),
-                                  c_dim=DOMAINS, device_type="gpu")
+    return PyTorchImageTranslator.from_architecture("res6", size, 64, DOMAINS, "gpu", seed=0)
 
 
 def _faces(size: int) -> np.ndarray:

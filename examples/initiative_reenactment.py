@@ -19,7 +19,6 @@ from art_initiative.benchmark.common import uniform_noise
 from art_initiative.data import SyntheticTalkingFace, VideoFrames
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import defense_success_rate, l1, psnr
-from art_initiative.models import build_model
 from art_initiative.training import train_pix2pix
 
 
@@ -46,8 +45,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
     # 2. The defence: a pix2pix surrogate SM and PG, trained with the temporary model TM (eq. 11, facial mask).
     size = args.image_size
-    template = PyTorchImageTranslator(build_model("unet256", size, args.width, 0), (3, size, size), c_dim=0,
-                                      device_type="cpu")
+    template = PyTorchImageTranslator.from_architecture("unet256", size, args.width, 0, "cpu")
     defence = InitiativeDefenseReenactment(template, profile="cpu", eps=args.eps, verbose=False,
                                            iterations=args.defence_iterations)
     defence.fit(x, z, lm)

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from art_initiative.attacks import ErrorPoison, InitiativeDefenseReenactment
 from art_initiative.benchmark.common import (
@@ -203,8 +202,7 @@ def _defence(method: str, eps: float, x: np.ndarray, z: np.ndarray, landmarks: n
              cfg: ReenactmentBenchmarkConfig, device_type: str, cache_dir: str | None, verbose: bool
              ) -> tuple[InitiativeDefenseReenactment, float]:
     size = x.shape[2]
-    template = PyTorchImageTranslator(build_model("unet256", size, cfg.width, 0), (3, size, size), c_dim=0,
-                                      device_type=device_type)
+    template = PyTorchImageTranslator.from_architecture("unet256", size, cfg.width, 0, device_type)
     overrides = variant_overrides("reenactment", method, cfg.profile, {**cfg.defence, "eps": eps})
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{eps:g}-"
                                                                   f"{digest(x, z)}")
@@ -216,9 +214,9 @@ def _poison(method: str, eps: float, x: np.ndarray, z: np.ndarray, cfg: Reenactm
             device_type: str, cache_dir: str | None, verbose: bool) -> tuple[np.ndarray, dict[str, Any]]:
     """The frames as an error poison published them, and its cost (its checkpoint in ``cache_dir`` is the cache)."""
     size = x.shape[2]
-    torch.manual_seed(cfg.forger_seed + 1000)  # the surrogate's fresh weights: neither M's nor M''s
-    surrogate = PyTorchImageTranslator(build_model("unet256", size, cfg.width, 0), (3, size, size), c_dim=0,
-                                       device_type=device_type)
+    # the surrogate's fresh weights: neither M's nor M''s
+    surrogate = PyTorchImageTranslator.from_architecture("unet256", size, cfg.width, 0, device_type,
+                                                         seed=cfg.forger_seed + 1000)
     poison = ErrorPoison(surrogate, eps=eps, rounds=cfg.poison_rounds, verbose=verbose, **POISON_METHODS[method])
     path = None if cache_dir is None else os.path.join(cache_dir, f"{method}-r{cfg.poison_rounds}-eps{eps:g}-"
                                                                   f"{digest(x, z)}.pt")

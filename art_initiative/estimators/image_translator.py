@@ -81,6 +81,26 @@ class PyTorchImageTranslator(PyTorchEstimator):
         self._model.to(self._device)
 
     # ----------------------------------------------------------------- properties
+    @classmethod
+    def from_architecture(cls, arch: str, image_size: int, width: int = 16, c_dim: int = 0,
+                          device_type: str = "gpu", seed: int | None = None) -> PyTorchImageTranslator:
+        """A translator around a freshly initialised network of the model registry (``models.build_model``).
+
+        :param arch: a generator of the registry: ``res6``, ``res9``, ``cnet``, ``unet128``, ``unet256``.
+        :param image_size: height and width of the (square, RGB) images.
+        :param width: the network's base width.
+        :param c_dim: number of target attributes; 0 for an unconditional (pix2pix-like) model.
+        :param device_type: ``"gpu"`` (CUDA when available) or ``"cpu"``.
+        :param seed: seeds torch's global generator right before the weights are drawn, so the same seed gives the
+            same fresh network; ``None`` draws from the generator's current state.
+        """
+        from art_initiative.models import build_model
+
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = build_model(arch, image_size=image_size, width=width, c_dim=c_dim)
+        return cls(model, (3, image_size, image_size), c_dim=c_dim, device_type=device_type)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Per-image shape (C, H, W)."""

@@ -185,3 +185,19 @@ def test_constructor_checks():
         PyTorchImageTranslator("G", (3, 32, 32))
     with pytest.raises(ValueError, match="device_type"):
         PyTorchImageTranslator(G, (3, 32, 32), device_type="tpu")
+
+
+def test_from_architecture_builds_the_registry_network_and_its_seed_fixes_the_weights():
+    a = PyTorchImageTranslator.from_architecture("unet256", 16, width=4, device_type="cpu", seed=3)
+    b = PyTorchImageTranslator.from_architecture("unet256", 16, width=4, device_type="cpu", seed=3)
+    c = PyTorchImageTranslator.from_architecture("unet256", 16, width=4, device_type="cpu", seed=4)
+    assert a.input_shape == (3, 16, 16) and a.c_dim == 0
+    assert type(a.model) is type(build_model("unet256", image_size=16, width=4, c_dim=0))
+    for (name, p), q, r in zip(a.model.state_dict().items(), b.model.state_dict().values(),
+                               c.model.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+    assert any(not torch.equal(p, r) for p, r in zip(a.model.parameters(), c.model.parameters(), strict=True))
+    conditional = PyTorchImageTranslator.from_architecture("res6", 16, width=4, c_dim=5, device_type="cpu")
+    assert conditional.predict(np.zeros((1, 3, 16, 16), np.float32), conditions=C).shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match="res7"):
+        PyTorchImageTranslator.from_architecture("res7", 16, device_type="cpu")
