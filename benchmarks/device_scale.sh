@@ -12,12 +12,5 @@
 # On a machine that has the package installed, `python benchmarks/scale.py --device gpu` is the same.
 set -euo pipefail
 OUT=${OUT:-benchmarks/results}
-if compgen -G ".whl/*.whl" > /dev/null; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-    export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
-else
-    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
-fi
-export PYTHONUNBUFFERED=1
-python3 -c "import torch; print(torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
+source benchmarks/device_env.sh
 python3 benchmarks/scale.py --device gpu --output-dir "$OUT" "$@" 2>&1 | tee "$OUT/scale-log.txt"

@@ -125,6 +125,9 @@ class AttributeBenchmarkConfig:
         ``defence`` says otherwise). Only
         ``res6`` targets with ``SD`` domains can start from it.
     :param finetune_iterations: the forger's fine-tuning iterations with ``forger_start="public"``.
+    :param perceptual: also the metrics that need a network (LPIPS and the VGG distance, whose ImageNet trunk weights
+        ``make setup`` installs); False leaves them out of the records (``benchmarks/gpu_testbed.py`` on a machine
+        without those weights).
     """
 
     profile: str = "cpu"
@@ -148,6 +151,7 @@ class AttributeBenchmarkConfig:
     seed: int = 0
     forger_start: str = "scratch"
     finetune_iterations: int = 2500
+    perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
         check_settings(self, {"methods": ATTRIBUTE_METHODS, "targets": GENERATOR_NAMES,
@@ -446,7 +450,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
             # (the warm-up run of timed_protection protects fewer faces)
             x_prot, info["seconds_per_image"] = timed_protection(
                 lambda a, p=protection: p(a, lt[:len(a)][:, sd]), x)
-            info.update(protection_metrics(x, x_prot, device=str(device)))
+            info.update(protection_metrics(x, x_prot, device=str(device), perceptual=cfg.perceptual))
         published[method] = x_prot, info
         logger.info("%s: %s", method, info)
 
@@ -461,7 +465,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
             if "whitebox_pgd" in cfg.methods:
                 runs["whitebox_pgd"] = _whitebox(target, x, doms, cfg, device)
             for method, (x_prot, info) in runs.items():
-                m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device))
+                m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device),
+                                    perceptual=cfg.perceptual)
                 records.append(make_record(**base, method=method, target=arch, domains=setting, eps=cfg.eps, **m,
                                            **info, peak_memory_mb=peak_memory_mb(device)))
                 if verbose:
@@ -489,7 +494,8 @@ def _whitebox(target: PyTorchImageTranslator, x: np.ndarray, doms: list[np.ndarr
     t = time.perf_counter()
     x_prot = baseline_protection("ruiz_pgd", target, x, doms, cfg.eps, cfg)
     seconds = (time.perf_counter() - t) / len(x)
-    return x_prot, {"seconds_per_image": seconds, **protection_metrics(x, x_prot, device=str(device))}
+    return x_prot, {"seconds_per_image": seconds,
+                    **protection_metrics(x, x_prot, device=str(device), perceptual=cfg.perceptual)}
 
 
 def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.ndarray, y: np.ndarray,
@@ -508,9 +514,10 @@ def _sweep(cfg: AttributeBenchmarkConfig, target: PyTorchImageTranslator, x: np.
         if "random_noise" in cfg.methods:
             runs["random_noise"] = uniform_noise(x, e, cfg.seed), {}
         for method, (x_prot, extra) in runs.items():
-            m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device))
+            m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device),
+                                perceptual=cfg.perceptual)
             out.append(make_record(**base, method=method, target=cfg.targets[0], domains=cfg.domains[0], eps=e, **m,
-                                   **protection_metrics(x, x_prot, device=str(device)),
+                                   **protection_metrics(x, x_prot, device=str(device), perceptual=cfg.perceptual),
                                    peak_memory_mb=peak_memory_mb(device), sweep=True, **extra))
     return out
 

@@ -159,7 +159,8 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                     "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's five "
                     "attributes, `DD`: Eyeglasses and Smiling (never seen by the defender); * gray-box. Methods "
                     "other than the initiative defence compute their perturbation on the surrogate.", "",
-                    f"![grid]({os.path.basename(stem)}.png) ![sweep]({os.path.basename(stem)}-sweep.png)", ""]
+                    f"![grid]({os.path.basename(stem)}.png)"
+                    + (f" ![sweep]({os.path.basename(stem)}-sweep.png)" if acfg.sweep else ""), ""]
 
         def partial(records: list[dict[str, Any]]) -> None:
             for r in records:

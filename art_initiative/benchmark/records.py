@@ -72,11 +72,14 @@ def forgery_metrics(clean_forgery: np.ndarray, infected_forgery: np.ndarray, met
     return measure("forgery", clean_forgery, infected_forgery, distance=metric, device=device, network=perceptual)
 
 
-def protection_metrics(x: np.ndarray, x_protected: np.ndarray, device: str = "cpu") -> dict[str, float]:
+def protection_metrics(x: np.ndarray, x_protected: np.ndarray, device: str = "cpu", perceptual: bool = True
+                       ) -> dict[str, float]:
     """Visual cost of a protection: every ``"protection"`` metric of
     :data:`~art_initiative.metrics.registry.METRICS` (mean PSNR, SSIM and LPIPS between the clean and the
-    protected images)."""
-    return measure("protection", x, x_protected, device=device)
+    protected images).
+
+    :param perceptual: also LPIPS, which needs a network (and its ImageNet trunk weights, installed by ``make``)."""
+    return measure("protection", x, x_protected, device=device, network=perceptual)
 
 
 def timed_protection(protect: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3

@@ -1,0 +1,212 @@
+"""Issues #11 and #12 at a GPU's scale: one prepared command for a lent GPU machine (the ``device`` tool).
+
+On the synthetic faces at ``--image-size`` (64 px by default) with StarGAN's widths (64), it trains concurrently on one
+GPU, one process each, the defender's surrogate (``res6`` on the defender's faces: the baseline's surrogate) and the
+forger's Table 1 targets (``res6``, ``res9``, ``cnet``, ``unet128``; the SD attributes; the forger's own faces and
+seed), every one by the forger's recipe (StarGAN's: no identity term, n_critic 5, lr 1e-4), in rounds of ``--step``
+iterations until ``--train-seconds`` have passed. Each round's checkpoint is a cached run of that length (a longer
+run continues the last, exactly as one uninterrupted run would), so then, with nothing trained again:
+
+1. the calibration (the harness's ``--task calibration``: white-box Ruiz PGD-10 at eps 0.05 on each target itself,
+   sign noise of the same size, the independent classifier's translation check) at every round that all targets
+   completed (up to ``--curve-points`` of them): issue #11's curve of DSR against iterations;
+2. the attribute-editing harness at the last round every model completed, with ``--methods`` (default: Ruiz PGD
+   computed on the surrogate and scored on every target, white-box PGD on each target, sign noise, the clean
+   forgery): whether anything computed on the defender's surrogate transfers at this scale, issue #12's question.
+
+The results are written under ``--output`` as ``calibration-synthetic-<device>-<size>.{json,md,png}`` and
+``attribute_editing-synthetic-<device>-<size>.{json,md,png}`` (``<device>`` as ``scale.py`` names it), with a log.
+
+The GPU machine has PyTorch but neither this package's other needs nor a network. Beforehand, here (PyPI works):
+
+    echo /.whl/ >> .git/info/exclude
+    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \\
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \\
+        -d .whl adversarial-robustness-toolbox==1.20.1 kornia==0.9.0 kornia_rs==0.2.0 torchattacks==3.5.1
+
+then, with ``.whl`` carried (about 7 minutes with the defaults):
+
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \\
+        .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 && \\
+        python3 benchmarks/gpu_testbed.py --output $OUT 2>&1 | tee $OUT/gpu_testbed-log.txt
+
+LPIPS and the VGG distance need ImageNet trunk weights that only ``make setup`` installs, so this script leaves them
+out (``perceptual=False``) unless ``--perceptual`` is given. On a CPU the same code runs at tiny settings (the test
+``tests/benchmark/test_gpu_testbed_script.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import multiprocessing
+import os
+import shlex
+import sys
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
+
+SCRIPT = os.path.abspath(__file__)
+DEFAULT_TARGETS = ("res6", "res9", "cnet", "unet128")
+DEFAULT_METHODS = ("ruiz_pgd", "whitebox_pgd", "sign_noise", "none")
+
+
+def device_slug(device_type: str) -> str:
+    """``cpu``, or the GPU's name as a file-name slug (``nvidia-h200``)."""
+    if device_type != "gpu" or not torch.cuda.is_available():
+        return "cpu"
+    return "-".join(torch.cuda.get_device_name().lower().replace("nvidia", "nvidia ").split())
+
+
+def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
+    """One model's training, in rounds of ``job["step"]`` iterations until the deadline (a time.time() value) would
+    be passed by another round of the last one's length, or ``job["max_iterations"]`` is reached; every round is a
+    cached :func:`~art_initiative.benchmark.attribute.train_target` run of that length. Runs in its own process.
+
+    :return: the job's name and the iteration counts it completed, with their wall times.
+    """
+    torch.set_num_threads(job["threads"])
+    x = np.load(job["x"])
+    labels = np.load(job["labels"])
+    cfg = AttributeBenchmarkConfig(**job["cfg"])
+    done: list[int] = []
+    seconds: list[float] = []
+    n = job["step"]
+    while n <= job["max_iterations"]:
+        if seconds and time.time() + 1.1 * seconds[-1] > job["deadline"]:
+            break
+        t = time.time()
+        train_target(x, labels, job["arch"], job["seed"], cfg, job["device_type"], job["cache_dir"], iterations=n)
+        seconds.append(time.time() - t)
+        done.append(n)
+        print(f"{job['name']}: {n} iterations ({seconds[-1]:.0f} s for the round)", flush=True)
+        n += job["step"]
+    return {"name": job["name"], "iterations": done, "round_seconds": seconds}
+
+
+def curve(counts: list[int], points: int) -> list[int]:
+    """At most ``points`` of ``counts`` (sorted), spread evenly and always with the largest."""
+    counts = sorted(counts)
+    if len(counts) <= points:
+        return counts
+    picks = {counts[round(i * (len(counts) - 1) / (points - 1))] for i in range(points)} if points > 1 else set()
+    return sorted(picks | {counts[-1]})
+
+
+def rename_results(stem: str, new_stem: str) -> list[str]:
+    """Move a results file's ``.json`` / ``.md`` / ``.png`` to ``new_stem`` (the Markdown's image link follows)."""
+    moved = []
+    for ext in (".json", ".md", ".png", "-sweep.png"):
+        if not os.path.exists(stem + ext):
+            continue
+        if ext == ".md":
+            with open(stem + ext, encoding="utf-8") as fh:
+                text = fh.read().replace(f"({os.path.basename(stem)}", f"({os.path.basename(new_stem)}")
+            with open(new_stem + ext, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.remove(stem + ext)
+        else:
+            os.replace(stem + ext, new_stem + ext)
+        moved.append(new_stem + ext)
+    return moved
+
+
+def run(ns: argparse.Namespace) -> dict[str, Any]:
+    """Everything the module docstring says; returns what was trained and written."""
+    t0 = time.time()
+    command = "python benchmarks/gpu_testbed.py " + shlex.join(sys.argv[1:])
+    settings = dict(image_size=ns.image_size, width=ns.width, disc_width=ns.disc_width, n_train=ns.n_train,
+                    n_test=ns.n_test, targets=tuple(ns.targets), domains=("SD",), n_jobs=ns.n_jobs,
+                    classifier_iterations=ns.classifier_iterations)
+    cfg = attribute_config("synthetic", ns.profile, **settings, target_iterations=ns.step)
+    cache_dir = ns.cache_dir or tempfile.mkdtemp(prefix="gpu_testbed_cache_")
+    os.makedirs(cache_dir, exist_ok=True)
+    os.makedirs(ns.output, exist_ok=True)
+    split = attribute_data("synthetic", cfg)
+    sd = split.columns("SD")
+    print(f"rendered {2 * cfg.n_train + cfg.n_test} faces at {cfg.image_size} px in {time.time() - t0:.0f} s",
+          flush=True)
+
+    # 1. Every model concurrently, one process each, in rounds until the deadline.
+    scratch = tempfile.mkdtemp(prefix="gpu_testbed_data_")
+    arrays = {"defender": split.defender, "forger": split.forger}
+    paths = {}
+    for name, (x, labels) in arrays.items():
+        paths[name] = (os.path.join(scratch, f"{name}-x.npy"), os.path.join(scratch, f"{name}-labels.npy"))
+        np.save(paths[name][0], x)
+        np.save(paths[name][1], labels[:, sd])
+    deadline = time.time() + ns.train_seconds
+    cfg_fields = {k: getattr(cfg, k) for k in AttributeBenchmarkConfig.__dataclass_fields__}
+    base = dict(cfg=cfg_fields, device_type=ns.device, cache_dir=cache_dir, step=ns.step,
+                max_iterations=ns.max_iterations, deadline=deadline, threads=ns.threads)
+    jobs = [dict(base, name="surrogate", arch="res6", seed=cfg.seed + 1, x=paths["defender"][0],
+                 labels=paths["defender"][1])]
+    jobs += [dict(base, name=arch, arch=arch, seed=cfg.seed + 2, x=paths["forger"][0], labels=paths["forger"][1])
+             for arch in cfg.targets]
+    with futures.ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        trained = {r["name"]: r for r in pool.map(train_rounds, jobs)}
+    print(f"trained in {time.time() - t0:.0f} s: "
+          + ", ".join(f"{k} {v['iterations'][-1] if v['iterations'] else 0}" for k, v in trained.items()), flush=True)
+
+    # 2. The calibration curve at the rounds every target completed.
+    common_targets = set.intersection(*(set(trained[a]["iterations"]) for a in cfg.targets))
+    if not common_targets:
+        raise RuntimeError(f"no round was completed by every target: {trained}")
+    slug = f"{device_slug(ns.device)}-{ns.image_size}"
+    written: list[str] = []
+    for n in curve(sorted(common_targets), ns.curve_points):
+        run_benchmark("calibration", data="synthetic", profile=ns.profile, output=ns.output, device_type=ns.device,
+                      cache_dir=cache_dir, command=command, verbose=ns.verbose, **settings, target_iterations=n)
+    stem = results_stem(ns.output, "calibration", "synthetic", ns.profile)
+    written += rename_results(stem, results_stem(ns.output, "calibration", "synthetic", slug))
+
+    # 3. The transfer rows at the last round every model, the surrogate too, completed.
+    common = common_targets & set(trained["surrogate"]["iterations"])
+    if ns.methods and common:
+        run_benchmark("attribute_editing", data="synthetic", profile=ns.profile, output=ns.output,
+                      device_type=ns.device, cache_dir=cache_dir, command=command, verbose=ns.verbose, **settings,
+                      target_iterations=max(common), methods=tuple(ns.methods), sweep=(), perceptual=ns.perceptual)
+        stem = results_stem(ns.output, "attribute_editing", "synthetic", ns.profile)
+        written += rename_results(stem, results_stem(ns.output, "attribute_editing", "synthetic", slug))
+    print(f"done in {time.time() - t0:.0f} s; wrote " + ", ".join(os.path.basename(p) for p in written), flush=True)
+    return {"trained": trained, "written": written}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    parser.add_argument("--profile", default="paper", help="the harness's profile the settings below replace")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64, help="the targets' and the surrogate's generator width")
+    parser.add_argument("--disc-width", type=int, default=64)
+    parser.add_argument("--n-train", type=int, default=4000, help="faces in each of the defender's and forger's splits")
+    parser.add_argument("--n-test", type=int, default=100)
+    parser.add_argument("--targets", nargs="+", default=list(DEFAULT_TARGETS))
+    parser.add_argument("--methods", nargs="*", default=list(DEFAULT_METHODS),
+                        help="the attribute-editing harness's methods at the last round (none: skip it)")
+    parser.add_argument("--step", type=int, default=1000, help="iterations per training round")
+    parser.add_argument("--max-iterations", type=int, default=50_000)
+    parser.add_argument("--train-seconds", type=float, default=270.0, help="training stops after the round that "
+                        "would pass this")
+    parser.add_argument("--curve-points", type=int, default=4)
+    parser.add_argument("--classifier-iterations", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of each training process")
+    parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="processes rendering the faces")
+    parser.add_argument("--perceptual", action="store_true", help="also LPIPS and the VGG distance (needs the "
+                        "ImageNet trunk weights of `make setup`)")
+    parser.add_argument("--cache-dir", default=None, help="default: a fresh temporary folder")
+    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--quiet", dest="verbose", action="store_false")
+    run(parser.parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""``benchmarks/gpu_testbed.py``: the prepared GPU run of issues #11 / #12, at tiny settings on the CPU."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_testbed.py"
+
+
+def _module():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("gpu_testbed_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_curve_keeps_the_last_round_and_spreads_the_rest():
+    curve = _module().curve
+    assert curve([3000, 1000, 2000], 4) == [1000, 2000, 3000]
+    assert curve(list(range(1000, 11000, 1000)), 4) == [1000, 4000, 7000, 10000]
+    assert curve([1000, 2000, 3000], 1) == [3000]
+
+
+def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--profile", "tiny", "--image-size", "16",
+                           "--width", "4", "--disc-width", "8", "--n-train", "16", "--n-test", "4", "--targets",
+                           "res6", "cnet", "--methods", "ruiz_pgd", "sign_noise", "none", "--step", "5",
+                           "--max-iterations", "10", "--train-seconds", "600", "--classifier-iterations", "10",
+                           "--threads", "1", "--n-jobs", "1", "--cache-dir", str(tmp_path / "cache"), "--output",
+                           str(out), "--quiet"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trained in" in done.stdout and "surrogate 10, res6 10, cnet 10" in done.stdout
+    calibration = json.loads((out / "calibration-synthetic-cpu-16.json").read_text())
+    assert sorted((r["target"], r["recipe"]["iterations"]) for r in calibration) == [
+        ("cnet", 5), ("cnet", 10), ("res6", 5), ("res6", 10)]
+    assert all(r["recipe"]["recipe"] == "stargan" and r["image_size"] == 16 for r in calibration)
+    rows = json.loads((out / "attribute_editing-synthetic-cpu-16.json").read_text())
+    assert sorted((r["method"], r["target"]) for r in rows) == sorted(
+        (m, t) for m in ("ruiz_pgd", "sign_noise", "none") for t in ("res6", "cnet"))
+    assert all(r["target_iterations"] == 10 and r.get("lpips_forgery") is None for r in rows)
+    md = (out / "attribute_editing-synthetic-cpu-16.md").read_text()
+    assert "(attribute_editing-synthetic-cpu-16.png)" in md and "sweep" not in md.split("###")[0].split("Settings")[0]
+    assert (out / "calibration-synthetic-cpu-16.png").stat().st_size > 0
+    assert not list(out.glob("*-tiny.*"))  # every file renamed after the device and size
