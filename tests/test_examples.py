@@ -1,35 +1,23 @@
 """The examples in examples/ run end to end (with tiny settings)."""
 
-import importlib.util
-from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_art_attacks_on_stargan(capsys):
-    results = _load("art_attacks_on_stargan").main(["--iterations", "20", "--image-size", "16", "--width", "4",
-                                                     "--n-train", "32", "--n-test", "4"])
+def test_art_attacks_on_stargan(capsys, load_script):
+    results = load_script("examples/art_attacks_on_stargan.py").main([
+        "--iterations", "20", "--image-size", "16", "--width", "4", "--n-train", "32", "--n-test", "4"])
     assert set(results) == {"FGM", "BIM"}
     assert "BIM: DSR" in capsys.readouterr().out
 
 
-def test_ruiz_baseline_example(capsys):
-    results = _load("ruiz_baseline").main(["--iterations", "10", "--image-size", "16", "--width", "4",
-                                           "--n-train", "16", "--n-test", "4"])
+def test_ruiz_baseline_example(capsys, load_script):
+    results = load_script("examples/ruiz_baseline.py").main([
+        "--iterations", "10", "--image-size", "16", "--width", "4", "--n-train", "16", "--n-test", "4"])
     assert set(results) == {"white-box", "gray-box"}
     out = capsys.readouterr().out
     assert "max |RuizDisruption - ART BIM| = 0.00e+00" in out
 
 
-def test_initiative_attribute_example(capsys):
-    results = _load("initiative_attribute").main([
+def test_initiative_attribute_example(capsys, load_script):
+    results = load_script("examples/initiative_attribute.py").main([
         "--image-size", "16", "--width", "4", "--n-train", "16", "--n-test", "4", "--target-iterations", "6",
         "--sm-pretrain-iterations", "3", "--defence-iterations", "3"])
     assert set(results) == {"initiative", "ruiz_pgd"}
@@ -37,8 +25,8 @@ def test_initiative_attribute_example(capsys):
     assert "initiative:" in capsys.readouterr().out.replace(" ", "")
 
 
-def test_initiative_reenactment_example(capsys):
-    results = _load("initiative_reenactment").main([
+def test_initiative_reenactment_example(capsys, load_script):
+    results = load_script("examples/initiative_reenactment.py").main([
         "--image-size", "16", "--width", "4", "--frames", "16", "--n-test", "4", "--forger-iterations", "4",
         "--defence-iterations", "3"])
     assert set(results) == {"none (clean, other seed)", "initiative", "random_noise"}

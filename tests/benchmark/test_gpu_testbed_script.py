@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,15 +10,8 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_testbed.py"
 
 
-def _module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("gpu_testbed_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_curve_keeps_the_last_round_and_spreads_the_rest():
-    curve = _module().curve
+def test_curve_keeps_the_last_round_and_spreads_the_rest(load_script):
+    curve = load_script("benchmarks/gpu_testbed.py").curve
     assert curve([3000, 1000, 2000], 4) == [1000, 2000, 3000]
     assert curve(list(range(1000, 11000, 1000)), 4) == [1000, 4000, 7000, 10000]
     assert curve([1000, 2000, 3000], 1) == [3000]

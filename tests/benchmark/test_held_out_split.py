@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from art_initiative.benchmark.reenactment import ReenactmentBenchmarkConfig, held_out_split
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "reenactment_floor.py"
 
 
 def test_splits_are_disjoint_with_gaps_and_cover_the_video_in_blocks():
@@ -30,11 +25,8 @@ def test_splits_are_disjoint_with_gaps_and_cover_the_video_in_blocks():
             ReenactmentBenchmarkConfig(blocks=blocks).validate()
 
 
-def test_the_floor_script_uses_the_harness_split():
-    spec = importlib.util.spec_from_file_location("reenactment_floor", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.held_out_split is held_out_split
+def test_the_floor_script_uses_the_harness_split(load_script):
+    assert load_script("benchmarks/reenactment_floor.py").held_out_split is held_out_split
 
 
 def test_the_mean_over_forger_seeds_keeps_the_spread_of_the_dsr_and_of_the_distance_to_real():

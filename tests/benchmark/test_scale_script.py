@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,15 +10,8 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
 
 
-def _module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("scale_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_generate_is_timed_in_every_precision_and_layout():
-    scale = _module()
+def test_generate_is_timed_in_every_precision_and_layout(load_script):
+    scale = load_script("benchmarks/scale.py")
     for precision, channels_last in (("fp32", False), ("bf16", True)):
         assert scale.time_generate(16, 4, 1, precision, channels_last, "cpu", pg_width=4, pg_levels=2) > 0
 
