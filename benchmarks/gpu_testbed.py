@@ -69,7 +69,8 @@ def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
     be passed by another round of the last one's length, or ``job["max_iterations"]`` is reached; every round is a
     cached :func:`~art_initiative.benchmark.attribute.train_target` run of that length. Runs in its own process.
 
-    :return: the job's name and the iteration counts it completed, with their wall times.
+    :return: the job's name and the iteration counts it completed, with their wall times and, where a round
+        failed, its error (the rounds before it stay usable).
     """
     torch.set_num_threads(job["threads"])
     x = np.load(job["x"])
@@ -82,7 +83,12 @@ def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
         if seconds and time.time() + 1.1 * seconds[-1] > job["deadline"]:
             break
         t = time.time()
-        train_target(x, labels, job["arch"], job["seed"], cfg, job["device_type"], job["cache_dir"], iterations=n)
+        try:
+            train_target(x, labels, job["arch"], job["seed"], cfg, job["device_type"], job["cache_dir"],
+                         iterations=n)
+        except Exception as err:  # noqa: BLE001 - one model's failure (memory...) must not cost the others' results
+            print(f"{job['name']}: round to {n} iterations failed: {err!r}", flush=True)
+            return {"name": job["name"], "iterations": done, "round_seconds": seconds, "error": repr(err)}
         seconds.append(time.time() - t)
         done.append(n)
         print(f"{job['name']}: {n} iterations ({seconds[-1]:.0f} s for the round)", flush=True)
@@ -154,10 +160,12 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     print(f"trained in {time.time() - t0:.0f} s: "
           + ", ".join(f"{k} {v['iterations'][-1] if v['iterations'] else 0}" for k, v in trained.items()), flush=True)
 
-    # 2. The calibration curve at the rounds every target completed.
-    common_targets = set.intersection(*(set(trained[a]["iterations"]) for a in cfg.targets))
-    if not common_targets:
-        raise RuntimeError(f"no round was completed by every target: {trained}")
+    # 2. The calibration curve at the rounds every target completed (a target that completed none is left out).
+    targets = tuple(a for a in cfg.targets if trained[a]["iterations"])
+    if not targets:
+        raise RuntimeError(f"no target completed a round: {trained}")
+    settings["targets"] = targets
+    common_targets = set.intersection(*(set(trained[a]["iterations"]) for a in targets))
     slug = f"{device_slug(ns.device)}-{ns.image_size}"
     written: list[str] = []
     for n in curve(sorted(common_targets), ns.curve_points):
