@@ -3,7 +3,8 @@ training iterations and wall time, from harness results files, beside the contro
 
 Each ``--run ITERATIONS=PATH`` is a results JSON of ``art-initiative benchmark --task attribute_editing`` whose
 ``initiative`` defence was trained for ITERATIONS alternating iterations (``--set iterations=N``; a longer run
-resumes the shorter one's training checkpoint, so the points are one training run). The first file's
+resumes the shorter one's training checkpoint, so the points are one training run). A file with an
+``initiative_sign`` row (the same PG at the full budget) adds that point beside the PG's. The first file's
 ``ruiz_pgd``, ``whitebox_pgd`` and ``sign_noise`` rows are drawn as horizontal lines::
 
     .venv/bin/python benchmarks/pg_iterations_curve.py --stem benchmarks/results/pg_iterations-synthetic-cpu-public \\
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                        "dsr_0.02": r["dsr_0.02"], "dsr_0.01": r["dsr_0.01"], "mse": r["mse"], "psnr": r["psnr"],
                        "best_distance": (r.get("pg_best") or {}).get("best_distance"), "source": path,
                        "command": r.get("command")})
+        if (sat := _row(records, "initiative_sign", args.target, args.domains)) is not None:
+            points[-1]["saturated"] = {key: sat[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse", "psnr")}
         if k == 0:
             controls = {m: {key: c[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse")}
                         for m in ("ruiz_pgd", "whitebox_pgd", "sign_noise")
@@ -60,11 +63,21 @@ def main(argv: list[str] | None = None) -> int:
              + args.note, "",
              "| PG iterations | train s | DSR >0.05 | >0.02 | >0.01 | MSE | PSNR | own-SM distance |",
              "|---|---|---|---|---|---|---|---|"]
+
+    def cells(r: dict) -> str:
+        return (f"{100 * r['dsr']:.1f}% | {100 * r['dsr_0.02']:.1f}% | {100 * r['dsr_0.01']:.1f}% | {r['mse']:.4f} | "
+                f"{r['psnr']:.1f} dB")
+
     for p in points:
         secs = "-" if p["train_seconds"] is None else f"{p['train_seconds']:.0f}"
         best = "-" if p["best_distance"] is None else f"{p['best_distance']:.4f}"
-        lines.append(f"| {p['iterations']} | {secs} | {100 * p['dsr']:.1f}% | {100 * p['dsr_0.02']:.1f}% | "
-                     f"{100 * p['dsr_0.01']:.1f}% | {p['mse']:.4f} | {p['psnr']:.1f} dB | {best} |")
+        lines.append(f"| {p['iterations']} | {secs} | {cells(p)} | {best} |")
+    saturated = [p for p in points if "saturated" in p]
+    if saturated:
+        lines += ["", "The same PGs saturated (`initiative_sign`: `clip(x + eps sign(PG(x)))`, no training of its "
+                  "own):", "", "| PG iterations | DSR >0.05 | >0.02 | >0.01 | MSE | PSNR |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {p['iterations']} | {cells(p['saturated'])} |" for p in saturated]
     lines += ["", "Controls (first file):", "", "| method | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|"]
     lines += [f"| {m} | {100 * c['dsr']:.1f}% | {100 * c['dsr_0.02']:.1f}% | {100 * c['dsr_0.01']:.1f}% | "
               f"{c['mse']:.4f} |" for m, c in controls.items()]
@@ -86,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
              title="DSR (dashed: Ruiz PGD on the public model)")
     left.legend(fontsize=8)
     right.plot(its, [p["mse"] for p in points], "o-", color="k", label="PG")
+    if saturated:
+        left.plot([p["iterations"] for p in saturated], [100 * p["saturated"]["dsr"] for p in saturated], "s:",
+                  color="k", label="PG saturated, DSR > 0.05")
+        right.plot([p["iterations"] for p in saturated], [p["saturated"]["mse"] for p in saturated], "s:",
+                   color="k", label="PG saturated")
     for m, style in (("ruiz_pgd", "--"), ("whitebox_pgd", ":"), ("sign_noise", "-.")):
         if m in controls:
             right.axhline(controls[m]["mse"], ls=style, color="grey", label=m)

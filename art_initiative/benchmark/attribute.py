@@ -9,7 +9,8 @@ architecture and domains, other weights and data).
 
 Every method publishes one protected image per face, computed without the target: ``initiative``, its
 ablations and its robust variant ``initiative_robust`` (trained through JPEG, blur, resizing and shifts, see
-:mod:`art_initiative.preprocessing.eot`) with one PG forward pass; the Ruiz et al. baseline (``ruiz_pgd``,
+:mod:`art_initiative.preprocessing.eot`) with one PG forward pass, ``initiative_sign`` the PG of ``initiative``
+saturated (``clip(x + eps sign(PG(x)))``, no training of its own); the Ruiz et al. baseline (``ruiz_pgd``,
 ``ruiz_ifgsm``, ``ruiz_fgsm``, and ``ruiz_pgd_blur``, their blur-robust PGD) jointly over the surrogate's five
 domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
 ``torchattacks.PGD`` (``torchattacks_pgd``) on the surrogate, one surrogate domain per face in turn (they attack
@@ -66,9 +67,9 @@ logger = logging.getLogger(__name__)
 
 #: Table 1's targets, the default; any of :data:`~art_initiative.models.GENERATOR_NAMES` may be benchmarked.
 ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
-ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "initiative_robust", "ruiz_pgd",
-                     "ruiz_ifgsm", "ruiz_fgsm", "ruiz_pgd_blur", "art_bim", "torchattacks_pgd", "random_noise",
-                     "sign_noise", "whitebox_pgd", "none")
+ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "initiative_robust", "initiative_sign",
+                     "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm", "ruiz_pgd_blur", "art_bim", "torchattacks_pgd",
+                     "random_noise", "sign_noise", "whitebox_pgd", "none")
 DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
 GRID_METHODS = ("initiative", "ruiz_pgd", "random_noise")  # the methods the Figure 3 grid shows
 SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
@@ -344,10 +345,12 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
 
     :raises ValueError: ``whitebox_pgd`` (it needs the target) or an unknown method.
     """
-    if method in _VARIANTS:
+    if method in _VARIANTS or method == "initiative_sign":
         (xd, ld), sd = split.defender, split.columns("SD")
-        d, trained = _defence(method, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir, verbose)
-        return (lambda a, labels: d.generate(a)), {"pg_best": d.best, "setup_seconds": trained}, d
+        saturate = method == "initiative_sign"  # the PG of ``initiative``, at the full budget
+        d, trained = _defence("initiative" if saturate else method, xd, ld[:, sd], split.settings["SD"], surrogate,
+                              cfg, cache_dir, verbose)
+        return (lambda a, labels: d.generate(a, saturate=saturate)), {"pg_best": d.best, "setup_seconds": trained}, d
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":

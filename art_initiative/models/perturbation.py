@@ -9,13 +9,20 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple[float, float]) -> torch.Tensor:
+def protect(pg: torch.nn.Module, x: torch.Tensor, eps: float, clip_values: tuple[float, float],
+            saturate: bool = False) -> torch.Tensor:
     """The protection of the paper: ``clip(x + eps * PG(x), clip_min, clip_max)``.
 
     ``|x' - x| <= eps`` because PG ends in tanh. The sum is taken in fp32 also when PG runs under bf16 autocast,
     so that the protected pixels keep full precision.
+
+    :param saturate: ``clip(x + eps * sign(PG(x)))`` instead: PG's direction at the full budget, as FGSM takes a
+        gradient's (not the paper). Gradients pass through the sign as through the identity (straight-through).
     """
-    return torch.clamp(x + eps * pg(x).float(), clip_values[0], clip_values[1])
+    delta = pg(x).float()
+    if saturate:
+        delta = delta + (torch.sign(delta) - delta).detach()
+    return torch.clamp(x + eps * delta, clip_values[0], clip_values[1])
 
 
 def shared_pattern(x: np.ndarray, protected: np.ndarray, eps: float,

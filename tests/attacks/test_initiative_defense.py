@@ -93,8 +93,29 @@ def test_set_params_changes_every_attack_param(template, faces):
     with pytest.raises(ValueError, match="eps must be a number in"):
         defence.set_params(eps=1.5)
     with pytest.raises(ValueError, match="batch_size"):
-        defence.set_params(batch_size=0)
-    assert set(defence.attack_params) >= {"eps", "batch_size", "verbose"}
+        defence.set_params(batch_size=0, eps=0.03)
+    assert (defence.eps, defence.batch_size) == (0.02, 7)  # a refused change leaves nothing behind
+    assert set(defence.attack_params) >= {"eps", "batch_size", "verbose", "saturate"}
+    with pytest.raises(ValueError, match="saturate must be a bool"):
+        defence.set_params(saturate="yes")
+
+
+def test_saturated_protection_is_the_pgs_direction_at_the_full_budget(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(x, y)
+    x = np.clip(x, -0.9, 0.9)  # no pixel where the clip to [-1, 1] would cut the step
+    plain, full = defence.generate(x) - x, defence.generate(x, saturate=True) - x
+    np.testing.assert_allclose(np.abs(full), defence.eps, atol=1e-6)
+    moved = np.abs(plain) > 1e-6
+    assert moved.mean() > 0.99 and np.array_equal(np.sign(full[moved]), np.sign(plain[moved]))
+    assert np.abs(plain).mean() < defence.eps  # the paper's protection does not use the whole budget everywhere
+    defence.set_params(saturate=True)
+    np.testing.assert_allclose(defence.generate(x) - x, full, atol=1e-6)
+    pre = defence.to_preprocessor()
+    assert pre.saturate
+    np.testing.assert_allclose(pre(x)[0] - x, full, atol=1e-6)
+    with pytest.raises(ValueError, match="saturate must be a bool"):
+        defence.generate(x, saturate=1)
 
 
 def test_training_raises_the_influence_on_its_surrogate(template, faces):
@@ -150,6 +171,9 @@ def test_preprocessor_is_a_protected_pipeline_with_gradients(template, faces):
     grad = protected.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
     plain = template.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)
     assert np.abs(grad).sum() > 0 and not np.allclose(grad, plain)
+    pre.set_params(saturate=True)  # the sign passes gradients straight through
+    assert np.abs(protected.loss_gradient(x[:4], ref.astype(np.float32), conditions=c)).sum() > 0
+    pre.set_params(saturate=False)
     # ART's set_params checks the new values (_check_params).
     pre.set_params(eps=0.02)
     assert pre.eps == 0.02
@@ -299,3 +323,34 @@ def test_a_briefly_trained_pg_moves_its_surrogate_more_than_noise_of_its_size():
 
     # Measured: 6-8x at this size. (A separately trained target is not moved more than by noise at 16 px.)
     assert moved(protected) > 3 * moved(noisy)
+
+
+def test_a_pg_trained_on_a_released_model_moves_a_forger_fine_tuned_from_it_more_than_noise(tmp_path):
+    """The central claim at tiny scale, in the public-model scenario: the defender trains the PG on the released
+    model and its own faces; the forger fine-tunes that model on faces the defender never saw, with another seed.
+    (A forger trained from independent weights is not moved more than by noise at any CPU scale measured here;
+    see the docs' results.)"""
+    from art_initiative.benchmark.calibration import sign_noise
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+    from art_initiative.training.stargan import train_stargan
+
+    defender, forger_faces, test = SyntheticFaces(400, 16, seed=0).split([160, 160, 40])
+    (x, y), (xf, yf), (xt, yt) = defender.arrays(), forger_faces.arrays(), test.arrays()
+    released = tmp_path / "released.pt"
+    public = train_stargan(x, y, "res6", width=8, disc_width=16, iterations=300, device_type="cpu",
+                           checkpoint_path=released, verbose=False, seed=0)
+    forger = train_stargan(xf, yf, "res6", width=8, disc_width=16, iterations=150, init_from=released,
+                           device_type="cpu", verbose=False, seed=100)
+    defence = InitiativeDefense(public, profile="tiny", verbose=False, alternating=False, sm_pretrain_iterations=20,
+                                iterations=300, eval_every=75, pg_width=16, pg_lr=5e-3, sm_lr=1e-3,
+                                sm_disc_width=8, critic_width=8, lambda_dom=0.0).fit(x, y)
+    protected, noisy = defence.generate(xt), sign_noise(xt, defence.eps, seed=0)
+    assert np.abs(protected - xt).max() <= defence.eps + 1e-6
+
+    def moved(x2):
+        return np.mean([((forger.predict(xt, conditions=c) - forger.predict(x2, conditions=c)) ** 2).mean()
+                        for c in target_domains(yt, PAPER_ATTRIBUTES)])
+
+    # Measured: 2.6x (seeds 1 and 2 of the same setup: 1.6x and 2.3x).
+    assert moved(protected) > 1.5 * moved(noisy)

@@ -16,13 +16,13 @@ from art_initiative.cli import main
 @pytest.mark.slow
 def test_attribute_harness_tiny(tmp_path):
     out, cache = tmp_path / "results", tmp_path / "cache"
-    settings = dict(methods=["initiative", "ruiz_fgsm", "art_bim", "torchattacks_pgd", "random_noise", "sign_noise",
-                             "whitebox_pgd", "none"],
+    settings = dict(methods=["initiative", "initiative_sign", "ruiz_fgsm", "art_bim", "torchattacks_pgd",
+                             "random_noise", "sign_noise", "whitebox_pgd", "none"],
                     targets=["res6", "cnet"], sweep=[0.02, 0.05])
     records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
                             verbose=False, **settings)
     main_rows = [r for r in records if not r.get("sweep")]
-    assert len(main_rows) == 8 * 2 * 2  # methods x targets x (SD, DD)
+    assert len(main_rows) == 9 * 2 * 2  # methods x targets x (SD, DD)
     assert {(r["target"], r["domains"]) for r in main_rows} == {("res6", "SD"), ("res6", "DD"), ("cnet", "SD"),
                                                                 ("cnet", "DD")}
     for r in records:
@@ -35,6 +35,10 @@ def test_attribute_harness_tiny(tmp_path):
     for setting in [("res6", "SD"), ("cnet", "DD")]:  # the controls: white-box PGD on the target itself, full noise
         assert by[("whitebox_pgd", *setting)]["mse"] > by[("sign_noise", *setting)]["mse"] > 0
     assert by[("sign_noise", "res6", "SD")]["psnr"] < by[("random_noise", "res6", "SD")]["psnr"]
+    # initiative_sign is the same trained PG at the full budget: sign noise's PSNR, no training of its own.
+    sat, pg = by[("initiative_sign", "res6", "SD")], by[("initiative", "res6", "SD")]
+    assert sat["psnr"] == pytest.approx(by[("sign_noise", "res6", "SD")]["psnr"], abs=0.3) and sat["psnr"] < pg["psnr"]
+    assert sat["setup_seconds"] == pg["setup_seconds"] and sat["pg_best"] == pg["pg_best"]
     assert by[("initiative", "res6", "SD")]["seconds_per_image"] < by[("ruiz_fgsm", "res6", "SD")][
         "seconds_per_image"] * 100
     sweep = [r for r in records if r.get("sweep")]

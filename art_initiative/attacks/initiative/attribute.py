@@ -33,6 +33,8 @@ class InitiativeDefense(PerturbationGeneratorDefense):
     :param attributes: names of the estimator's ``c_dim`` attributes (hair colours are one-hot domains).
     :param batch_size: images per forward pass in :meth:`generate`.
     :param verbose: progress bars.
+    :param saturate: publish ``clip(x + eps * sign(PG(x)))`` (PG's direction at the full budget) instead of the
+        paper's ``clip(x + eps * PG(x))``; training is unchanged.
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
 

@@ -24,13 +24,15 @@ class InitiativePreprocessor(PreprocessorPyTorch):
     :param apply_predict: apply when the estimator predicts.
     :param batch_size: images per forward pass when called on a numpy batch (``x_protected, _ = pre(x)``), so
         that a large array does not have to fit on the device at once.
+    :param saturate: ``clip(x + eps * sign(PG(x)))``, PG's direction at the full budget (gradients pass through
+        the sign as through the identity).
     """
 
-    params = ["eps", "clip_values", "batch_size"]
+    params = ["eps", "clip_values", "batch_size", "saturate"]
 
     def __init__(self, pg: torch.nn.Module, eps: float = 0.05, clip_values: tuple[float, float] = (-1.0, 1.0),
                  device_type: str = "gpu", apply_fit: bool = False, apply_predict: bool = True,
-                 batch_size: int = 128) -> None:
+                 batch_size: int = 128, saturate: bool = False) -> None:
         super().__init__(device_type=device_type, is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         if not isinstance(pg, torch.nn.Module):
             raise ValueError(f"pg must be a torch.nn.Module, got {type(pg).__name__}.")
@@ -38,6 +40,7 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         self.eps = eps
         self.clip_values = clip_values
         self.batch_size = batch_size
+        self.saturate = saturate
         self._check_params()
 
     @classmethod
@@ -62,7 +65,8 @@ class InitiativePreprocessor(PreprocessorPyTorch):
         return cls(pg, config.eps, tuple(meta["clip_values"]), device_type=device_type), shape
 
     def set_params(self, **kwargs: Any) -> None:
-        """Change ``eps`` / ``clip_values`` (checked); on a bad value nothing changes."""
+        """Change ``eps`` / ``clip_values`` / ``batch_size`` / ``saturate`` (checked); on a bad value nothing
+        changes."""
         old = {k: getattr(self, k) for k in self.params}
         try:
             super().set_params(**kwargs)
@@ -79,6 +83,8 @@ class InitiativePreprocessor(PreprocessorPyTorch):
             raise ValueError(f"clip_values must be (min, max) with min < max, got {clip!r}.")
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {self.batch_size!r}.")
+        if not isinstance(self.saturate, bool):
+            raise ValueError(f"saturate must be a bool, got {self.saturate!r}.")
         self.eps = float(self.eps)
         self.clip_values = (float(clip[0]), float(clip[1]))
 
@@ -91,4 +97,4 @@ class InitiativePreprocessor(PreprocessorPyTorch):
 
     def forward(self, x: torch.Tensor, y: Any = None) -> tuple[torch.Tensor, Any]:
         self.pg.eval()
-        return protect(self.pg, x.float(), self.eps, self.clip_values), y
+        return protect(self.pg, x.float(), self.eps, self.clip_values, self.saturate), y
