@@ -6,9 +6,9 @@ defender's faces, the forger fine-tunes it on faces the defender never saw, and 
 shortened ``cpu`` profile) starts its surrogate from the released model; ``forger_start="scratch"`` is the
 paper's protocol (the forger trains from scratch, the defence's surrogate from fresh weights), where nothing
 computed on the defender's side transfers at this scale (see the docs' results). Held-out faces are protected
-with the learned PG, the Ruiz et al. PGD baseline (computed on the defender's model), sign and uniform noise of
-the same budget and nothing, beside white-box PGD on the forger's model itself (the ceiling), and the forger's
-edits are compared. It also checks the target against the ground-truth edits that the renderer can draw, and
+with the learned PG (as trained, and saturated: ``initiative_sign``), the Ruiz et al. PGD baseline (computed on
+the defender's model), sign and uniform noise of the same budget and nothing, beside white-box PGD on the
+forger's model itself (the ceiling), and the forger's edits are compared. It also checks the target against the ground-truth edits that the renderer can draw, and
 writes ``report.json``, ``report.md`` and PNG figures to the output folder.
 """
 
@@ -31,7 +31,7 @@ from art_initiative.benchmark.tables import markdown_row
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics.registry import metric_columns
 
-DEMO_METHODS = ("initiative", "ruiz_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
+DEMO_METHODS = ("initiative", "initiative_sign", "ruiz_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
 
 
 @dataclass
@@ -183,10 +183,18 @@ def verdict(records: list[dict[str, Any]]) -> str:
         parts.append(f"The learned defence moves the forgeries no more than noise of the same budget does (MSE "
                      f"{init['mse']:.4f} against {noise:.4f}): at this budget it does not protect")
     for key, name in (("dsr", "MSE > 0.05"), ("dsr_0.02", "MSE > 0.02")):
-        a, b = init[key], ruiz[key]
-        word = "ahead of" if a > b else ("level with" if a == b else "behind")
-        parts.append(f"at {name} it is {word} the Ruiz baseline ({100 * a:.0f}% against {100 * b:.0f}%)")
+        parts.append(f"at {name} it is {_compare(init[key], ruiz[key])}")
+    if "initiative_sign" in by:  # the same PG at the full budget
+        sat = by["initiative_sign"]
+        parts.append(f"saturated (`initiative_sign`, the same PG's direction at the full budget, PSNR "
+                     f"{sat['psnr']:.1f} dB against {init['psnr']:.1f} dB) it moves them by MSE {sat['mse']:.4f}, and "
+                     f"at MSE > 0.05 it is {_compare(sat['dsr'], ruiz['dsr'])}")
     return "; ".join(parts) + "."
+
+
+def _compare(a: float, b: float) -> str:
+    word = "ahead of" if a > b else ("level with" if a == b else "behind")
+    return f"{word} the Ruiz baseline ({100 * a:.0f}% against {100 * b:.0f}%)"
 
 
 def target_check_lines(calibration: dict[str, Any]) -> list[str]:
