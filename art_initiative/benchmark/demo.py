@@ -8,8 +8,9 @@ paper's protocol (the forger trains from scratch, the defence's surrogate from f
 computed on the defender's side transfers at this scale (see the docs' results). Held-out faces are protected
 with the learned PG (as trained, and saturated: ``initiative_sign``), the Ruiz et al. PGD baseline (computed on
 the defender's model), sign and uniform noise of the same budget and nothing, beside white-box PGD on the
-forger's model itself (the ceiling), and the forger's edits are compared. It also checks the target against the ground-truth edits that the renderer can draw, and
-writes ``report.json``, ``report.md`` and PNG figures to the output folder.
+forger's model itself (the ceiling), and the forger's edits are compared. It also checks the target against
+the ground-truth edits that the renderer can draw, and writes ``report.json``, ``report.md`` and PNG figures to
+the output folder.
 """
 
 from __future__ import annotations
