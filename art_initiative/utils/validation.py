@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -76,3 +78,16 @@ def check_conditions(c: Any, c_dim: int, n: int | None = None, name: str = "cond
     if not np.isfinite(c).all():
         raise ValueError(f"{name} contains NaN or Inf values.")
     return c
+
+
+@contextmanager
+def unchanged_on_error(obj: Any, names: Iterable[str]) -> Iterator[None]:
+    """Give the attributes ``names`` of ``obj`` their values back, in this order, when the block raises
+    ``ValueError`` (a ``set_params`` that refuses a value leaves nothing behind)."""
+    old = [(name, getattr(obj, name)) for name in names]
+    try:
+        yield
+    except ValueError:
+        for name, value in old:
+            setattr(obj, name, value)
+        raise

@@ -24,7 +24,7 @@ from art_initiative.models.perturbation import protect
 from art_initiative.training import distributed
 from art_initiative.training.recipe import gan_adam
 from art_initiative.utils.checkpoint import load_checkpoint, restore, save_checkpoint
-from art_initiative.utils.validation import check_images, check_positive_int
+from art_initiative.utils.validation import check_images, check_positive_int, unchanged_on_error
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,9 @@ class PerturbationGeneratorDefense(EvasionAttack):
     def set_params(self, **kwargs: Any) -> None:
         """Change attack parameters (:attr:`attack_params`, checked by ``_check_params``); on a bad value nothing
         changes."""
-        old_config, old = self.config, {k: getattr(self, k) for k in self.attack_params if hasattr(self, k)}
-        try:
+        # eps and precision are properties of the config, which is restored last
+        with unchanged_on_error(self, [*(k for k in self.attack_params if hasattr(self, k)), "config"]):
             super().set_params(**kwargs)
-        except ValueError:
-            for k, v in old.items():
-                if k not in ("eps", "precision"):  # properties of the config, restored with it
-                    setattr(self, k, v)
-            self.config = old_config
-            raise
 
     def _check_params(self) -> None:
         if not 0 < self.config.eps <= 1:

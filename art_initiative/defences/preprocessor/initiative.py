@@ -10,6 +10,7 @@ import torch
 from art.defences.preprocessor.preprocessor import PreprocessorPyTorch
 
 from art_initiative.models.perturbation import protect
+from art_initiative.utils.validation import unchanged_on_error
 
 
 class InitiativePreprocessor(PreprocessorPyTorch):
@@ -67,13 +68,8 @@ class InitiativePreprocessor(PreprocessorPyTorch):
     def set_params(self, **kwargs: Any) -> None:
         """Change ``eps`` / ``clip_values`` / ``batch_size`` / ``saturate`` (checked); on a bad value nothing
         changes."""
-        old = {k: getattr(self, k) for k in self.params}
-        try:
+        with unchanged_on_error(self, self.params):
             super().set_params(**kwargs)
-        except ValueError:
-            for k, v in old.items():
-                setattr(self, k, v)
-            raise
 
     def _check_params(self) -> None:
         if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not self.eps > 0:
