@@ -337,20 +337,27 @@ Protection = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmarkConfig,
-                      surrogate: PyTorchImageTranslator, cache_dir: str | None, verbose: bool
+                      surrogate: PyTorchImageTranslator, cache_dir: str | None, verbose: bool,
+                      trained: dict[str, tuple[InitiativeDefense, float]] | None = None
                       ) -> tuple[Protection | None, dict[str, Any], InitiativeDefense | None]:
     """What ``method`` publishes, computed without the target: a function of (faces, their SD labels) that returns
     the protected faces (None for ``none``), what the records say of its setup (a learned PG's training time and
     ``pg_best``) and, for an initiative variant, its trained defence (trained or loaded from ``cache_dir``).
 
+    :param trained: the defences of this run so far, by variant, with their training seconds: a variant found
+        there is reused (``initiative_sign`` shares the PG of ``initiative``), one trained here is added.
     :raises ValueError: ``whitebox_pgd`` (it needs the target) or an unknown method.
     """
     if method in _VARIANTS or method == "initiative_sign":
-        (xd, ld), sd = split.defender, split.columns("SD")
         saturate = method == "initiative_sign"  # the PG of ``initiative``, at the full budget
-        d, trained = _defence("initiative" if saturate else method, xd, ld[:, sd], split.settings["SD"], surrogate,
-                              cfg, cache_dir, verbose)
-        return (lambda a, labels: d.generate(a, saturate=saturate)), {"pg_best": d.best, "setup_seconds": trained}, d
+        variant = "initiative" if saturate else method
+        trained = {} if trained is None else trained
+        if variant not in trained:
+            (xd, ld), sd = split.defender, split.columns("SD")
+            trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
+                                        verbose)
+        d, seconds = trained[variant]
+        return (lambda a, labels: d.generate(a, saturate=saturate)), {"pg_best": d.best, "setup_seconds": seconds}, d
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":
@@ -440,10 +447,11 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     # What each method publishes at cfg.eps, with its cost.
     published: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
     defences: dict[str, InitiativeDefense] = {}
+    trained: dict[str, tuple[InitiativeDefense, float]] = {}
     for method in cfg.methods:
         if method == "whitebox_pgd":
             continue  # computed on each target below
-        protection, info, defence = method_protection(method, split, cfg, surrogate, cache_dir, verbose)
+        protection, info, defence = method_protection(method, split, cfg, surrogate, cache_dir, verbose, trained)
         if defence is not None:
             defences[method] = defence
         if protection is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
@@ -202,3 +203,23 @@ def test_harness_argument_errors(tmp_path):
         run_benchmark("calibration", data="celeba", profile="tiny", output=tmp_path)
     with pytest.raises(FileNotFoundError, match="video file not found"):
         run_benchmark("reenactment", data=str(tmp_path / "none.mp4"), profile="tiny", output=tmp_path)
+
+
+def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
+    from art_initiative.benchmark import attribute
+    from art_initiative.estimators import PyTorchImageTranslator
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", n_train=16, n_test=4, defence={"iterations": 2}).validate()
+    split = attribute.attribute_data("synthetic", cfg)
+    surrogate = PyTorchImageTranslator.from_architecture("res6", cfg.image_size, cfg.width, 5, "cpu", seed=0)
+    calls = []
+    train = attribute._defence
+    monkeypatch.setattr(attribute, "_defence", lambda method, *a: (calls.append(method), train(method, *a))[1])
+    trained = {}
+    x, labels = split.test
+    sd = split.columns("SD")
+    sat, sat_info, d_sat = attribute.method_protection("initiative_sign", split, cfg, surrogate, None, False, trained)
+    plain, info, d = attribute.method_protection("initiative", split, cfg, surrogate, None, False, trained)
+    assert calls == ["initiative"] and d is d_sat and sat_info == info  # trained once, without a cache
+    np.testing.assert_allclose(sat(x, labels[:, sd]), d.generate(x, saturate=True))
+    np.testing.assert_allclose(plain(x, labels[:, sd]), d.generate(x))
