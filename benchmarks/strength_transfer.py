@@ -1,0 +1,139 @@
+"""Where a protection loses its effect in the public-model scenario: on the model it was computed on, or on the way
+to the forger who fine-tuned that model.
+
+Each protection is applied to the same faces and scored twice: on the public model (the one the defence's SM and the
+Ruiz baseline start from) and on the forger's fine-tuned copy of it (the harness's gray-box target). ``retention``
+is the forger's forgery MSE over the public model's: below 1 the effect fades with the fine-tuning, above 1 it grows.
+A protection that is weak on the public model itself needs more strength (capacity, iterations); one that is strong
+there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
+saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise.
+
+The faces are fresh synthetic draws (``--seed``, not the harness's seed 0), so the harness's test split is never
+used to choose a lever::
+
+    .venv/bin/python benchmarks/strength_transfer.py --stem benchmarks/results/strength_transfer-synthetic-cpu-64 \\
+        --public CACHE/stargan-res6-...-s1-...-it5000.pt --forger CACHE/stargan-res6-...-ft...-it2500.pt \\
+        --defence pg2500=CACHE/initiative-cpu-eps0.05-...-public.pt
+
+Writes ``<stem>.json``, ``<stem>.md`` and ``<stem>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+THRESHOLDS = (0.05, 0.02, 0.01)
+
+
+def _scores(model, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray]) -> dict[str, float]:
+    """Forgery MSE per (face, domain) pair of ``model`` on clean and protected faces: mean and DSR per threshold."""
+    from art_initiative.metrics import mse
+
+    errors = np.concatenate([mse(model.predict(x, conditions=c), model.predict(protected, conditions=c))
+                             for c in domains])
+    return {"mse": float(errors.mean()), **{f"dsr_{t:g}": float(np.mean(errors > t)) for t in THRESHOLDS}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
+    parser.add_argument("--forger", required=True, help="train_stargan checkpoint the forger fine-tuned from it")
+    parser.add_argument("--defence", action="append", default=[], metavar="LABEL=PATH",
+                        help="a saved InitiativeDefense trained on the public model (repeatable)")
+    parser.add_argument("--stem", required=True, help="output path without extension")
+    parser.add_argument("--n-faces", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=123, help="seed of the fresh faces (the harness uses 0)")
+    parser.add_argument("--eps", type=float, default=0.05)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
+    args = parser.parse_args(argv)
+    defences = []
+    for spec in args.defence:
+        label, _, path = spec.partition("=")
+        if not label or not path:
+            parser.error(f"--defence must be LABEL=PATH, got {spec!r}")
+        defences.append((label, path))
+
+    from art_initiative.attacks import InitiativeDefense, RuizDisruption
+    from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
+    from art_initiative.benchmark.common import sign_noise
+    from art_initiative.data.domains import target_domains
+    from art_initiative.data.synthetic import ALL_ATTRIBUTES, SyntheticFaces
+    from art_initiative.training.stargan import load_stargan
+
+    public, forger = load_stargan(args.public, args.device), load_stargan(args.forger, args.device)
+    if tuple(public.input_shape) != tuple(forger.input_shape):
+        parser.error(f"--public takes {tuple(public.input_shape)} images, --forger {tuple(forger.input_shape)}")
+    size = public.input_shape[1]
+    x, labels = SyntheticFaces(args.n_faces, size, seed=args.seed, attributes=ALL_ATTRIBUTES).arrays()
+    columns = [ALL_ATTRIBUTES.index(a) for a in DOMAIN_SETTINGS["SD"]]
+    domains = target_domains(labels[:, columns], DOMAIN_SETTINGS["SD"])
+
+    def pgd(model) -> np.ndarray:
+        return RuizDisruption(model, method="pgd", eps=args.eps, eps_step=min(0.01, args.eps), max_iter=10,
+                              class_mode="joint", batch_size=128, verbose=False).generate(x, conditions=domains)
+
+    protections = []
+    for label, path in defences:
+        defence = InitiativeDefense.load(path, public, verbose=False)
+        protections += [(label, lambda d=defence: d.generate(x, eps=args.eps)),
+                        (f"{label} saturated", lambda d=defence: d.generate(x, eps=args.eps, saturate=True))]
+    protections += [("ruiz_pgd (on the public model)", lambda: pgd(public)),
+                    ("whitebox_pgd (on the forger)", lambda: pgd(forger)),
+                    ("sign_noise", lambda: sign_noise(x, args.eps, 0))]
+    rows = []
+    for label, make in protections:
+        start = time.perf_counter()
+        protected = make()
+        seconds = time.perf_counter() - start
+        on_public, on_forger = _scores(public, x, protected, domains), _scores(forger, x, protected, domains)
+        rows.append({"method": label, "public": on_public, "forger": on_forger,
+                     "retention": on_forger["mse"] / max(on_public["mse"], 1e-12),
+                     "linf_used": float(np.abs(protected - x).mean() / args.eps), "seconds": seconds})
+        print(f"{label}: public MSE {on_public['mse']:.4f}, forger MSE {on_forger['mse']:.4f}", flush=True)
+
+    command = "python benchmarks/strength_transfer.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    with open(args.stem + ".json", "w", encoding="utf-8") as fh:
+        json.dump({"rows": rows, "faces": args.n_faces, "seed": args.seed, "image_size": size, "eps": args.eps,
+                   "command": command}, fh, indent=1)
+
+    def cells(s: dict[str, float]) -> str:
+        return " / ".join(f"{100 * s[f'dsr_{t:g}']:.0f}%" for t in THRESHOLDS) + f" | {s['mse']:.4f}"
+
+    lines = [f"# Strength on the public model against transfer to the fine-tuned forger ({size} px, eps {args.eps:g})",
+             "", f"{args.n_faces} fresh synthetic faces (seed {args.seed}, not the harness's test split) x the five "
+             "SD domains. DSR at MSE > 0.05 / 0.02 / 0.01. `retention`: forger MSE / public MSE. `budget used`: "
+             "mean |x' - x| / eps.", "",
+             "| method | public: DSR | public: MSE | forger: DSR | forger: MSE | retention | budget used |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['method']} | {cells(r['public'])} | {cells(r['forger'])} | {r['retention']:.2f} | "
+              f"{r['linf_used']:.2f} |" for r in rows]
+    lines += ["", f"Command: `{command}`"]
+    with open(args.stem + ".md", "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 3.8))
+    at = np.arange(len(rows))
+    ax.bar(at - 0.2, [r["public"]["mse"] for r in rows], 0.4, label="on the public model")
+    ax.bar(at + 0.2, [r["forger"]["mse"] for r in rows], 0.4, label="on the fine-tuned forger")
+    ax.axhline(0.05, color="grey", ls="--", lw=1, label="the paper's DSR threshold")
+    ax.set_xticks(at, [r["method"].replace(" (", "\n(") for r in rows], fontsize=7)
+    ax.set(ylabel="forgery MSE", title=f"Strength against transfer ({size} px, eps {args.eps:g})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.stem + ".png", dpi=120)
+    print(f"wrote {args.stem}.json, .md and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""``benchmarks/strength_transfer.py``: each protection scored on the public model and on the forger fine-tuned
+from it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+
+def test_rows_score_every_protection_on_both_models(tmp_path, load_script):
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES, SyntheticFaces
+    from art_initiative.training.stargan import train_stargan
+
+    script = load_script("benchmarks/strength_transfer.py")
+    x, labels = SyntheticFaces(48, 16, seed=0, attributes=ALL_ATTRIBUTES).arrays()
+    y = labels[:, [ALL_ATTRIBUTES.index(a) for a in PAPER_ATTRIBUTES]]
+    kw = dict(width=4, disc_width=8, device_type="cpu", verbose=False)
+    public = train_stargan(x, y, "res6", iterations=20, checkpoint_path=tmp_path / "public.pt", seed=0, **kw)
+    train_stargan(x, y, "res6", iterations=10, init_from=tmp_path / "public.pt", checkpoint_path=tmp_path / "f.pt",
+                  seed=1, **kw)
+    InitiativeDefense(public, profile="tiny", verbose=False).fit(x, y).save(tmp_path / "pg.pt")
+    stem = tmp_path / "st"
+    assert script.main(["--public", str(tmp_path / "public.pt"), "--forger", str(tmp_path / "f.pt"),
+                        "--defence", f"pg={tmp_path / 'pg.pt'}", "--stem", str(stem), "--n-faces", "6"]) == 0
+    out = json.loads(stem.with_suffix(".json").read_text())
+    rows = {r["method"]: r for r in out["rows"]}
+    assert list(rows) == ["pg", "pg saturated", "ruiz_pgd (on the public model)", "whitebox_pgd (on the forger)",
+                          "sign_noise"]
+    for r in rows.values():
+        assert r["retention"] == pytest.approx(r["forger"]["mse"] / r["public"]["mse"])
+        assert set(r["public"]) == {"mse", "dsr_0.05", "dsr_0.02", "dsr_0.01"}
+    assert rows["pg saturated"]["linf_used"] > rows["pg"]["linf_used"]
+    assert rows["sign_noise"]["linf_used"] == pytest.approx(1.0, abs=0.05)
+    # Each PGD moves the model it was computed on more than sign noise of its size moves that model.
+    assert rows["whitebox_pgd (on the forger)"]["forger"]["mse"] > rows["sign_noise"]["forger"]["mse"]
+    assert rows["ruiz_pgd (on the public model)"]["public"]["mse"] > rows["sign_noise"]["public"]["mse"]
+    assert out["seed"] == 123 and "| pg saturated |" in stem.with_suffix(".md").read_text()
+    assert stem.with_suffix(".png").stat().st_size > 0
+    assert np.isfinite([r["forger"]["mse"] for r in rows.values()]).all()
+
+
+def test_a_defence_without_a_label_is_refused(tmp_path, load_script):
+    script = load_script("benchmarks/strength_transfer.py")
+    with pytest.raises(SystemExit):
+        script.main(["--public", "p.pt", "--forger", "f.pt", "--defence", "nolabel", "--stem", str(tmp_path / "s")])
