@@ -5,7 +5,8 @@ Each ``--run ITERATIONS=PATH`` is a results JSON of ``art-initiative benchmark -
 ``initiative`` defence was trained for ITERATIONS alternating iterations (``--set iterations=N``; a longer run
 resumes the shorter one's training checkpoint, so the points are one training run). A file with an
 ``initiative_sign`` row (the same PG at the full budget) adds that point beside the PG's. The first file's
-``ruiz_pgd``, ``whitebox_pgd`` and ``sign_noise`` rows are drawn as horizontal lines::
+``ruiz_pgd``, ``whitebox_pgd`` and ``sign_noise`` rows (or those of ``--controls PATH``, a results file of the same
+setting, when the runs have none) are drawn as horizontal lines::
 
     .venv/bin/python benchmarks/pg_iterations_curve.py --stem benchmarks/results/pg_iterations-synthetic-cpu-public \\
         --run 800=benchmarks/results/attribute_editing-synthetic-cpu-public.json \\
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default="res6")
     parser.add_argument("--domains", default="SD")
     parser.add_argument("--note", default="", help="a sentence for the Markdown (how the timings were taken)")
+    parser.add_argument("--controls", default=None, metavar="PATH",
+                        help="take the control rows from this results file instead of the first --run")
     args = parser.parse_args(argv)
     points, controls = [], {}
     for k, spec in enumerate(args.run):
@@ -51,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         if (sat := _row(records, "initiative_sign", args.target, args.domains)) is not None:
             points[-1]["saturated"] = {key: sat[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse", "psnr")}
         if k == 0:
+            if args.controls is not None:
+                with open(args.controls, encoding="utf-8") as fh:
+                    records = json.load(fh)
             controls = {m: {key: c[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse")}
                         for m in ("ruiz_pgd", "whitebox_pgd", "sign_noise")
                         if (c := _row(records, m, args.target, args.domains)) is not None}
@@ -78,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                   "own):", "", "| PG iterations | DSR >0.05 | >0.02 | >0.01 | MSE | PSNR |",
                   "|---|---|---|---|---|---|"]
         lines += [f"| {p['iterations']} | {cells(p['saturated'])} |" for p in saturated]
-    lines += ["", "Controls (first file):", "", "| method | DSR >0.05 | >0.02 | >0.01 | MSE |", "|---|---|---|---|---|"]
+    lines += ["", f"Controls ({args.controls or 'first file'}):", "", "| method | DSR >0.05 | >0.02 | >0.01 | MSE |",
+              "|---|---|---|---|---|"]
     lines += [f"| {m} | {100 * c['dsr']:.1f}% | {100 * c['dsr_0.02']:.1f}% | {100 * c['dsr_0.01']:.1f}% | "
               f"{c['mse']:.4f} |" for m, c in controls.items()]
     with open(args.stem + ".md", "w", encoding="utf-8") as fh:

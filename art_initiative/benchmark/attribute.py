@@ -28,7 +28,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -341,8 +341,9 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
                       trained: dict[str, tuple[InitiativeDefense, float]] | None = None
                       ) -> tuple[Protection | None, dict[str, Any], InitiativeDefense | None]:
     """What ``method`` publishes, computed without the target: a function of (faces, their SD labels) that returns
-    the protected faces (None for ``none``), what the records say of its setup (a learned PG's training time and
-    ``pg_best``) and, for an initiative variant, its trained defence (trained or loaded from ``cache_dir``).
+    the protected faces (None for ``none``), what the records say of its setup (a learned PG's training time,
+    ``pg_best`` and every setting it was trained with, ``defence_config``) and, for an initiative variant, its
+    trained defence (trained or loaded from ``cache_dir``).
 
     :param trained: the defences of this run so far, by variant, with their training seconds: a variant found
         there is reused (``initiative_sign`` shares the PG of ``initiative``), one trained here is added.
@@ -357,7 +358,8 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
             trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
                                         verbose)
         d, seconds = trained[variant]
-        return (lambda a, labels: d.generate(a, saturate=saturate)), {"pg_best": d.best, "setup_seconds": seconds}, d
+        info = {"pg_best": d.best, "setup_seconds": seconds, "defence_config": asdict(d.config)}
+        return (lambda a, labels: d.generate(a, saturate=saturate)), info, d
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":

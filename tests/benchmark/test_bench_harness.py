@@ -40,6 +40,9 @@ def test_attribute_harness_tiny(tmp_path):
     sat, pg = by[("initiative_sign", "res6", "SD")], by[("initiative", "res6", "SD")]
     assert sat["psnr"] == pytest.approx(by[("sign_noise", "res6", "SD")]["psnr"], abs=0.3) and sat["psnr"] < pg["psnr"]
     assert sat["setup_seconds"] == pg["setup_seconds"] and sat["pg_best"] == pg["pg_best"]
+    # every setting the PG was trained with travels in the record (profile defaults change; records must not)
+    assert sat["defence_config"] == pg["defence_config"] and pg["defence_config"]["pg_width"] == 4
+    assert pg["defence_config"]["sm_init"] == "fresh" and "defence_config" not in by[("ruiz_fgsm", "res6", "SD")]
     assert by[("initiative", "res6", "SD")]["seconds_per_image"] < by[("ruiz_fgsm", "res6", "SD")][
         "seconds_per_image"] * 100
     sweep = [r for r in records if r.get("sweep")]

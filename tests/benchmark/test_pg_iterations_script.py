@@ -32,3 +32,15 @@ def test_points_follow_the_iterations_with_the_first_files_controls(tmp_path, lo
     assert "| 2000 | 250 | 30.0% | 60.0% | 100.0% | 0.0400 | 33.0 dB | - |" in md
     assert "| 2000 | 40.0% | 80.0% | 100.0% | 0.0450 | 32.0 dB |" in md
     assert stem.with_suffix(".png").stat().st_size > 0
+
+
+def test_controls_can_come_from_another_file(tmp_path, load_script):
+    curve = load_script("benchmarks/pg_iterations_curve.py")
+    run, controls = tmp_path / "run.json", tmp_path / "controls.json"
+    run.write_text(json.dumps([_record("initiative", 0.3, 0.04)]))  # a lever's run: no control rows of its own
+    controls.write_text(json.dumps([_record("ruiz_pgd", 0.47, 0.055), _record("initiative", 0.0, 0.0)]))
+    stem = tmp_path / "curve"
+    assert curve.main(["--stem", str(stem), "--run", f"1000={run}", "--controls", str(controls)]) == 0
+    out = json.loads(stem.with_suffix(".json").read_text())
+    assert out["controls"] == {"ruiz_pgd": {"dsr": 0.47, "dsr_0.02": 0.94, "dsr_0.01": 1.0, "mse": 0.055}}
+    assert out["points"][0]["mse"] == 0.04 and f"Controls ({controls})" in stem.with_suffix(".md").read_text()
