@@ -93,11 +93,22 @@ def init_from_env(device_type: str = "gpu", timeout_s: float = 1800.0) -> bool:
     return True
 
 
-def shutdown() -> None:
+def shutdown(wait_s: float = 30.0) -> None:
     """Leave the process group (a no-op without one). :func:`init_from_env` registers it to run at exit, so a
-    torchrun process never leaves with its group up; call it earlier to leave sooner."""
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    torchrun process never leaves with its group up; call it earlier to leave sooner.
+
+    With gloo the ranks first wait for each other (at most ``wait_s`` seconds): a rank that tore its group down
+    while another still exchanged messages with it made that one abort at exit ("terminate called without an
+    active exception": twice in six runs of the two-process test of ``benchmarks/scale.py --quick`` here).
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if dist.get_backend() == "gloo" and dist.get_world_size() > 1:
+        try:
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=wait_s))
+        except RuntimeError as err:  # a rank that died or left: leave anyway
+            logger.warning("leaving the process group without the other ranks: %s", err)
+    dist.destroy_process_group()
 
 
 def training_device(device_type: str) -> torch.device:
