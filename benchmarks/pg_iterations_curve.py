@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--controls", default=None, metavar="PATH",
                         help="take the control rows from this results file instead of the first --run")
     args = parser.parse_args(argv)
-    points, controls = [], {}
+    points: list[dict] = []
+    control_records: list[dict] = []
     for k, spec in enumerate(args.run):
         its, _, path = spec.partition("=")
         if not its.isdigit() or not path:
@@ -54,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         if (sat := _row(records, "initiative_sign", args.target, args.domains)) is not None:
             points[-1]["saturated"] = {key: sat[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse", "psnr")}
         if k == 0:
-            if args.controls is not None:
-                with open(args.controls, encoding="utf-8") as fh:
-                    records = json.load(fh)
-            controls = {m: {key: c[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse")}
-                        for m in ("ruiz_pgd", "whitebox_pgd", "sign_noise")
-                        if (c := _row(records, m, args.target, args.domains)) is not None}
+            control_records = records
+    if args.controls is not None:
+        with open(args.controls, encoding="utf-8") as fh:
+            control_records = json.load(fh)
+    controls = {m: {key: c[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse")}
+                for m in ("ruiz_pgd", "whitebox_pgd", "sign_noise")
+                if (c := _row(control_records, m, args.target, args.domains)) is not None}
     points.sort(key=lambda p: p["iterations"])
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
         json.dump({"points": points, "controls": controls, "command": "python benchmarks/pg_iterations_curve.py "

@@ -28,7 +28,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import (
     device_name,
     forgery_metrics,
+    learned_defence_info,
     make_record,
     peak_memory_mb,
     protection_metrics,
@@ -358,8 +359,7 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
             trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
                                         verbose)
         d, seconds = trained[variant]
-        info = {"pg_best": d.best, "setup_seconds": seconds, "defence_config": asdict(d.config)}
-        return (lambda a, labels: d.generate(a, saturate=saturate)), info, d
+        return (lambda a, labels: d.generate(a, saturate=saturate)), learned_defence_info(d, seconds), d
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":

@@ -12,12 +12,16 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from art_initiative.metrics.registry import METRICS, measure
+
+if TYPE_CHECKING:
+    from art_initiative.attacks.initiative.base import InitiativeDefense
 
 #: The keys every record has: what it is, then the core metrics of :data:`~art_initiative.metrics.registry.METRICS`
 #: (``dsr``, ``mse``, ``l1``, ``lpips_forgery``, ``perceptual_forgery``, ``psnr``, ``ssim``, ``lpips_protected``),
@@ -31,6 +35,12 @@ def make_record(**values: Any) -> dict[str, Any]:
     record = {k: values.pop(k, None) for k in RECORD_KEYS}
     record.update(values)
     return record
+
+
+def learned_defence_info(defence: InitiativeDefense, setup_seconds: float) -> dict[str, Any]:
+    """What a record says of a learned PG's setup: its training time, ``pg_best`` and every setting it was trained
+    with (``defence_config``: profile defaults change, records must not)."""
+    return {"setup_seconds": setup_seconds, "pg_best": defence.best, "defence_config": asdict(defence.config)}
 
 
 def record_key(record: dict[str, Any]) -> tuple[Any, ...]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import (
     device_name,
     forgery_metrics,
+    learned_defence_info,
     make_record,
     peak_memory_mb,
     protection_metrics,
@@ -271,14 +272,13 @@ def run_reenactment_benchmark(frames: np.ndarray, sketches: np.ndarray, landmark
             if method in _VARIANTS:
                 defence, trained = _defence(method, eps, x, z, lm, cfg, device_type, cache_dir, verbose)
                 info = {"seconds_per_image": seconds_per_image(defence.generate, quality),
-                        "setup_seconds": trained, "pg_best": defence.best, "defence_config": asdict(defence.config)}
+                        **learned_defence_info(defence, trained)}
                 protected = defence.generate(x)
             elif method == "initiative_universal":  # the PG of ``initiative``, its mean perturbation on every frame
                 defence, trained = _defence("initiative", eps, x, z, lm, cfg, device_type, cache_dir, verbose)
                 protected = defence.generate(x, pattern="shared")
                 info = {"seconds_per_image": seconds_per_image(lambda a, d=defence: d.generate(a, pattern="shared"),
-                                                               quality), "setup_seconds": trained,
-                        "pg_best": defence.best, "defence_config": asdict(defence.config)}
+                                                               quality), **learned_defence_info(defence, trained)}
             elif method in POISON_METHODS:  # the whole optimisation per video: its cost per frame is amortised
                 protected, info = _poison(method, eps, x, z, cfg, device_type, cache_dir, verbose)
             elif method in _NOISE:
