@@ -42,13 +42,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from art_initiative.attacks.initiative.config import parse_settings
     from art_initiative.benchmark.demo import DemoConfig, format_report, run_demo
 
     cfg = DemoConfig(forger_start=args.forger_start, finetune_iterations=args.finetune_iterations,
                      target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
                      defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
                      image_size=args.image_size, width=args.width, disc_width=args.disc_width,
-                     classifier_iterations=args.classifier_iterations, seed=args.seed)
+                     classifier_iterations=args.classifier_iterations, seed=args.seed,
+                     defence_settings=parse_settings(args.set))
     report = run_demo(args.output, cfg, device_type=args.device, verbose=not args.quiet)
     print(format_report(report))
     print(f"Report and figures written to {os.path.abspath(args.output)} "
@@ -360,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--classifier-iterations", type=int, default=500,
                       help="iterations of the attribute classifier that checks the target's edits")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="a setting of the defence (InitiativeConfig), e.g. --set influence_distance=l2 (repeatable)")
     demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 

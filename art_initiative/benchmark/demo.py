@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from art_initiative.benchmark.attribute import (
@@ -50,6 +50,8 @@ class DemoConfig:
     :param defence_iterations: the defence's alternating iterations (the ``cpu`` profile's is 800); None: 400
         public, 250 scratch.
     :param classifier_iterations: training iterations of the attribute classifier that checks the target's edits.
+    :param defence_settings: further :class:`~art_initiative.attacks.InitiativeConfig` settings of the defence
+        (``--set KEY=VALUE`` on the command line), applied after the two above.
     """
 
     image_size: int = 32
@@ -65,6 +67,7 @@ class DemoConfig:
     classifier_iterations: int = 500
     eps: float = 0.05
     seed: int = 0
+    defence_settings: dict[str, Any] = field(default_factory=dict)
 
     def benchmark_config(self) -> AttributeBenchmarkConfig:
         """The harness settings of this demo: the gray-box target (res6, same domains), no eps sweep."""
@@ -78,7 +81,7 @@ class DemoConfig:
             targets=("res6",), domains=("SD",), seed=self.seed, forger_start=self.forger_start,
             finetune_iterations=self.finetune_iterations,
             defence={"sm_pretrain_iterations": warm, "iterations": its,
-                     "eval_every": max(1, (warm + its) // 4)}).validate()
+                     "eval_every": max(1, (warm + its) // 4), **self.defence_settings}).validate()
 
 
 def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device_type: str = "gpu",

@@ -11,6 +11,7 @@ from art_initiative.attacks.initiative.losses import (
     domain_loss,
     domain_weights,
     forgery_distance,
+    image_distance,
     influence_loss,
     pg_adversarial_loss,
     pg_loss,
@@ -47,6 +48,23 @@ def test_basic_loss_eq7():
     assert basic_loss(clean, infected, mu).item() == pytest.approx(-(0.25 * 0.05 + 0.75 * 0.1))
 
 
+def test_basic_loss_l2_is_the_mean_squared_error():
+    mu = torch.tensor([0.25, 0.75])
+    clean, infected = [sm(X, c) for c in TARGETS], [sm(XA, c) for c in TARGETS]
+    # the same differences as above, squared: 0.05 ** 2 and 0.1 ** 2 at every pixel.
+    assert basic_loss(clean, infected, mu, "l2").item() == pytest.approx(-(0.25 * 0.05 ** 2 + 0.75 * 0.1 ** 2))
+    cycled = [sm(sm(XA, c), C_ORG) for c in TARGETS]
+    expected = -(0.5 * 1.0 + 0.5 * (XA ** 2).mean().item())
+    assert cycle_loss(XA, cycled, torch.tensor([0.5, 0.5]), "l2").item() == pytest.approx(expected, rel=1e-6)
+    loss, parts = influence_loss(sm, d_a, X, XA, C_ORG, TARGETS, distance="l2")
+    assert parts["bs"] == pytest.approx(basic_loss(clean, infected, domain_weights(X, clean), "l2").item(), rel=1e-6)
+
+
+def test_image_distance_rejects_an_unknown_name():
+    with pytest.raises(ValueError, match="distance must be one of .*got 'linf'"):
+        image_distance(X, XA, "linf")
+
+
 def test_cycle_loss_eq9():
     mu = torch.tensor([0.5, 0.5])
     # SM(SM(x', c1), c_org) = x' + 1 -> distance 1; SM(SM(x', c2), c_org) = 2 x' -> distance mean|x'|.
@@ -75,6 +93,24 @@ def test_influence_loss_eq6_weights():
     assert parts["bs"] == pytest.approx(basic_loss(clean, infected, mu).item(), rel=1e-6)
     assert parts["cyc"] == pytest.approx(cycle_loss(XA, [sm(y, C_ORG) for y in infected], mu).item(), rel=1e-6)
     assert parts["dom"] == pytest.approx(domain_loss(d_a, infected, TARGETS).item(), rel=1e-6)
+
+
+def test_influence_loss_skips_terms_of_weight_zero():
+    calls = []
+
+    def counting_sm(x, c):
+        calls.append(x.shape[0])
+        return sm(x, c)
+
+    def no_d_a(y):
+        raise AssertionError("D_A must not run when lambda_dom is 0")
+
+    loss, parts = influence_loss(counting_sm, no_d_a, X, XA, C_ORG, TARGETS, lambda_bs=10, lambda_cyc=0, lambda_dom=0)
+    assert len(calls) == 2  # clean and infected forgeries; no cycle pass
+    assert np.isnan(parts["cyc"]) and np.isnan(parts["dom"])
+    assert loss.item() == pytest.approx(10 * parts["bs"], rel=1e-6)
+    full, _ = influence_loss(sm, d_a, X, XA, C_ORG, TARGETS, lambda_bs=10, lambda_cyc=2.5, lambda_dom=0)
+    assert full.item() != pytest.approx(loss.item())  # the cycle term counts when its weight is not 0
 
 
 def test_critic_and_pg_adversarial_eq5():

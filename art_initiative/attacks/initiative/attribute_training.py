@@ -105,7 +105,8 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
         if cfg.eot and rng is not None:  # robust training: the same online transform of x and x' (EoT)
             transform = random_transform(parse_eot(cfg.eot), rng, cfg.eot_identity)
             x_in, x_adv_in = transform(x_in), transform(x_adv_in)
-        weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom)
+        weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom,
+                       distance=cfg.influence_distance)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
         d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev
         prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \

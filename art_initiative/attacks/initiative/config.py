@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 SNAPSHOTS = ("iteration", "update")
+DISTANCES = ("l1", "l2")  # eqs. 7 and 9: art_initiative.attacks.initiative.losses.image_distance
 SM_INITS = ("estimator", "fresh")
 
 
@@ -28,6 +29,8 @@ class InitiativeConfig:
     lambda_bs: float = 10.0
     lambda_cyc: float = 2.5
     lambda_dom: float = 1.0
+    influence_distance: str = "l1"  # distance of eqs. 7 and 9: "l1" (the paper) or "l2" (mean squared error, what
+    #                                 DSR thresholds); attribute editing only
     n_critic: int = 5            # SM generator step every n_critic iterations (StarGAN)
     sm_lambda_id: float = 0.0    # identity term of the SM's StarGAN recipe (0 in StarGAN)
     pg_width: int = 64
@@ -81,9 +84,12 @@ class InitiativeConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
             raise ValueError(f"eps must be <= 1 for [-1, 1] images, got {self.eps!r}.")
-        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS)):
+        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("influence_distance", DISTANCES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
+        if self.task == "reenactment" and self.influence_distance != "l1":
+            raise ValueError(f"influence_distance applies to attribute editing (eq. 11 is an L1 term), got "
+                             f"{self.influence_distance!r} for reenactment.")
         from art_initiative.preprocessing.eot import parse_eot
 
         parse_eot(self.eot)

@@ -12,9 +12,23 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from art_initiative.attacks.initiative.config import DISTANCES
 from art_initiative.training.losses import gradient_penalty
 
 Translator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def image_distance(a: torch.Tensor, b: torch.Tensor, distance: str = "l1") -> torch.Tensor:
+    """The distance of eqs. 7 and 9 between two batches, a mean per pixel: ``"l1"`` (the paper's ``||.||_1``) or
+    ``"l2"`` (the mean squared error, the quantity DSR thresholds and Ruiz et al.'s objective).
+
+    :raises ValueError: an unknown ``distance``.
+    """
+    if distance == "l1":
+        return (a - b).abs().mean()
+    if distance == "l2":
+        return ((a - b) ** 2).mean()
+    raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}.")
 
 
 def domain_weights(x: torch.Tensor, clean_forgeries: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -28,22 +42,25 @@ def domain_weights(x: torch.Tensor, clean_forgeries: Sequence[torch.Tensor]) -> 
 
 
 def basic_loss(clean_forgeries: Sequence[torch.Tensor], infected_forgeries: Sequence[torch.Tensor],
-               mu: torch.Tensor) -> torch.Tensor:
-    """Eq. 7: ``L_bs = -sum_j mu_j ||SM(x, c_j) - SM(x', c_j)||_1`` (mean absolute error per pixel)."""
+               mu: torch.Tensor, distance: str = "l1") -> torch.Tensor:
+    """Eq. 7: ``L_bs = -sum_j mu_j ||SM(x, c_j) - SM(x', c_j)||_1`` (mean absolute error per pixel; ``distance``
+    ``"l2"``: the mean squared error instead, see :func:`image_distance`)."""
     total = infected_forgeries[0].new_zeros(())
     for m, y, y_adv in zip(mu, clean_forgeries, infected_forgeries, strict=True):
-        total = total - m * (y_adv - y.detach()).abs().mean()
+        total = total - m * image_distance(y_adv, y.detach(), distance)
     return total
 
 
-def cycle_loss(x_adv: torch.Tensor, cycled: Sequence[torch.Tensor], mu: torch.Tensor) -> torch.Tensor:
+def cycle_loss(x_adv: torch.Tensor, cycled: Sequence[torch.Tensor], mu: torch.Tensor, distance: str = "l1"
+               ) -> torch.Tensor:
     """Eq. 9: ``L_cyc = -sum_j mu_j ||x' - SM(SM(x', c_j), c)||_1``: break the cycle back to the own domain.
 
     :param cycled: ``SM(SM(x', c_j), c)`` for every target domain ``c_j`` (``c``: the images' own labels).
+    :param distance: ``"l1"`` (the paper) or ``"l2"``, see :func:`image_distance`.
     """
     total = x_adv.new_zeros(())
     for m, y_cyc in zip(mu, cycled, strict=True):
-        total = total - m * (x_adv - y_cyc).abs().mean()
+        total = total - m * image_distance(x_adv, y_cyc, distance)
     return total
 
 
@@ -62,14 +79,18 @@ def domain_loss(d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 def influence_loss(sm: Translator, d_a: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
                    x: torch.Tensor, x_adv: torch.Tensor, c_org: torch.Tensor, targets: Sequence[torch.Tensor],
-                   lambda_bs: float = 10.0, lambda_cyc: float = 2.5, lambda_dom: float = 1.0
+                   lambda_bs: float = 10.0, lambda_cyc: float = 2.5, lambda_dom: float = 1.0, distance: str = "l1"
                    ) -> tuple[torch.Tensor, dict[str, float]]:
     """Eq. 6: ``L_A->B = lambda_2 L_bs + lambda_3 L_cyc + lambda_4 L_dom`` (paper: 10, 2.5, 1).
 
-    Each forgery ``SM(x, c_j)`` and ``SM(x', c_j)`` is computed once and shared by the three terms; the domains
-    go through SM and D_A as one batch (both act on each image alone, so this equals one pass per domain).
+    ``distance`` is the one of eqs. 7 and 9 (:func:`image_distance`; the paper's ``"l1"``).
 
-    :return: the loss and its three terms (unweighted, as floats) for logging.
+    Each forgery ``SM(x, c_j)`` and ``SM(x', c_j)`` is computed once and shared by the three terms; the domains
+    go through SM and D_A as one batch (both act on each image alone, so this equals one pass per domain). A term
+    whose weight is 0 is not computed (the cycle term costs a second pass through SM, the domain term one through
+    D_A, each with its backward pass); it is logged as NaN.
+
+    :return: the loss and its three terms (unweighted, as floats; NaN where not computed) for logging.
     """
     n, k = x.shape[0], len(targets)
     c_all = torch.cat(list(targets))
@@ -78,11 +99,18 @@ def influence_loss(sm: Translator, d_a: Callable[[torch.Tensor], tuple[torch.Ten
     infected_all = sm(x_adv.repeat(k, 1, 1, 1), c_all)
     infected = infected_all.split(n)
     mu = domain_weights(x, clean)
-    bs = basic_loss(clean, infected, mu)
-    cyc = cycle_loss(x_adv, sm(infected_all, c_org.repeat(k, 1)).split(n), mu)
-    dom = domain_loss(d_a, [infected_all], [c_all])  # = the mean over domains of eq. 10
-    loss = lambda_bs * bs + lambda_cyc * cyc + lambda_dom * dom
-    return loss, {"bs": bs.item(), "cyc": cyc.item(), "dom": dom.item()}
+    bs = basic_loss(clean, infected, mu, distance)
+    loss = lambda_bs * bs
+    parts = {"bs": bs.item(), "cyc": float("nan"), "dom": float("nan")}
+    if lambda_cyc:
+        cyc = cycle_loss(x_adv, sm(infected_all, c_org.repeat(k, 1)).split(n), mu, distance)
+        loss = loss + lambda_cyc * cyc
+        parts["cyc"] = cyc.item()
+    if lambda_dom:
+        dom = domain_loss(d_a, [infected_all], [c_all])  # = the mean over domains of eq. 10
+        loss = loss + lambda_dom * dom
+        parts["dom"] = dom.item()
+    return loss, parts
 
 
 def critic_loss(d_b: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, x_adv: torch.Tensor,

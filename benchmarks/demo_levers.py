@@ -1,0 +1,171 @@
+"""Levers of the learned defence at the demo's scale: ``make demo``'s setting (public-model scenario, 32 px
+synthetic faces, gray-box ``res6``) with the defence's settings changed, one variant per run, every variant on the
+same released model, forger and attribute classifier (the first variant trains them, the others copy its cached
+checkpoints), so that only the defence differs. The controls (Ruiz PGD on the released model, sign noise,
+white-box PGD on the forger) are the first variant's.
+
+Each ``--variant NAME=ITERATIONS[,KEY=VALUE...]`` is one demo run in ``<workdir>/NAME`` with ITERATIONS
+alternating iterations of the defence and the ``InitiativeConfig`` settings given (``--set`` of ``art-initiative
+demo``); a folder that already holds the ``report.json`` of the same variant is read instead of run again (a
+folder with the trained defence but no such report re-measures it)::
+
+    .venv/bin/python benchmarks/demo_levers.py --workdir /tmp/demo_levers \\
+        --stem benchmarks/results/demo_levers-synthetic-cpu \\
+        --variant base=400 --variant nocyc=600,lambda_cyc=0
+
+Writes ``<stem>.json``, ``<stem>.md`` and ``<stem>.png`` (forgery MSE per variant, PG as trained and saturated,
+beside the controls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+
+
+def parse_variant(spec: str) -> tuple[str, int, dict[str, object]]:
+    """``"nocyc=600,lambda_cyc=0"`` -> ``("nocyc", 600, {"lambda_cyc": 0.0})``."""
+    from art_initiative.attacks.initiative.config import parse_settings
+
+    name, sep, rest = spec.partition("=")
+    its, *pairs = rest.split(",") if rest else [""]
+    if not sep or not name or not its.isdigit():
+        raise ValueError(f"--variant must be NAME=ITERATIONS[,KEY=VALUE...], got {spec!r}.")
+    return name, int(its), parse_settings(pairs)
+
+
+def existing_report(out: str, iterations: int, settings: dict[str, object]) -> dict | None:
+    """The ``report.json`` already in ``out`` when it was written by a demo of these defence settings (the demo's
+    defaults: ``DemoConfig``'s), else None (the variant is then run)."""
+    from art_initiative.benchmark.demo import DemoConfig
+
+    path = os.path.join(out, "report.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        report = json.load(fh)
+    cfg, default = report["config"], DemoConfig()
+    same_demo = all(cfg.get(k) == getattr(default, k) for k in ("image_size", "width", "disc_width", "n_train",
+                                                               "n_test", "forger_start", "target_iterations",
+                                                               "finetune_iterations", "eps", "seed"))
+    ran = default.benchmark_config().defence["iterations"] if cfg.get("defence_iterations") is None \
+        else cfg["defence_iterations"]
+    if same_demo and ran == iterations and cfg.get("defence_settings", {}) == settings:
+        print(f"  read {path} (delete it to run the variant again)", flush=True)
+        return report
+    return None
+
+
+def _row(records: list[dict], method: str) -> dict:
+    return next(r for r in records if r["method"] == method and not r.get("sweep"))
+
+
+def _scores(r: dict) -> dict:
+    return {k: r[k] for k in ("dsr", "dsr_0.02", "dsr_0.01", "mse", "psnr", "seconds_per_image")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", action="append", required=True, metavar="NAME=ITERATIONS[,KEY=VALUE...]")
+    parser.add_argument("--workdir", required=True, help="one demo output folder per variant")
+    parser.add_argument("--stem", required=True, help="output path without extension")
+    parser.add_argument("--device", choices=("gpu", "cpu"), default="cpu")
+    parser.add_argument("--note", default="", help="a sentence for the Markdown (how the timings were taken)")
+    args = parser.parse_args(argv)
+    try:
+        variants = [parse_variant(v) for v in args.variant]
+    except ValueError as err:
+        parser.error(str(err))
+    if len({name for name, _, _ in variants}) != len(variants):
+        parser.error("variant names must be unique")
+
+    from art_initiative.benchmark.demo import DemoConfig, run_demo
+
+    rows, controls = [], {}
+    first_cache = os.path.join(args.workdir, variants[0][0], "cache")
+    for k, (name, its, settings) in enumerate(variants):
+        out = os.path.join(args.workdir, name)
+        if k > 0:  # the same released model, forger and classifier as the first variant
+            os.makedirs(os.path.join(out, "cache"), exist_ok=True)
+            for path in glob.glob(os.path.join(first_cache, "stargan-*")) + \
+                    glob.glob(os.path.join(first_cache, "classifier.*")):
+                target = os.path.join(out, "cache", os.path.basename(path))
+                if not os.path.exists(target):
+                    shutil.copy2(path, target)
+        print(f"[{k + 1}/{len(variants)}] {name}: {its} iterations, {settings or 'the demo defaults'}", flush=True)
+        report = existing_report(out, its, settings)
+        if report is None:
+            report = run_demo(out, DemoConfig(defence_iterations=its, defence_settings=settings),
+                              device_type=args.device, verbose=False)
+        init = _row(report["records"], "initiative")
+        rows.append({"variant": name, "iterations": its, "settings": settings,
+                     "train_seconds": init.get("setup_seconds"), "pg_best": init.get("pg_best"),
+                     "initiative": _scores(init),
+                     "initiative_sign": _scores(_row(report["records"], "initiative_sign")),
+                     "run_seconds": report["total_seconds"]})
+        if k == 0:
+            controls = {m: _scores(_row(report["records"], m)) for m in ("ruiz_pgd", "sign_noise", "whitebox_pgd")}
+    result = {"setting": "make demo (public-model scenario, 32 px synthetic faces, gray-box res6, eps 0.05)",
+              "command": "python " + " ".join(sys.argv), "variants": rows, "controls": controls, "note": args.note}
+    os.makedirs(os.path.dirname(os.path.abspath(args.stem)), exist_ok=True)
+    with open(args.stem + ".json", "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=2)
+    with open(args.stem + ".md", "w", encoding="utf-8") as fh:
+        fh.write(markdown(result))
+    figure(result, args.stem + ".png")
+    print(markdown(result))
+    return 0
+
+
+def markdown(result: dict) -> str:
+    """The variants and controls as a Markdown table."""
+    def pct(v: float) -> str:
+        return f"{100 * v:.0f}%"
+
+    lines = [f"Setting: {result['setting']}. Command: `{result['command']}`.", ""]
+    if result.get("note"):
+        lines += [result["note"], ""]
+    lines += ["| variant | settings | alt. iterations | train s | DSR >0.05 / 0.02 / 0.01 | MSE | saturated: DSR "
+              ">0.05 / 0.02 | MSE |", "|---|---|---|---|---|---|---|---|"]
+    for r in result["variants"]:
+        p, s = r["initiative"], r["initiative_sign"]
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "demo defaults"
+        train = f"{r['train_seconds']:.0f}" if r.get("train_seconds") else "-"
+        lines.append(f"| {r['variant']} | {settings} | {r['iterations']} | {train} | {pct(p['dsr'])} / "
+                     f"{pct(p['dsr_0.02'])} / {pct(p['dsr_0.01'])} | {p['mse']:.4f} | {pct(s['dsr'])} / "
+                     f"{pct(s['dsr_0.02'])} | {s['mse']:.4f} |")
+    for name, c in result["controls"].items():
+        lines.append(f"| {name} (control) | - | - | - | {pct(c['dsr'])} / {pct(c['dsr_0.02'])} / "
+                     f"{pct(c['dsr_0.01'])} | {c['mse']:.4f} | - | - |")
+    return "\n".join(lines) + "\n"
+
+
+def figure(result: dict, path: str) -> None:
+    """Forgery MSE per variant (PG and saturated PG) with the controls as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["variant"] for r in result["variants"]]
+    xs = range(len(names))
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 3, 3.6))
+    ax.bar([x - 0.2 for x in xs], [r["initiative"]["mse"] for r in result["variants"]], 0.4, label="PG")
+    ax.bar([x + 0.2 for x in xs], [r["initiative_sign"]["mse"] for r in result["variants"]], 0.4,
+           label="PG, saturated")
+    for (name, c), style in zip(result["controls"].items(), ("--", ":", "-."), strict=False):
+        ax.axhline(c["mse"], linestyle=style, color="k", linewidth=1, label=name)
+    ax.set_xticks(list(xs), names, rotation=20, ha="right")
+    ax.set_ylabel("forgery MSE (gray-box res6)")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""``benchmarks/demo_levers.py``: the defence's levers at the demo's scale, one demo run per variant."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _scores(dsr: float, mse: float) -> dict:
+    return {"dsr": dsr, "dsr_0.02": 0.5, "dsr_0.01": 0.9, "mse": mse, "psnr": 33.0, "seconds_per_image": 0.001}
+
+
+def test_variant_specs_give_typed_settings_or_a_clear_error(load_script):
+    levers = load_script("benchmarks/demo_levers.py")
+    assert levers.parse_variant("base=400") == ("base", 400, {})
+    assert levers.parse_variant("fast=900,lambda_cyc=0,enhancement=false") == (
+        "fast", 900, {"lambda_cyc": 0.0, "enhancement": False})
+    for bad in ("base", "base=four", "=400"):
+        with pytest.raises(ValueError, match="NAME=ITERATIONS"):
+            levers.parse_variant(bad)
+    with pytest.raises(ValueError, match="settings must be KEY=VALUE"):
+        levers.parse_variant("x=400,no_such_setting=1")
+
+
+def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_script):
+    levers = load_script("benchmarks/demo_levers.py")
+    result = {"setting": "demo", "command": "python benchmarks/demo_levers.py", "note": "",
+              "variants": [{"variant": "base", "iterations": 400, "settings": {}, "train_seconds": 427.0,
+                            "initiative": _scores(0.004, 0.0154), "initiative_sign": _scores(0.012, 0.0201)},
+                           {"variant": "nocyc", "iterations": 600, "settings": {"lambda_cyc": 0.0},
+                            "train_seconds": None, "initiative": _scores(0.008, 0.0168),
+                            "initiative_sign": _scores(0.008, 0.0213)}],
+              "controls": {"ruiz_pgd": _scores(0.12, 0.0301), "sign_noise": _scores(0.0, 0.0022)}}
+    md = levers.markdown(result)
+    assert "| base | demo defaults | 400 | 427 | 0% / 50% / 90% | 0.0154 | 1% / 50% | 0.0201 |" in md
+    assert "| nocyc | lambda_cyc=0.0 | 600 | - |" in md
+    assert "| ruiz_pgd (control) | - | - | - | 12% / 50% / 90% | 0.0301 | - | - |" in md
+    levers.figure(result, str(tmp_path / "levers.png"))
+    assert (tmp_path / "levers.png").stat().st_size > 0
