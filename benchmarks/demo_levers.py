@@ -25,12 +25,14 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import fields
+
+from art_initiative.attacks.initiative.config import parse_settings
+from art_initiative.benchmark.demo import DemoConfig, run_demo
 
 
 def parse_variant(spec: str) -> tuple[str, int, dict[str, object]]:
     """``"nocyc=600,lambda_cyc=0"`` -> ``("nocyc", 600, {"lambda_cyc": 0.0})``."""
-    from art_initiative.attacks.initiative.config import parse_settings
-
     name, sep, rest = spec.partition("=")
     its, *pairs = rest.split(",") if rest else [""]
     if not sep or not name or not its.isdigit():
@@ -38,26 +40,20 @@ def parse_variant(spec: str) -> tuple[str, int, dict[str, object]]:
     return name, int(its), parse_settings(pairs)
 
 
-def existing_report(out: str, iterations: int, settings: dict[str, object]) -> dict | None:
-    """The ``report.json`` already in ``out`` when it was written by a demo of these defence settings (the demo's
-    defaults: ``DemoConfig``'s), else None (the variant is then run)."""
-    from art_initiative.benchmark.demo import DemoConfig
-
+def existing_report(out: str, wanted: DemoConfig) -> dict | None:
+    """The ``report.json`` already in ``out`` when the demo that wrote it ran the same harness settings as
+    ``wanted`` (models, data, defence; a report written before a setting existed counts that setting's default),
+    else None (the variant is then run)."""
     path = os.path.join(out, "report.json")
     if not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as fh:
         report = json.load(fh)
-    cfg, default = report["config"], DemoConfig()
-    same_demo = all(cfg.get(k) == getattr(default, k) for k in ("image_size", "width", "disc_width", "n_train",
-                                                               "n_test", "forger_start", "target_iterations",
-                                                               "finetune_iterations", "eps", "seed"))
-    ran = default.benchmark_config().defence["iterations"] if cfg.get("defence_iterations") is None \
-        else cfg["defence_iterations"]
-    if same_demo and ran == iterations and cfg.get("defence_settings", {}) == settings:
-        print(f"  read {path} (delete it to run the variant again)", flush=True)
-        return report
-    return None
+    stored = DemoConfig(**{k: v for k, v in report["config"].items() if k in {f.name for f in fields(DemoConfig)}})
+    if stored.benchmark_config() != wanted.benchmark_config():
+        return None
+    print(f"  read {path} (delete it to run the variant again)", flush=True)
+    return report
 
 
 def _row(records: list[dict], method: str) -> dict:
@@ -83,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     if len({name for name, _, _ in variants}) != len(variants):
         parser.error("variant names must be unique")
 
-    from art_initiative.benchmark.demo import DemoConfig, run_demo
-
     rows, controls = [], {}
     first_cache = os.path.join(args.workdir, variants[0][0], "cache")
     for k, (name, its, settings) in enumerate(variants):
@@ -97,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
                 if not os.path.exists(target):
                     shutil.copy2(path, target)
         print(f"[{k + 1}/{len(variants)}] {name}: {its} iterations, {settings or 'the demo defaults'}", flush=True)
-        report = existing_report(out, its, settings)
+        wanted = DemoConfig(defence_iterations=its, defence_settings=settings)
+        report = existing_report(out, wanted)
         if report is None:
-            report = run_demo(out, DemoConfig(defence_iterations=its, defence_settings=settings),
-                              device_type=args.device, verbose=False)
+            report = run_demo(out, wanted, device_type=args.device, verbose=False)
         init = _row(report["records"], "initiative")
         rows.append({"variant": name, "iterations": its, "settings": settings,
                      "train_seconds": init.get("setup_seconds"), "pg_best": init.get("pg_best"),

@@ -36,3 +36,18 @@ def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_
     assert "| ruiz_pgd (control) | - | - | - | 12% / 50% / 90% | 0.0301 | - | - |" in md
     levers.figure(result, str(tmp_path / "levers.png"))
     assert (tmp_path / "levers.png").stat().st_size > 0
+
+
+def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_script):
+    import json
+    from dataclasses import asdict
+
+    levers = load_script("benchmarks/demo_levers.py")
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None  # no report yet
+    # a report written before defence_settings existed, by the demo's defaults (400 iterations)
+    config = {k: v for k, v in asdict(levers.DemoConfig()).items() if k != "defence_settings"}
+    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": []}))
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=400)) is not None
+    for other in (levers.DemoConfig(defence_iterations=600), levers.DemoConfig(defence_settings={"lambda_cyc": 0.0}),
+                  levers.DemoConfig(defence_iterations=400, sm_pretrain_iterations=100)):
+        assert levers.existing_report(str(tmp_path), other) is None
