@@ -50,8 +50,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     methods = {r["method"]: r for r in report["records"]}
-    assert set(methods) == {"initiative", "initiative_sign", "ruiz_pgd", "random_noise", "sign_noise", "whitebox_pgd",
-                            "none"}
+    assert set(methods) == {"initiative", "initiative_sign", "initiative_refined", "ruiz_pgd", "random_noise",
+                            "sign_noise", "whitebox_pgd", "none"}
     assert report["config"]["forger_start"] == "public" and methods["initiative"]["forger_start"] == "public"
     for r in methods.values():
         assert r["n_images"] == 4 and r["target"] == "res6" and r["domains"] == "SD"
@@ -65,6 +65,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "| initiative |" in md and "| ruiz_pgd |" in md and "White-box Ruiz PGD-10 on the target itself" in md
     assert md.startswith("# art_initiative demo\n\nPublic-model setting") and "the Ruiz baseline (" in md
     assert "saturated (`initiative_sign`" in md
+    assert "one gradient step on the defender's model (`initiative_refined`" in md
+    assert methods["initiative_refined"]["refine_steps"] == 1
     assert "Report and figures written to" in capsys.readouterr().out
     # A second run reuses the cached models and gives the same forgery figures.
     assert main(args) == 0

@@ -152,7 +152,8 @@ class RuizDisruption(EvasionAttack):
             est.conditions_tensor(c, n)  # validates width and rows; raises naming the problem
         return classes
 
-    def _references(self, x: np.ndarray, y: np.ndarray | None, classes: list[np.ndarray | None]) -> list[np.ndarray]:
+    def _references(self, x: np.ndarray, y: np.ndarray | None, classes: list[np.ndarray | None],
+                    jitter: bool = True) -> list[np.ndarray]:
         n_out = (len(x), *x.shape[1:])
         if y is not None:
             y = np.asarray(y, dtype=np.float32)
@@ -164,8 +165,8 @@ class RuizDisruption(EvasionAttack):
                              f"{len(classes)} target classes, got {y.shape}.")
         if self.targeted:
             raise ValueError("y (the target images) is required when targeted=True.")
-        jitter = self.reference_jitter if self.method in ("fgsm", "ifgsm") else 0.0
-        return [jittered_reference(self.estimator, x, c, jitter, self.random_seed + k)
+        sigma = self.reference_jitter if jitter and self.method in ("fgsm", "ifgsm") else 0.0
+        return [jittered_reference(self.estimator, x, c, sigma, self.random_seed + k)
                 for k, c in enumerate(classes)]
 
     # ------------------------------------------------------------------ attack
@@ -181,10 +182,12 @@ class RuizDisruption(EvasionAttack):
         return -total if self.targeted else total
 
     def _attack_batch(self, x: torch.Tensor, conds: list[torch.Tensor | None], refs: list[torch.Tensor],
-                      generator: torch.Generator) -> torch.Tensor:
+                      generator: torch.Generator, start_at: torch.Tensor | None = None) -> torch.Tensor:
         clip = self.estimator.clip_values
         clip_values = (float(clip[0]), float(clip[1]))
-        if self.method == "pgd":
+        if start_at is not None:  # a given start (a learned defence's output), projected onto the eps-ball
+            x_adv = x + torch.clamp(torch.clamp(start_at, *clip_values) - x, -self.eps, self.eps)
+        elif self.method == "pgd":
             start = torch.empty_like(x).uniform_(-self.eps, self.eps, generator=generator)
             x_adv = torch.clamp(x + start, *clip_values)
         else:
@@ -201,7 +204,8 @@ class RuizDisruption(EvasionAttack):
         return x_adv.detach()
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None,
-                 conditions: np.ndarray | Sequence[np.ndarray] | None = None, **kwargs: object) -> np.ndarray:
+                 conditions: np.ndarray | Sequence[np.ndarray] | None = None, x_init: np.ndarray | None = None,
+                 **kwargs: object) -> np.ndarray:
         """Perturb ``x`` so that the model's outputs move away from the reference (or towards a target).
 
         :param x: images (N, C, H, W) in the estimator's ``clip_values``.
@@ -209,12 +213,21 @@ class RuizDisruption(EvasionAttack):
             classes, or (K, N, C, H, W) one per class. Default: the clean outputs ``G(x, c_k)``.
         :param conditions: the target class ``c`` as (N, c_dim) or (c_dim,), or K classes as a list of those
             or a (K, N, c_dim) array (combined by ``class_mode``). Default: the estimator's conditions.
+        :param x_init: where the steps start instead of ``x`` (FGSM, I-FGSM) or a random point (PGD), shape of
+            ``x``, projected onto the eps-ball around ``x``: e.g. a learned defence's protection, which the steps
+            refine. With it the default reference is the clean output without jitter (the gradient is not zero
+            there).
         :return: the protected images, float32, within ``eps`` of ``x`` in L-inf and inside ``clip_values``.
         """
         est = self.estimator
         x = check_images(x, name="x", channels=est.input_shape[0], shape=est.input_shape, value_range=est.clip_values)
+        if x_init is not None:
+            x_init = check_images(x_init, name="x_init", channels=est.input_shape[0], shape=est.input_shape,
+                                  value_range=est.clip_values)
+            if x_init.shape != x.shape:
+                raise ValueError(f"x_init must have the shape of x {x.shape}, got {x_init.shape}.")
         classes = self._class_list(conditions, len(x))
-        refs = self._references(x, y, classes)
+        refs = self._references(x, y, classes, jitter=x_init is None)
         model_mode = est.model.training
         est.model.eval()
         out = np.empty_like(x)
@@ -228,7 +241,8 @@ class RuizDisruption(EvasionAttack):
                 conds = [None if c is None else est.conditions_tensor(c if np.ndim(c) == 1 else c[sl], len(xb))
                          for c in classes]
                 rb = [torch.as_tensor(r[sl], device=est.device) for r in refs]
-                out[sl] = self._attack_batch(xb, conds, rb, generator).cpu().numpy()
+                start_at = None if x_init is None else torch.as_tensor(x_init[sl], device=est.device)
+                out[sl] = self._attack_batch(xb, conds, rb, generator, start_at).cpu().numpy()
         finally:
             est.model.train(model_mode)
         return out

@@ -118,6 +118,51 @@ def test_saturated_protection_is_the_pgs_direction_at_the_full_budget(template, 
         defence.generate(x, saturate=1)
 
 
+def test_refinement_is_one_signed_step_on_the_surrogate_from_pgs_output(template, faces):
+    from art_initiative.attacks.initiative.refine import edit_requests
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = faces
+    x, y = x[:12], y[:12]
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(*faces)
+    eps = defence.eps
+    plain = defence.generate(x)
+    np.testing.assert_array_equal(defence.generate(x, refine_steps=0), plain)
+    refined = defence.generate(x, y=y, refine_steps=1)
+    # by hand: from PG's output, one step of size eps up the summed MSE to the clean forgeries, projected
+    model = template.model.eval()
+    requests = [torch.from_numpy(c) for c in target_domains(y, PAPER_ATTRIBUTES)]
+    x_t, start = torch.from_numpy(x), torch.from_numpy(plain).requires_grad_(True)
+    with torch.no_grad():
+        clean = [model(x_t, c) for c in requests]
+    loss = sum(((model(start, c) - ref) ** 2).mean(dim=(1, 2, 3)).sum() for c, ref in zip(requests, clean, strict=True))
+    (grad,) = torch.autograd.grad(loss, start)
+    expected = x_t + ((start.detach() + eps * grad.sign()).clamp(-1, 1) - x_t).clamp(-eps, eps)
+    np.testing.assert_allclose(refined, expected.numpy(), atol=1e-6)
+    assert np.abs(refined - x).max() <= eps + 1e-6 and not np.allclose(refined, plain)
+
+    def moved(protected):  # the surrogate's forgery MSE, over the requests
+        with torch.no_grad():
+            p = torch.from_numpy(protected)
+            return float(sum(((model(p, c) - ref) ** 2).mean() for c, ref in zip(requests, clean, strict=True)))
+
+    assert moved(refined) > 1.5 * moved(plain)
+    # the setting and its checks; without labels each attribute alone is requested
+    defence.set_params(refine_steps=1)
+    np.testing.assert_allclose(defence.generate(x, y=y), refined, atol=1e-6)
+    assert [c[0].tolist() for c in edit_requests(None, PAPER_ATTRIBUTES, 3)] == np.eye(5).tolist()
+    assert not np.allclose(defence.generate(x), refined)
+    with pytest.raises(ValueError, match=r"y \(the images' own attributes\) must be 0/1 of shape \(12, 5\)"):
+        defence.generate(x, y=y[:5])
+    with pytest.raises(ValueError, match="refine_steps must be an int >= 0"):
+        defence.set_params(refine_steps=-1)
+    with pytest.raises(ValueError, match="refine_step_size must be None or a number"):
+        defence.set_params(refine_step_size=0.0)
+    assert (defence.refine_steps, defence.refine_step_size) == (1, None)
+    assert {"refine_steps", "refine_step_size"} <= set(defence.attack_params)
+
+
 def test_training_raises_the_influence_on_its_surrogate(template, faces):
     x, y = faces
     defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=40, eval_every=10,
@@ -371,3 +416,4 @@ def test_influence_distance_is_checked_and_changes_what_pg_learns(template, face
     # the same seed and data: only the distance of eqs. 7 and 9 differs, so the PG and its loss terms do too
     assert not np.allclose(runs["l1"][0], runs["l2"][0])
     assert all(b2 > b1 for b1, b2 in zip(runs["l1"][1], runs["l2"][1], strict=True))  # |d| < 1: d ** 2 < |d|
+

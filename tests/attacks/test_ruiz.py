@@ -27,6 +27,33 @@ def reference_ifgsm(G, x, c, ref, eps, step, iters):
     return trajectory
 
 
+def test_steps_start_at_a_given_point_projected_onto_the_ball(res6_translator, images):
+    x = np.clip(images, -0.9, 0.9)
+    rng = np.random.default_rng(0)
+    init = (x + rng.uniform(-0.1, 0.1, x.shape)).astype(np.float32)  # partly outside the 0.05 ball
+    attack = RuizDisruption(res6_translator, method="ifgsm", eps=0.05, eps_step=0.01, max_iter=1, verbose=False)
+    out = attack.generate(x, conditions=C, x_init=init)
+    start = x + np.clip(init - x, -0.05, 0.05)
+    ref = res6_translator.predict(x, conditions=np.tile(C, (len(x), 1)))  # no jitter: the gradient is not zero
+    expected = reference_ifgsm_from(res6_translator, x, start, C, ref, 0.05, 0.01)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert np.abs(out - start).max() <= 0.01 + 1e-6 and np.abs(out - x).max() <= 0.05 + 1e-6
+    with pytest.raises(ValueError, match=r"x_init must have the shape of x"):
+        attack.generate(x, conditions=C, x_init=init[:2])
+    with pytest.raises(ValueError, match="x_init must have 4 dimensions"):
+        attack.generate(x, conditions=C, x_init=init[0])
+
+
+def reference_ifgsm_from(G, x, start, c, ref, eps, step):
+    """One step of the baseline's update rule from ``start`` (written independently)."""
+    x_t, adv = torch.from_numpy(x), torch.from_numpy(start).requires_grad_(True)
+    c_t = torch.from_numpy(np.tile(c, (len(x), 1)))
+    loss = ((G.model.eval()(adv, c_t) - torch.from_numpy(ref)) ** 2).mean(dim=(1, 2, 3)).sum()
+    (g,) = torch.autograd.grad(loss, adv)
+    adv = (adv.detach() + step * g.sign()).clamp(-1, 1)
+    return (x_t + (adv - x_t).clamp(-eps, eps)).numpy()
+
+
 def test_matches_an_independent_implementation_step_by_step(res6_translator, images):
     ref = jittered_reference(res6_translator, images, C, jitter=1e-3, seed=0)
     expected = reference_ifgsm(res6_translator, images, C, ref, 0.05, 0.01, 6)

@@ -14,6 +14,7 @@ from art_initiative.attacks.initiative.algorithm import DefenceNetworks, fresh_c
 from art_initiative.attacks.initiative.attribute_training import train_defence
 from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import InitiativeConfig
+from art_initiative.attacks.initiative.refine import edit_requests, refine_protection
 from art_initiative.data.synthetic import PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
@@ -35,15 +36,23 @@ class InitiativeDefense(PerturbationGeneratorDefense):
     :param verbose: progress bars.
     :param saturate: publish ``clip(x + eps * sign(PG(x)))`` (PG's direction at the full budget) instead of the
         paper's ``clip(x + eps * PG(x))``; training is unchanged.
+    :param refine_steps: after PG's forward pass, this many signed-gradient steps on the estimator (the surrogate,
+        with its weights), starting at PG's output (:mod:`~art_initiative.attacks.initiative.refine`; not the
+        paper's, which publishes PG's output: 0, the default). Each step costs a forward and backward pass of the
+        surrogate per edit request; one step of size eps is the measured trade (docs' results).
+    :param refine_step_size: size of each refinement step (default ``eps / refine_steps``).
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
 
     task = "attribute_editing"
+    attack_params = PerturbationGeneratorDefense.attack_params + ["refine_steps", "refine_step_size"]
 
     def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
                  attributes: Sequence[str] = PAPER_ATTRIBUTES, batch_size: int = 128, verbose: bool = True,
-                 **overrides: Any) -> None:
+                 refine_steps: int = 0, refine_step_size: float | None = None, **overrides: Any) -> None:
         self.attributes = tuple(attributes)
+        self.refine_steps = refine_steps
+        self.refine_step_size = refine_step_size
         super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
         self._check_params()
 
@@ -51,7 +60,35 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         if self.estimator.c_dim != len(self.attributes):
             raise ValueError(f"attributes must name the estimator's {self.estimator.c_dim} attributes, "
                              f"got {len(self.attributes)}: {list(self.attributes)}.")
+        _check_refinement(self.refine_steps, self.refine_step_size)
         super()._check_params()
+
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None, eps: float | None = None,
+                 saturate: bool | None = None, refine_steps: int | None = None,
+                 conditions: Sequence[np.ndarray] | None = None, **kwargs: Any) -> np.ndarray:
+        """Protect images: ``clip(x + eps * PG(x))``, one forward pass per batch, then ``refine_steps``
+        signed-gradient steps on the surrogate if asked.
+
+        :param x: images (N, C, H, W) in the estimator's ``clip_values``.
+        :param y: the images' own attributes (N, c_dim), 0/1: only the refinement uses them, to choose the edit
+            requests it disrupts (each attribute flipped); without them each attribute alone switched on.
+        :param eps: another L-inf budget than the one PG was trained with (default: the trained one).
+        :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``).
+        :param refine_steps: refinement steps for this call (default: the defence's ``refine_steps``).
+        :param conditions: the refinement's edit requests, one (N, c_dim) array each (default: from ``y``).
+        :return: protected images, float32, within ``eps`` of ``x``.
+        """
+        steps = self.refine_steps if refine_steps is None else refine_steps
+        _check_refinement(steps, self.refine_step_size)
+        protected = super().generate(x, eps=eps, saturate=saturate)
+        if steps == 0:
+            return protected
+        x = self._check_x(x)
+        eps = self.eps if eps is None else eps
+        requests = list(conditions) if conditions is not None else edit_requests(y, self.attributes, len(x))
+        step = self.refine_step_size if self.refine_step_size is not None else eps / steps
+        return refine_protection(self.estimator, x, protected, requests, eps, steps, step,
+                                 batch_size=self.batch_size)
 
     def _extra_config(self) -> dict[str, Any]:
         return {"attributes": list(self.attributes)}
@@ -101,3 +138,11 @@ class InitiativeDefense(PerturbationGeneratorDefense):
                                                        self._clip, checkpoint_path, resume, self.verbose, record),
                     callback)
         return self
+
+
+def _check_refinement(steps: Any, step_size: Any) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"refine_steps must be an int >= 0, got {steps!r}.")
+    if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, (int, float, np.floating))
+                                  or not 0 < step_size <= 1):
+        raise ValueError(f"refine_step_size must be None or a number in (0, 1], got {step_size!r}.")
