@@ -417,3 +417,42 @@ def test_influence_distance_is_checked_and_changes_what_pg_learns(template, face
     assert not np.allclose(runs["l1"][0], runs["l2"][0])
     assert all(b2 > b1 for b1, b2 in zip(runs["l1"][1], runs["l2"][1], strict=True))  # |d| < 1: d ** 2 < |d|
 
+
+def test_sign_gradient_gives_pg_the_sign_of_the_loss_gradient_at_its_output(template, faces, monkeypatch):
+    from art_initiative.attacks.initiative import attribute_training
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = faces
+    xb, c_org = torch.from_numpy(x[:4]), torch.from_numpy(y[:4])
+    targets = [torch.from_numpy(c) for c in target_domains(y[:4], PAPER_ATTRIBUTES)]
+    seen, grads = [], {}
+    protect = attribute_training.protect
+
+    def watched(pg, *args):  # keep dL/dx' as the loss gives it (this hook runs before pg_step's own)
+        out = protect(pg, *args)
+        out.register_hook(lambda g: seen.append(g.clone()))
+        return out
+
+    def backward_only(opt, loss):
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grads.update({n: p.grad.clone() for n, p in nets.pg.named_parameters()})
+
+    monkeypatch.setattr(attribute_training, "protect", watched)
+    monkeypatch.setattr(attribute_training, "optimizer_step", backward_only)
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, pg_gradient="sign", lambda_cyc=0.0)
+    nets = defence._networks()
+    attribute_training.pg_step(nets, xb, c_org, targets, defence.config, (-1.0, 1.0))
+    assert len(seen) == 1 and seen[0].abs().sum() > 0
+    x_adv = protect(nets.pg, xb, defence.config.eps, (-1.0, 1.0))
+    expected = torch.autograd.grad(x_adv, list(nets.pg.parameters()), grad_outputs=seen[0].sign(),
+                                   retain_graph=True)
+    for (name, got), want in zip(grads.items(), expected, strict=True):
+        torch.testing.assert_close(got, want, msg=name)
+    plain = torch.autograd.grad(x_adv, list(nets.pg.parameters()), grad_outputs=seen[0])
+    assert not all(torch.allclose(a, b) for a, b in zip(plain, expected, strict=True))
+    with pytest.raises(ValueError, match="pg_gradient must be one of"):
+        InitiativeDefense(template, profile="tiny", pg_gradient="abs")
+    with pytest.raises(ValueError, match="pg_gradient applies to attribute editing"):
+        make_config("tiny", task="reenactment", pg_gradient="sign")

@@ -96,10 +96,13 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
     critics, after the input diversity of ``cfg.augment_shift`` and the online transform drawn for ``cfg.eot``
     (both need ``rng``; the critic sees the untransformed x'). Eq. 12's second influence term uses ``sm_prev``
     and ``d_a_prev`` (the public code's previous D_A, kept with ``cfg.snapshot == "iteration"``), or the current
-    D_A where there is no ``d_a_prev``."""
+    D_A where there is no ``d_a_prev``. With ``cfg.pg_gradient == "sign"`` PG's weights receive the sign of the
+    loss's gradient at x' (not the paper's)."""
     frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
     with frozen(*frozen_nets), autocast(x.device, cfg.precision):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+        if cfg.pg_gradient == "sign" and x_adv.requires_grad:  # PG learns from the sign of dL_PG/dx' per pixel
+            x_adv.register_hook(torch.sign)
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
             input_diversity(x, x_adv, rng, cfg.augment_shift)
         if cfg.eot and rng is not None:  # robust training: the same online transform of x and x' (EoT)

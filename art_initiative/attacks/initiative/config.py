@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 SNAPSHOTS = ("iteration", "update")
 DISTANCES = ("l1", "l2")  # eqs. 7 and 9: art_initiative.attacks.initiative.losses.image_distance
 SM_INITS = ("estimator", "fresh")
+PG_GRADIENTS = ("plain", "sign")  # what PG's weights receive at its output x' (pg_step)
 
 
 @dataclass
@@ -31,6 +32,8 @@ class InitiativeConfig:
     lambda_dom: float = 1.0
     influence_distance: str = "l1"  # distance of eqs. 7 and 9: "l1" (the paper) or "l2" (mean squared error, what
     #                                 DSR thresholds); attribute editing only
+    pg_gradient: str = "plain"   # "sign": PG's weights receive sign(dL_PG/dx') at its output instead of the gradient
+    #                              itself (every pixel pushed equally, as an FGSM step would be); attribute editing
     n_critic: int = 5            # SM generator step every n_critic iterations (StarGAN)
     sm_lambda_id: float = 0.0    # identity term of the SM's StarGAN recipe (0 in StarGAN)
     pg_width: int = 64
@@ -84,12 +87,15 @@ class InitiativeConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
             raise ValueError(f"eps must be <= 1 for [-1, 1] images, got {self.eps!r}.")
-        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("influence_distance", DISTANCES)):
+        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("influence_distance", DISTANCES),
+                              ("pg_gradient", PG_GRADIENTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
         if self.task == "reenactment" and self.influence_distance != "l1":
             raise ValueError(f"influence_distance applies to attribute editing (eq. 11 is an L1 term), got "
                              f"{self.influence_distance!r} for reenactment.")
+        if self.task == "reenactment" and self.pg_gradient != "plain":
+            raise ValueError(f"pg_gradient applies to attribute editing, got {self.pg_gradient!r} for reenactment.")
         from art_initiative.preprocessing.eot import parse_eot
 
         parse_eot(self.eot)
