@@ -65,8 +65,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "| initiative |" in md and "| ruiz_pgd |" in md and "White-box Ruiz PGD-10 on the target itself" in md
     assert md.startswith("# art_initiative demo\n\nPublic-model setting") and "the Ruiz baseline (" in md
     assert "saturated (`initiative_sign`" in md
-    assert "one gradient step on the defender's model (`initiative_refined`" in md
-    assert methods["initiative_refined"]["refine_steps"] == 1
+    assert "2 gradient steps on the defender's model (`initiative_refined`" in md
+    assert methods["initiative_refined"]["refine_steps"] == 2
     assert "Report and figures written to" in capsys.readouterr().out
     # A second run reuses the cached models and gives the same forgery figures.
     assert main(args) == 0

@@ -6,7 +6,7 @@ defender's faces, the forger fine-tunes it on faces the defender never saw, and 
 shortened ``cpu`` profile) starts its surrogate from the released model; ``forger_start="scratch"`` is the
 paper's protocol (the forger trains from scratch, the defence's surrogate from fresh weights), where nothing
 computed on the defender's side transfers at this scale (see the docs' results). Held-out faces are protected
-with the learned PG (as trained, saturated: ``initiative_sign``, and followed by one gradient step on the
+with the learned PG (as trained, saturated: ``initiative_sign``, and followed by two gradient steps on the
 defender's model: ``initiative_refined``, not the paper's), the Ruiz et al. PGD baseline (computed on
 the defender's model), sign and uniform noise of the same budget and nothing, beside white-box PGD on the
 forger's model itself (the ceiling), and the forger's edits are compared. It also checks the target against
@@ -195,9 +195,11 @@ def verdict(records: list[dict[str, Any]]) -> str:
         parts.append(f"saturated (`initiative_sign`, the same PG's direction at the full budget, PSNR "
                      f"{sat['psnr']:.1f} dB against {init['psnr']:.1f} dB) it moves them by MSE {sat['mse']:.4f}, and "
                      f"at MSE > 0.05 it is {_compare(sat['dsr'], ruiz['dsr'])}")
-    if "initiative_refined" in by:  # the same PG, then one step on the defender's model
+    if "initiative_refined" in by:  # the same PG, then steps on the defender's model
         ref = by["initiative_refined"]
-        parts.append(f"followed by one gradient step on the defender's model (`initiative_refined`, not the paper's: "
+        k = ref.get("refine_steps", 1)
+        parts.append(f"followed by {k} gradient step{'s' if k > 1 else ''} on the defender's model "
+                     f"(`initiative_refined`, not the paper's: "
                      f"{1000 * ref['seconds_per_image']:.1f} ms per face against the baseline's "
                      f"{1000 * ruiz['seconds_per_image']:.1f} ms) it moves them by MSE {ref['mse']:.4f}, and at "
                      f"MSE > 0.05 it is {_compare(ref['dsr'], ruiz['dsr'])}")

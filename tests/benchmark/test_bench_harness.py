@@ -226,10 +226,10 @@ def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
     assert calls == ["initiative"] and d is d_sat and sat_info == info  # trained once, without a cache
     np.testing.assert_allclose(sat(x, labels[:, sd]), d.generate(x, saturate=True))
     np.testing.assert_allclose(plain(x, labels[:, sd]), d.generate(x))
-    # initiative_refined: the same PG, then one step of size eps on the surrogate for the faces' own edit requests
+    # initiative_refined: the same PG, then two steps of eps/2 on the surrogate for the faces' own edit requests
     refined, refined_info, d_ref = attribute.method_protection("initiative_refined", split, cfg, surrogate, None,
                                                                False, trained)
-    assert calls == ["initiative"] and d_ref is d and refined_info == {**info, "refine_steps": 1}
+    assert calls == ["initiative"] and d_ref is d and refined_info == {**info, "refine_steps": 2}
     assert d.estimator is surrogate  # the steps use the baseline's surrogate, never the target
-    np.testing.assert_allclose(refined(x, labels[:, sd]), d.generate(x, y=labels[:, sd], refine_steps=1))
+    np.testing.assert_allclose(refined(x, labels[:, sd]), d.generate(x, y=labels[:, sd], refine_steps=2))
     assert not np.allclose(refined(x, labels[:, sd]), plain(x, labels[:, sd]))

@@ -39,7 +39,7 @@ class InitiativeDefense(PerturbationGeneratorDefense):
     :param refine_steps: after PG's forward pass, this many signed-gradient steps on the estimator (the surrogate,
         with its weights), starting at PG's output (:mod:`~art_initiative.attacks.initiative.refine`; not the
         paper's, which publishes PG's output: 0, the default). Each step costs a forward and backward pass of the
-        surrogate per edit request; one step of size eps is the measured trade (docs' results).
+        surrogate per edit request and step; the docs' results measure the trade (one or two steps).
     :param refine_step_size: size of each refinement step (default ``eps / refine_steps``).
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
@@ -80,12 +80,12 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         """
         steps = self.refine_steps if refine_steps is None else refine_steps
         _check_refinement(steps, self.refine_step_size)
-        protected = super().generate(x, eps=eps, saturate=saturate)
         if steps == 0:
-            return protected
+            return super().generate(x, eps=eps, saturate=saturate)
         x = self._check_x(x)
-        eps = self.eps if eps is None else eps
         requests = list(conditions) if conditions is not None else edit_requests(y, self.attributes, len(x))
+        protected = super().generate(x, eps=eps, saturate=saturate)
+        eps = self.eps if eps is None else eps
         step = self.refine_step_size if self.refine_step_size is not None else eps / steps
         return refine_protection(self.estimator, x, protected, requests, eps, steps, step,
                                  batch_size=self.batch_size)
