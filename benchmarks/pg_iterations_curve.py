@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from art_initiative.benchmark.figures import save_figure
+
     its = [p["iterations"] for p in points]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for key, label in (("dsr", "DSR > 0.05"), ("dsr_0.02", "DSR > 0.02"), ("dsr_0.01", "DSR > 0.01")):
@@ -118,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             right.axhline(controls[m]["mse"], ls=style, color="grey", label=m)
     right.set(xlabel="PG iterations", ylabel="MSE of the forgeries", title="forgery MSE")
     right.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.stem + ".png", dpi=120)
+    save_figure(fig, args.stem + ".png")
     print(f"wrote {args.stem}.json, .md and .png")
     return 0
 

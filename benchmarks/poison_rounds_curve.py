@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from art_initiative.benchmark.figures import save_figure
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for method in args.methods:
         for target in args.targets:
@@ -108,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
     left.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.stem + ".png", dpi=120)
+    save_figure(fig, args.stem + ".png")
     print(f"wrote {args.stem}.json, .md and .png")
     return 0
 

@@ -30,15 +30,6 @@ import numpy as np
 THRESHOLDS = (0.05, 0.02, 0.01)
 
 
-def _forger_scores(forger, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray]) -> dict[str, float]:
-    """Forgery MSE per (face, domain) pair on clean and protected faces: mean and DSR per threshold."""
-    from art_initiative.metrics import mse
-
-    errors = np.concatenate([mse(forger.predict(x, conditions=c), forger.predict(protected, conditions=c))
-                             for c in domains])
-    return {"mse": float(errors.mean()), **{f"dsr_{t:g}": float(np.mean(errors > t)) for t in THRESHOLDS}}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
@@ -55,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from art_initiative.attacks import InitiativeDefense, RuizDisruption
     from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
-    from art_initiative.benchmark.common import sign_noise
+    from art_initiative.benchmark.common import pair_scores, sign_noise
     from art_initiative.data.domains import target_domains
     from art_initiative.data.synthetic import ALL_ATTRIBUTES, SyntheticFaces
     from art_initiative.training.stargan import load_stargan
@@ -87,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         protected = make()
         seconds = time.perf_counter() - began
-        scores = _forger_scores(forger, x, protected, domains)
+        scores = pair_scores(forger, x, protected, domains, THRESHOLDS)
         rows.append({"method": label, "start": start, "steps": k, **scores,
                      "ms_per_image": 1000 * seconds / len(x), "linf": float(np.abs(protected - x).max())})
         print(f"{label}: forger MSE {scores['mse']:.4f}, DSR {100 * scores['dsr_0.05']:.1f}%, "
@@ -115,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from art_initiative.benchmark.figures import save_figure
+
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for start, style in (("from PG's output", "o-"), ("from a random point", "s--")):
         pts = [r for r in rows if r["start"] == start or (start == "from a random point" and r["steps"] == 0
@@ -132,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ax.set(xlabel="ms per face (log)", ylabel="forgery MSE on the forger",
            title=f"Refinement steps on the public model ({size} px, eps {eps:g})")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(args.stem + ".png", dpi=120)
+    save_figure(fig, args.stem + ".png")
     print(f"wrote {args.stem}.json, .md and .png")
     return 0
 

@@ -30,15 +30,6 @@ import numpy as np
 THRESHOLDS = (0.05, 0.02, 0.01)
 
 
-def _scores(model, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray]) -> dict[str, float]:
-    """Forgery MSE per (face, domain) pair of ``model`` on clean and protected faces: mean and DSR per threshold."""
-    from art_initiative.metrics import mse
-
-    errors = np.concatenate([mse(model.predict(x, conditions=c), model.predict(protected, conditions=c))
-                             for c in domains])
-    return {"mse": float(errors.mean()), **{f"dsr_{t:g}": float(np.mean(errors > t)) for t in THRESHOLDS}}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
@@ -60,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from art_initiative.attacks import InitiativeDefense, RuizDisruption
     from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
-    from art_initiative.benchmark.common import sign_noise
+    from art_initiative.benchmark.common import pair_scores, sign_noise
     from art_initiative.data.domains import target_domains
     from art_initiative.data.synthetic import ALL_ATTRIBUTES, SyntheticFaces
     from art_initiative.training.stargan import load_stargan
@@ -90,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         protected = make()
         seconds = time.perf_counter() - start
-        on_public, on_forger = _scores(public, x, protected, domains), _scores(forger, x, protected, domains)
+        on_public, on_forger = (pair_scores(m, x, protected, domains, THRESHOLDS) for m in (public, forger))
         rows.append({"method": label, "public": on_public, "forger": on_forger,
                      "retention": on_forger["mse"] / max(on_public["mse"], 1e-12),
                      "linf_used": float(np.abs(protected - x).mean() / args.eps), "seconds": seconds})
@@ -121,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from art_initiative.benchmark.figures import save_figure
+
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 3.8))
     at = np.arange(len(rows))
     ax.bar(at - 0.2, [r["public"]["mse"] for r in rows], 0.4, label="on the public model")
@@ -129,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ax.set_xticks(at, [r["method"].replace(" (", "\n(") for r in rows], fontsize=7)
     ax.set(ylabel="forgery MSE", title=f"Strength against transfer ({size} px, eps {args.eps:g})")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.stem + ".png", dpi=120)
+    save_figure(fig, args.stem + ".png")
     print(f"wrote {args.stem}.json, .md and .png")
     return 0
 

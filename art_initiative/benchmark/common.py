@@ -39,6 +39,17 @@ def digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:12]
 
 
+def pair_scores(model: PyTorchImageTranslator, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray],
+                thresholds: tuple[float, ...] = (0.05, 0.02, 0.01)) -> dict[str, float]:
+    """How far ``model``'s forgeries of ``protected`` move from those of ``x``: the MSE per (face, domain) pair over
+    ``domains`` (one (N, c_dim) array each), as ``{"mse": mean, "dsr_<t>": share above t for each threshold}``."""
+    from art_initiative.metrics import mse
+
+    errors = np.concatenate([mse(model.predict(x, conditions=c), model.predict(protected, conditions=c))
+                             for c in domains])
+    return {"mse": float(errors.mean()), **{f"dsr_{t:g}": float(np.mean(errors > t)) for t in thresholds}}
+
+
 def uniform_noise(x: np.ndarray, eps: float, seed: int = 0) -> np.ndarray:
     """The ``random_noise`` control: ``clip(x + U(-eps, eps))`` in [-1, 1], float32."""
     rng = np.random.default_rng(seed)

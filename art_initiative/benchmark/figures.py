@@ -1,4 +1,4 @@
-"""Image grids written as PNG."""
+"""Image grids and figures written as PNG."""
 
 from __future__ import annotations
 
@@ -52,4 +52,13 @@ def plot_sweep(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
     axes[0].legend(loc="upper center", fontsize=7)
     fig.tight_layout()
     fig.savefig(os.fspath(path), dpi=110)
+    plt.close(fig)
+
+
+def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> None:
+    """Lay out a matplotlib figure, write it to ``path`` (PNG) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(os.fspath(path), dpi=dpi)
     plt.close(fig)

@@ -9,22 +9,12 @@ import numpy as np
 import pytest
 
 
-def test_rows_score_every_protection_on_both_models(tmp_path, load_script):
-    from art_initiative.attacks import InitiativeDefense
-    from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES, SyntheticFaces
-    from art_initiative.training.stargan import train_stargan
-
+def test_rows_score_every_protection_on_both_models(tmp_path, load_script, public_forger_defence):
     script = load_script("benchmarks/strength_transfer.py")
-    x, labels = SyntheticFaces(48, 16, seed=0, attributes=ALL_ATTRIBUTES).arrays()
-    y = labels[:, [ALL_ATTRIBUTES.index(a) for a in PAPER_ATTRIBUTES]]
-    kw = dict(width=4, disc_width=8, device_type="cpu", verbose=False)
-    public = train_stargan(x, y, "res6", iterations=20, checkpoint_path=tmp_path / "public.pt", seed=0, **kw)
-    train_stargan(x, y, "res6", iterations=10, init_from=tmp_path / "public.pt", checkpoint_path=tmp_path / "f.pt",
-                  seed=1, **kw)
-    InitiativeDefense(public, profile="tiny", verbose=False).fit(x, y).save(tmp_path / "pg.pt")
+    paths = public_forger_defence
     stem = tmp_path / "st"
-    assert script.main(["--public", str(tmp_path / "public.pt"), "--forger", str(tmp_path / "f.pt"),
-                        "--defence", f"pg={tmp_path / 'pg.pt'}", "--stem", str(stem), "--n-faces", "6"]) == 0
+    assert script.main(["--public", str(paths["public"]), "--forger", str(paths["forger"]),
+                        "--defence", f"pg={paths['defence']}", "--stem", str(stem), "--n-faces", "6"]) == 0
     out = json.loads(stem.with_suffix(".json").read_text())
     rows = {r["method"]: r for r in out["rows"]}
     assert list(rows) == ["pg", "pg saturated", "ruiz_pgd (on the public model)", "whitebox_pgd (on the forger)",
