@@ -1,10 +1,11 @@
 """Refinement of a learned protection: a few signed-gradient steps on the surrogate, starting at ``x + eps PG(x)``.
 
 Not part of the paper, which publishes PG's output as it is. PG's output is a starting point where the surrogate's
-disruption loss has a useful gradient (at the clean image it is exactly zero), so one I-FGSM step of size eps from
-there moves a forger further than PG alone and, on the benchmark's test bed, further than ten PGD steps from a random
-start, at a fraction of their cost (measured in the docs' results). The steps are Ruiz et al.'s
-(:class:`~art_initiative.attacks.ruiz.RuizDisruption`, joint over the edit requests) with PG's output as ``x_init``.
+disruption loss has a useful gradient (at the clean image it is exactly zero), so a step or two from there move a
+forger further than PG alone and, on the benchmark's test bed, two steps of eps/2 further than ten PGD steps from a
+random start, at a quarter of their cost (measured in the docs' results; ``benchmarks/refine_curve.py``). The steps
+are Ruiz et al.'s (:class:`~art_initiative.attacks.ruiz.RuizDisruption`, joint over the edit requests) with PG's
+output as ``x_init``.
 """
 
 from __future__ import annotations
