@@ -145,6 +145,8 @@ def figure(result: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from art_initiative.benchmark.figures import save_figure
+
     names = [r["variant"] for r in result["variants"]]
     xs = range(len(names))
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 3, 3.6))
@@ -156,9 +158,7 @@ def figure(result: dict, path: str) -> None:
     ax.set_xticks(list(xs), names, rotation=20, ha="right")
     ax.set_ylabel("forgery MSE (gray-box res6)")
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -109,12 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     from art_initiative.benchmark.figures import save_figure
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for start, style in (("from PG's output", "o-"), ("from a random point", "s--")):
-        pts = [r for r in rows if r["start"] == start or (start == "from a random point" and r["steps"] == 0
-                                                            and r["start"] == "control")]
-        pts = sorted(pts, key=lambda r: r["ms_per_image"])
-        ax.plot([max(r["ms_per_image"], 1e-2) for r in pts], [r["mse"] for r in pts], style,
-                label="PG + k steps" if start == "from PG's output" else "PGD-k (random start; k=0: sign noise)")
+    lines_of = {"PG + k steps": ("o-", ("from PG's output",)),
+                "PGD-k (random start; k=0: sign noise)": ("s--", ("from a random point", "control"))}
+    for label, (style, starts) in lines_of.items():
+        pts = sorted((r for r in rows if r["start"] in starts), key=lambda r: r["ms_per_image"])
+        ax.plot([max(r["ms_per_image"], 1e-2) for r in pts], [r["mse"] for r in pts], style, label=label)
         for r in pts:
             ax.annotate(str(r["steps"]), (max(r["ms_per_image"], 1e-2), r["mse"]), fontsize=7,
                         textcoords="offset points", xytext=(3, 3))

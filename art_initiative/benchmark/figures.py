@@ -50,9 +50,7 @@ def plot_sweep(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
         ax.set_ylabel(left_label + " (solid)")
         twin.set_ylabel(right_label + " (dashed)")
     axes[0].legend(loc="upper center", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.fspath(path), dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> None:
