@@ -5,7 +5,9 @@ model) protects fresh faces as published (0 steps) and followed by k signed-grad
 public model from PG's output (``generate(x, y=labels, refine_steps=k)``, not the paper's). Beside each k, the same
 k steps from a random point of the eps-ball (PGD-k, the baseline's attack at that budget of steps), and the Ruiz
 et al. baseline as the harness runs it (PGD-10, step 0.01) and sign noise. Every protection is scored on the forger's
-fine-tuned copy of the public model, with its cost per face on this machine.
+fine-tuned copy of the public model, with its cost per face on this machine. ``--requests-per-step m`` adds, for each
+k, the refinement whose steps disrupt m of a face's five edit requests in turn (``refine_requests=m``), which costs
+about m/5 of a step over all five.
 
 The faces are fresh synthetic draws (``--seed``, not the harness's seed 0), so that the test split never chooses the
 number of steps::
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forger", required=True, help="train_stargan checkpoint the forger fine-tuned from it")
     parser.add_argument("--defence", required=True, help="a saved InitiativeDefense trained on the public model")
     parser.add_argument("--steps", type=int, nargs="+", default=[0, 1, 2, 3, 5], help="refinement steps k")
+    parser.add_argument("--requests-per-step", type=int, nargs="*", default=[],
+                        help="also refine with m of the five edit requests per step, for each m given (1-4)")
     parser.add_argument("--stem", required=True, help="output path without extension")
     parser.add_argument("--n-faces", type=int, default=100)
     parser.add_argument("--seed", type=int, default=123, help="seed of the fresh faces (the harness uses 0)")
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if any(k < 0 for k in args.steps):
         parser.error(f"--steps must be >= 0, got {args.steps}")
+    if any(not 1 <= m < 5 for m in args.requests_per_step):
+        parser.error(f"--requests-per-step must be in [1, 4] (5 is the plain refinement), got {args.requests_per_step}")
 
     from art_initiative.attacks import InitiativeDefense, RuizDisruption
     from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
@@ -68,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     for k in sorted(set(args.steps)):
         runs.append(("from PG's output", f"initiative + {k} steps" if k else "initiative", k,
                      lambda k=k: defence.generate(x, y=own, refine_steps=k)))
+        for m in sorted(set(args.requests_per_step)) if k else ():
+            runs.append((f"from PG's output, {m} of 5 requests per step", f"initiative + {k} steps, {m}/5 per step",
+                         k, lambda k=k, m=m: defence.generate(x, y=own, refine_steps=k, refine_requests=m)))
         if k:
             runs.append(("from a random point", f"PGD-{k} (step eps/{k})", k, pgd(k, eps / k)))
     runs += [("baseline", "ruiz_pgd (PGD-10, step 0.01)", 10, pgd(10, min(0.01, eps))),
@@ -110,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     lines_of = {"PG + k steps": ("o-", ("from PG's output",)),
+                **{f"PG + k steps, {m} of 5 requests per step":
+                   ("^-", (f"from PG's output, {m} of 5 requests per step",))
+                   for m in sorted(set(args.requests_per_step))},
                 "PGD-k (random start; k=0: sign noise)": ("s--", ("from a random point", "control"))}
     for label, (style, starts) in lines_of.items():
         pts = sorted((r for r in rows if r["start"] in starts), key=lambda r: r["ms_per_image"])

@@ -125,6 +125,8 @@ class AttributeBenchmarkConfig:
     :param refine_steps: ``initiative_refined``'s steps on the surrogate after PG (size eps / ``refine_steps``). The
         default, 2, was chosen on fresh faces, never the test split (``benchmarks/refine_curve.py``): the fewest steps
         after which PG is ahead of Ruiz PGD-10 at 32 and 64 px.
+    :param refine_requests: edit requests each of those steps disrupts, in turn (None: all five; fewer make a step
+        cheaper in proportion, ``InitiativeDefense(refine_requests=...)``).
     :param classifier_iterations: training iterations of the calibration's independent attribute classifier.
     :param forger_start: ``"scratch"`` (the paper's protocol: every target trained from random weights) or
         ``"public"``: a public model exists (the baseline's surrogate, res6 with the SD attributes) and the forger
@@ -155,6 +157,7 @@ class AttributeBenchmarkConfig:
     defence: dict[str, Any] = field(default_factory=dict)
     pgd_steps: int = 10
     refine_steps: int = 2
+    refine_requests: int | None = None
     eps_step: float = 0.01
     classifier_iterations: int = 2000
     n_jobs: int = 1
@@ -176,6 +179,12 @@ class AttributeBenchmarkConfig:
                              f"{list(self.domains)}.")
         if self.recipe not in FORGER_RECIPES:
             raise ValueError(f"recipe must be one of {sorted(FORGER_RECIPES)}, got {self.recipe!r}.")
+        n_requests = len(DOMAIN_SETTINGS["SD"])  # the refinement disrupts the defender's own attributes
+        if self.refine_requests is not None and (isinstance(self.refine_requests, bool)
+                                                 or not isinstance(self.refine_requests, int)
+                                                 or not 1 <= self.refine_requests <= n_requests):
+            raise ValueError(f"refine_requests must be None or an int in [1, {n_requests}], "
+                             f"got {self.refine_requests!r}.")
         if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
             raise ValueError(f"eps and sweep must lie in (0, 1], got {self.eps!r} and {list(self.sweep)}.")
         return self
@@ -362,6 +371,7 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
     if method in (*_VARIANTS, *_SHARED_PG):
         saturate = method == "initiative_sign"  # the PG of ``initiative``, at the full budget
         refine = cfg.refine_steps if method == "initiative_refined" else 0  # then steps on the surrogate
+        per_step = cfg.refine_requests if refine else None
         variant = "initiative" if method in _SHARED_PG else method
         trained = {} if trained is None else trained
         if variant not in trained:
@@ -369,8 +379,10 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
             trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
                                         verbose)
         d, seconds = trained[variant]
-        info = {**learned_defence_info(d, seconds), **({"refine_steps": refine} if refine else {})}
-        return (lambda a, labels: d.generate(a, y=labels, saturate=saturate, refine_steps=refine)), info, d
+        info = {**learned_defence_info(d, seconds), **({"refine_steps": refine} if refine else {}),
+                **({"refine_requests": per_step} if per_step is not None else {})}
+        return (lambda a, labels: d.generate(a, y=labels, saturate=saturate, refine_steps=refine,
+                                             refine_requests=per_step)), info, d
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":

@@ -163,6 +163,48 @@ def test_refinement_is_one_signed_step_on_the_surrogate_from_pgs_output(template
     assert {"refine_steps", "refine_step_size"} <= set(defence.attack_params)
 
 
+def test_refinement_with_fewer_requests_per_step_takes_them_in_turn(template, faces):
+    from art_initiative.attacks.initiative.refine import rotated_requests
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = faces
+    x, y = x[:12], y[:12]
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(*faces)
+    eps, model = defence.eps, template.model.eval()
+    requests = target_domains(y, PAPER_ATTRIBUTES)
+    # face i takes request (i + step * m + j) mod 5: every face a different one, the next one at the next step
+    first, second = rotated_requests(requests, 0, 1)[0], rotated_requests(requests, 1, 1)[0]
+    for i in range(12):
+        np.testing.assert_array_equal(first[i], requests[i % 5][i])
+        np.testing.assert_array_equal(second[i], requests[(i + 1) % 5][i])
+    pair = rotated_requests(requests, 1, 2)
+    np.testing.assert_array_equal(pair[1][3], requests[(3 + 2 + 1) % 5][3])
+
+    def by_hand(start: np.ndarray, cond: np.ndarray, step: float) -> np.ndarray:
+        x_t, s = torch.from_numpy(x), torch.from_numpy(start).requires_grad_(True)
+        c = torch.from_numpy(cond)
+        with torch.no_grad():
+            ref = model(x_t, c)
+        (grad,) = torch.autograd.grad(((model(s, c) - ref) ** 2).mean(dim=(1, 2, 3)).sum(), s)
+        return (x_t + ((s.detach() + step * grad.sign()).clamp(-1, 1) - x_t).clamp(-eps, eps)).numpy()
+
+    plain = defence.generate(x)
+    two = defence.generate(x, y=y, refine_steps=2, refine_requests=1)
+    expected = by_hand(by_hand(plain, first, eps / 2), second, eps / 2)
+    np.testing.assert_allclose(two, expected, atol=1e-5)
+    # all five per step is the joint refinement
+    np.testing.assert_allclose(defence.generate(x, y=y, refine_steps=2, refine_requests=5),
+                               defence.generate(x, y=y, refine_steps=2), atol=1e-6)
+    defence.set_params(refine_steps=2, refine_requests=1)
+    np.testing.assert_allclose(defence.generate(x, y=y), two, atol=1e-6)
+    assert "refine_requests" in defence.attack_params
+    with pytest.raises(ValueError, match="refine_requests must be None or an int >= 1"):
+        defence.set_params(refine_requests=0)
+    with pytest.raises(ValueError, match=r"requests_per_step must be None or in \[1, 5\]"):
+        defence.generate(x, y=y, refine_requests=6)
+
+
 def test_training_raises_the_influence_on_its_surrogate(template, faces):
     x, y = faces
     defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=40, eval_every=10,

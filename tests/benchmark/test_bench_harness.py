@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -233,3 +234,12 @@ def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
     assert d.estimator is surrogate  # the steps use the baseline's surrogate, never the target
     np.testing.assert_allclose(refined(x, labels[:, sd]), d.generate(x, y=labels[:, sd], refine_steps=2))
     assert not np.allclose(refined(x, labels[:, sd]), plain(x, labels[:, sd]))
+    # with fewer edit requests per step: the same PG and the defence's rotated steps, recorded
+    cheap_cfg = replace(cfg, refine_steps=3, refine_requests=1).validate()
+    cheap, cheap_info, _ = attribute.method_protection("initiative_refined", split, cheap_cfg, surrogate, None,
+                                                        False, trained)
+    assert calls == ["initiative"] and cheap_info == {**info, "refine_steps": 3, "refine_requests": 1}
+    np.testing.assert_allclose(cheap(x, labels[:, sd]),
+                               d.generate(x, y=labels[:, sd], refine_steps=3, refine_requests=1))
+    with pytest.raises(ValueError, match=r"refine_requests must be None or an int in \[1, 5\], got 6"):
+        replace(cfg, refine_requests=6).validate()

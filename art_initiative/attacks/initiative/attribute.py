@@ -41,18 +41,24 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         paper's, which publishes PG's output: 0, the default). Each step costs a forward and backward pass of the
         surrogate per edit request and step; the docs' results measure the trade (one or two steps).
     :param refine_step_size: size of each refinement step (default ``eps / refine_steps``).
+    :param refine_requests: edit requests per refinement step (default None: all of a face's requests at every
+        step). With m of K requests a step costs m/K as much; the steps take the requests in turn, and the faces
+        of a batch different ones (:func:`~art_initiative.attacks.initiative.refine.rotated_requests`).
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
 
     task = "attribute_editing"
-    attack_params = PerturbationGeneratorDefense.attack_params + ["refine_steps", "refine_step_size"]
+    attack_params = PerturbationGeneratorDefense.attack_params + ["refine_steps", "refine_step_size",
+                                                                   "refine_requests"]
 
     def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
                  attributes: Sequence[str] = PAPER_ATTRIBUTES, batch_size: int = 128, verbose: bool = True,
-                 refine_steps: int = 0, refine_step_size: float | None = None, **overrides: Any) -> None:
+                 refine_steps: int = 0, refine_step_size: float | None = None, refine_requests: int | None = None,
+                 **overrides: Any) -> None:
         self.attributes = tuple(attributes)
         self.refine_steps = refine_steps
         self.refine_step_size = refine_step_size
+        self.refine_requests = refine_requests
         super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
         self._check_params()
 
@@ -60,12 +66,13 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         if self.estimator.c_dim != len(self.attributes):
             raise ValueError(f"attributes must name the estimator's {self.estimator.c_dim} attributes, "
                              f"got {len(self.attributes)}: {list(self.attributes)}.")
-        _check_refinement(self.refine_steps, self.refine_step_size)
+        _check_refinement(self.refine_steps, self.refine_step_size, self.refine_requests)
         super()._check_params()
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None, eps: float | None = None,
                  saturate: bool | None = None, refine_steps: int | None = None,
-                 conditions: Sequence[np.ndarray] | None = None, **kwargs: Any) -> np.ndarray:
+                 conditions: Sequence[np.ndarray] | None = None, refine_requests: int | None = None,
+                 **kwargs: Any) -> np.ndarray:
         """Protect images: ``clip(x + eps * PG(x))``, one forward pass per batch, then ``refine_steps``
         signed-gradient steps on the surrogate if asked.
 
@@ -76,10 +83,13 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``).
         :param refine_steps: refinement steps for this call (default: the defence's ``refine_steps``).
         :param conditions: the refinement's edit requests, one (N, c_dim) array each (default: from ``y``).
+        :param refine_requests: edit requests per refinement step for this call (default: the defence's
+            ``refine_requests``; its None means all).
         :return: protected images, float32, within ``eps`` of ``x``.
         """
         steps = self.refine_steps if refine_steps is None else refine_steps
-        _check_refinement(steps, self.refine_step_size)
+        per_step = self.refine_requests if refine_requests is None else refine_requests
+        _check_refinement(steps, self.refine_step_size, per_step)
         if steps == 0:
             return super().generate(x, eps=eps, saturate=saturate)
         x = self._check_x(x)
@@ -88,7 +98,7 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         eps = self.eps if eps is None else eps
         step = self.refine_step_size if self.refine_step_size is not None else eps / steps
         return refine_protection(self.estimator, x, protected, requests, eps, steps, step,
-                                 batch_size=self.batch_size)
+                                 batch_size=self.batch_size, requests_per_step=per_step)
 
     def _extra_config(self) -> dict[str, Any]:
         return {"attributes": list(self.attributes)}
@@ -140,9 +150,12 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         return self
 
 
-def _check_refinement(steps: Any, step_size: Any) -> None:
+def _check_refinement(steps: Any, step_size: Any, per_step: Any = None) -> None:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"refine_steps must be an int >= 0, got {steps!r}.")
     if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, (int, float, np.floating))
                                   or not 0 < step_size <= 1):
         raise ValueError(f"refine_step_size must be None or a number in (0, 1], got {step_size!r}.")
+    if per_step is not None and (isinstance(per_step, bool) or not isinstance(per_step, (int, np.integer))
+                                 or per_step < 1):
+        raise ValueError(f"refine_requests must be None or an int >= 1 (edit requests per step), got {per_step!r}.")
