@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sm-pretrain-iterations", type=int,
                       help="the defence's SM warm start (default: 250 public, 1000 scratch)")
     demo.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
-                      help="the defence's alternating iterations (default: 400 public, 250 scratch; "
+                      help="the defence's alternating iterations (default: 600 public, 375 scratch; "
                            "--defence-iterations: old spelling)")
     demo.add_argument("--n-train", type=int, default=1000)
     demo.add_argument("--n-test", type=int, default=50)

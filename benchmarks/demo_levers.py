@@ -25,9 +25,10 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import fields
+from dataclasses import asdict, fields
 
-from art_initiative.attacks.initiative.config import parse_settings
+from art_initiative.attacks.initiative.config import make_config, parse_settings
+from art_initiative.benchmark.attribute import defence_overrides
 from art_initiative.benchmark.demo import DemoConfig, run_demo
 
 
@@ -51,6 +52,12 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
         report = json.load(fh)
     stored = DemoConfig(**{k: v for k, v in report["config"].items() if k in {f.name for f in fields(DemoConfig)}})
     if stored.benchmark_config() != wanted.benchmark_config():
+        return None
+    # the PG's own settings too: a profile's defaults may have changed since the report was written
+    bench = wanted.benchmark_config()
+    expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
+    pg = next((r for r in report["records"] if r["method"] == "initiative"), None)
+    if pg is None or pg.get("defence_config") != expected:
         return None
     print(f"  read {path} (delete it to run the variant again)", flush=True)
     return report

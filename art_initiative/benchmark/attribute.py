@@ -335,15 +335,23 @@ def forger_target_path(split: AttributeData, cfg: AttributeBenchmarkConfig, arch
     return target_path(*args, cache_dir, **kwargs)
 
 
+def defence_overrides(method: str, cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
+    """The settings that replace ``cfg.profile``'s for the learned variant ``method`` (``initiative``,
+    ``initiative_no_ats``, ``initiative_no_tde``): the scenario's, then ``cfg.defence``, the budget and the variant's.
+
+    The paper's protocol: the surrogate is only the architecture template, the defence trains its own SM from fresh
+    weights. With a public model, the defence starts from it as the forger does.
+    """
+    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500, "augment_shift": 0} \
+        if cfg.forger_start == "public" else {}
+    return variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
+
+
 def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
              surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
              verbose: bool) -> tuple[InitiativeDefense, float]:
-    # The paper's protocol: the surrogate is only the architecture template, the defence trains its own SM from fresh
-    # weights. With a public model, the defence starts from it as the forger does.
-    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500, "augment_shift": 0} \
-        if cfg.forger_start == "public" else {}
-    overrides = variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
-    scenario = "-public" if public else ""  # never the paper protocol's cached defence
+    overrides = defence_overrides(method, cfg)
+    scenario = "-public" if cfg.forger_start == "public" else ""  # never the paper protocol's cached defence
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,

@@ -42,12 +42,23 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
     import json
     from dataclasses import asdict
 
+    from art_initiative.attacks.initiative.config import make_config
+    from art_initiative.benchmark.attribute import defence_overrides
+
     levers = load_script("benchmarks/demo_levers.py")
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None  # no report yet
-    # a report written before defence_settings existed, by the demo's defaults (400 iterations)
+    # a report written before defence_settings existed, by the demo's defaults (600 iterations), whose PG was
+    # trained with the settings the demo's defaults give today
     config = {k: v for k, v in asdict(levers.DemoConfig()).items() if k != "defence_settings"}
-    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": []}))
-    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=400)) is not None
-    for other in (levers.DemoConfig(defence_iterations=600), levers.DemoConfig(defence_settings={"lambda_cyc": 0.0}),
-                  levers.DemoConfig(defence_iterations=400, sm_pretrain_iterations=100)):
+    bench = levers.DemoConfig().benchmark_config()
+    trained = asdict(make_config("cpu", **defence_overrides("initiative", bench)))
+    record = {"method": "initiative", "defence_config": json.loads(json.dumps(trained))}
+    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=600)) is not None
+    for other in (levers.DemoConfig(defence_iterations=400), levers.DemoConfig(defence_settings={"lambda_cyc": 1.0}),
+                  levers.DemoConfig(defence_iterations=600, sm_pretrain_iterations=100)):
         assert levers.existing_report(str(tmp_path), other) is None
+    # the same demo settings, but the PG was trained under another profile default (the cycle term's weight)
+    record["defence_config"]["lambda_cyc"] = 2.5
+    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None
