@@ -208,7 +208,8 @@ def verdict(records: list[dict[str, Any]]) -> str:
 
 def _compare(a: float, b: float) -> str:
     word = "ahead of" if a > b else ("level with" if a == b else "behind")
-    return f"{word} the Ruiz baseline ({100 * a:.0f}% against {100 * b:.0f}%)"
+    digits = 1 if a != b and round(100 * a) == round(100 * b) else 0  # 12.4% against 12.0%, not 12% against 12%
+    return f"{word} the Ruiz baseline ({100 * a:.{digits}f}% against {100 * b:.{digits}f}%)"
 
 
 def target_check_lines(calibration: dict[str, Any]) -> list[str]:
