@@ -116,7 +116,7 @@ PROFILES: dict[str, InitiativeConfig] = {
     # the short budget); the domain term of eq. 10 is off (with a trained D_A it sits near 60 and swamps eqs. 7 and
     # 9) and x, x' are flipped and shifted before SM in the PG step (input diversity). The PG is 32 wide, twice the
     # surrogate: the largest of the levers measured at 64 px (docs' results). No cycle term in eq. 6 (lambda_cyc=0):
-    # a PG iteration costs 30% less and moves the forger as far or further per iteration (docs' initiative page).
+    # a PG iteration costs 30% less and moves the forger about as far per iteration (docs' initiative page).
     "cpu": InitiativeConfig(iterations=800, pg_lr=1e-3, sm_lr=1e-4, critic_lr=2e-4, pg_width=32, pg_levels=3,
                             sm_disc_width=64, critic_width=16, eval_every=100, checkpoint_every=100,
                             sm_pretrain_iterations=2500, lambda_dom=0.0, lambda_cyc=0.0, augment_shift=2),
