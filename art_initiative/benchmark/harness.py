@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from art_initiative.benchmark.attribute import (
@@ -108,6 +108,10 @@ def reenactment_config(profile: str, **settings: Any) -> tuple[ReenactmentBenchm
     """The reenactment harness's settings for ``profile`` and its image size, as ``run_benchmark`` builds them
     (``settings``: fields of :class:`ReenactmentBenchmarkConfig` and ``image_size`` replacing the profile's). An
     explicit ``forger_iterations`` is every target's, unless ``target_forger_iterations`` is given too."""
+    known = {f.name for f in fields(ReenactmentBenchmarkConfig)} | {"image_size"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"settings {unknown} do not apply to reenactment; it takes {sorted(known - {'profile'})}.")
     merged = _merged("reenactment", "video", profile, settings)
     image_size = int(merged.pop("image_size"))
     if "forger_iterations" in settings and "target_forger_iterations" not in settings:

@@ -207,6 +207,9 @@ def test_harness_argument_errors(tmp_path):
         run_benchmark("calibration", data="celeba", profile="tiny", output=tmp_path)
     with pytest.raises(FileNotFoundError, match="video file not found"):
         run_benchmark("reenactment", data=str(tmp_path / "none.mp4"), profile="tiny", output=tmp_path)
+    with pytest.raises(ValueError,
+                       match=r"settings \['refine_steps', 'target_iterations'\] do not apply to reenactment"):
+        run_benchmark("reenactment", profile="tiny", output=tmp_path, refine_steps=2, target_iterations=10)
 
 
 def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
