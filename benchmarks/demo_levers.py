@@ -51,10 +51,10 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
     with open(path, encoding="utf-8") as fh:
         report = json.load(fh)
     stored = DemoConfig(**{k: v for k, v in report["config"].items() if k in {f.name for f in fields(DemoConfig)}})
-    if stored.benchmark_config() != wanted.benchmark_config():
+    bench = wanted.benchmark_config()
+    if stored.benchmark_config() != bench:
         return None
     # the PG's own settings too: a profile's defaults may have changed since the report was written
-    bench = wanted.benchmark_config()
     expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
     pg = next((r for r in report["records"] if r["method"] == "initiative"), None)
     if pg is None or pg.get("defence_config") != expected:

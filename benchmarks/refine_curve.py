@@ -70,12 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: RuizDisruption(public, method="pgd", eps=eps, eps_step=step, max_iter=steps,
                                       class_mode="joint", batch_size=128, verbose=False).generate(x, conditions=domains)
 
+    def partial(m: int) -> str:  # the "start" of the rows refined with m requests per step (table and figure)
+        return f"from PG's output, {m} of 5 requests per step"
+
     runs: list[tuple[str, str, int, Callable[[], np.ndarray]]] = []
     for k in sorted(set(args.steps)):
         runs.append(("from PG's output", f"initiative + {k} steps" if k else "initiative", k,
                      lambda k=k: defence.generate(x, y=own, refine_steps=k)))
         for m in sorted(set(args.requests_per_step)) if k else ():
-            runs.append((f"from PG's output, {m} of 5 requests per step", f"initiative + {k} steps, {m}/5 per step",
+            runs.append((partial(m), f"initiative + {k} steps, {m}/5 per step",
                          k, lambda k=k, m=m: defence.generate(x, y=own, refine_steps=k, refine_requests=m)))
         if k:
             runs.append(("from a random point", f"PGD-{k} (step eps/{k})", k, pgd(k, eps / k)))
@@ -119,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     lines_of = {"PG + k steps": ("o-", ("from PG's output",)),
-                **{f"PG + k steps, {m} of 5 requests per step":
-                   ("^-", (f"from PG's output, {m} of 5 requests per step",))
+                **{f"PG + k steps, {m} of 5 requests per step": ("^-", (partial(m),))
                    for m in sorted(set(args.requests_per_step))},
                 "PGD-k (random start; k=0: sign noise)": ("s--", ("from a random point", "control"))}
     for label, (style, starts) in lines_of.items():

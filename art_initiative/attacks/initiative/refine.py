@@ -74,12 +74,11 @@ def refine_protection(estimator: PyTorchImageTranslator, x: np.ndarray, protecte
     if requests_per_step is not None and not 1 <= requests_per_step <= len(conditions):
         raise ValueError(f"requests_per_step must be None or in [1, {len(conditions)}] (the number of edit "
                          f"requests), got {requests_per_step!r}.")
-    if requests_per_step is None or requests_per_step == len(conditions):
-        attack = RuizDisruption(estimator, method="ifgsm", eps=eps, eps_step=step_size, max_iter=steps,
-                                class_mode="joint", batch_size=batch_size, verbose=False)
-        return attack.generate(x, conditions=conditions, x_init=protected)
-    attack = RuizDisruption(estimator, method="ifgsm", eps=eps, eps_step=step_size, max_iter=1,
+    every = requests_per_step is None or requests_per_step == len(conditions)  # all steps in one attack
+    attack = RuizDisruption(estimator, method="ifgsm", eps=eps, eps_step=step_size, max_iter=steps if every else 1,
                             class_mode="joint", batch_size=batch_size, verbose=False)
+    if every:
+        return attack.generate(x, conditions=conditions, x_init=protected)
     for step in range(steps):
         protected = attack.generate(x, conditions=rotated_requests(conditions, step, requests_per_step),
                                     x_init=protected)
