@@ -140,23 +140,23 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
           flush=True)
 
     # 1. Every model concurrently, one process each, in rounds until the deadline.
-    scratch = tempfile.mkdtemp(prefix="gpu_testbed_data_")
-    arrays = {"defender": split.defender, "forger": split.forger}
-    paths = {}
-    for name, (x, labels) in arrays.items():
-        paths[name] = (os.path.join(scratch, f"{name}-x.npy"), os.path.join(scratch, f"{name}-labels.npy"))
-        np.save(paths[name][0], x)
-        np.save(paths[name][1], labels[:, sd])
     deadline = time.time() + ns.train_seconds
     cfg_fields = {k: getattr(cfg, k) for k in AttributeBenchmarkConfig.__dataclass_fields__}
     base = dict(cfg=cfg_fields, device_type=ns.device, cache_dir=cache_dir, step=ns.step,
                 max_iterations=ns.max_iterations, deadline=deadline, threads=ns.threads)
-    jobs = [dict(base, name="surrogate", arch="res6", seed=cfg.seed + 1, x=paths["defender"][0],
-                 labels=paths["defender"][1])]
-    jobs += [dict(base, name=arch, arch=arch, seed=cfg.seed + 2, x=paths["forger"][0], labels=paths["forger"][1])
-             for arch in cfg.targets]
-    with futures.ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-        trained = {r["name"]: r for r in pool.map(train_rounds, jobs)}
+    arrays = {"defender": split.defender, "forger": split.forger}
+    with tempfile.TemporaryDirectory(prefix="gpu_testbed_data_") as scratch:  # the workers' copies of the splits
+        paths = {}
+        for name, (x, labels) in arrays.items():
+            paths[name] = (os.path.join(scratch, f"{name}-x.npy"), os.path.join(scratch, f"{name}-labels.npy"))
+            np.save(paths[name][0], x)
+            np.save(paths[name][1], labels[:, sd])
+        jobs = [dict(base, name="surrogate", arch="res6", seed=cfg.seed + 1, x=paths["defender"][0],
+                     labels=paths["defender"][1])]
+        jobs += [dict(base, name=arch, arch=arch, seed=cfg.seed + 2, x=paths["forger"][0],
+                      labels=paths["forger"][1]) for arch in cfg.targets]
+        with futures.ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+            trained = {r["name"]: r for r in pool.map(train_rounds, jobs)}
     print(f"trained in {time.time() - t0:.0f} s: "
           + ", ".join(f"{k} {v['iterations'][-1] if v['iterations'] else 0}" for k, v in trained.items()), flush=True)
 

@@ -272,6 +272,15 @@ class AttributeData:
         return [self.attributes.index(a) for a in self.settings[setting]]
 
 
+def domain_settings(data: str) -> dict[str, tuple[str, ...]]:
+    """The ``SD`` and ``DD`` attributes of an attribute-editing data source (without loading it)."""
+    if data == "franck":
+        from art_initiative.data.expressions import FRANCK_SETTINGS
+
+        return dict(FRANCK_SETTINGS)
+    return dict(DOMAIN_SETTINGS)
+
+
 def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | None = None,
                    verbose: bool = False) -> AttributeData:
     """The splits of ``data`` at ``cfg``'s size: ``"synthetic"`` (embedded faces, ``n_train`` per training split,
@@ -282,23 +291,23 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
                                attributes=ALL_ATTRIBUTES)
         defender, forger, test = faces.split([cfg.n_train, cfg.n_train, cfg.n_test])
         return AttributeData(defender.arrays(n_jobs=cfg.n_jobs), forger.arrays(n_jobs=cfg.n_jobs),
-                             test.arrays(n_jobs=cfg.n_jobs), ALL_ATTRIBUTES, dict(DOMAIN_SETTINGS), test)
+                             test.arrays(n_jobs=cfg.n_jobs), ALL_ATTRIBUTES, domain_settings(data), test)
     if data == "franck":
-        from art_initiative.data.expressions import FRANCK_CROP_SCALE, FRANCK_SETTINGS, expression_splits
+        from art_initiative.data.expressions import FRANCK_CROP_SCALE, expression_splits
 
         splits, attributes = expression_splits(cfg.image_size, cfg.n_train, cfg.n_test, cache_dir=cache_dir,
                                                verbose=verbose)
-        return AttributeData(*splits, attributes=attributes, settings=dict(FRANCK_SETTINGS),
+        return AttributeData(*splits, attributes=attributes, settings=domain_settings(data),
                              crop_scale=FRANCK_CROP_SCALE)
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 
 def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,
-                       cache_dir: str | None) -> PyTorchImageTranslator:
+                       cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
     """The defender's ``res6`` on its own faces with the SD attributes: the baseline's surrogate, the defence's
-    template and, with ``forger_start="public"``, the public model."""
+    template and, with ``forger_start="public"``, the public model (``verbose``: a progress bar while it trains)."""
     (xd, ld), sd = split.defender, split.columns("SD")
-    return train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir)
+    return train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir, verbose=verbose)
 
 
 def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
@@ -321,11 +330,11 @@ def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: 
 
 
 def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
-                  cache_dir: str | None) -> PyTorchImageTranslator:
+                  cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
     """The forger's ``arch`` target for the ``setting`` domains, as the harness trains it: on the forger's faces
-    from random weights, or fine-tuned from :func:`public_model`."""
+    from random weights, or fine-tuned from :func:`public_model` (``verbose``: a progress bar while it trains)."""
     args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
-    return train_target(*args, device_type, cache_dir, **kwargs)
+    return train_target(*args, device_type, cache_dir, verbose=verbose, **kwargs)
 
 
 def forger_target_path(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
@@ -468,7 +477,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     sd = columns["SD"]
     surrogate_domains = target_domains(lt[:, sd], split.settings["SD"])
     logger.info("data ready in %.0f s", time.perf_counter() - t0)
-    surrogate = defender_surrogate(split, cfg, device_type, cache_dir)
+    surrogate = defender_surrogate(split, cfg, device_type, cache_dir, verbose)
     public = public_model(split, cfg, cache_dir)
     models = {} if models is None else models
     models["surrogate"] = surrogate
@@ -501,7 +510,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     records: list[dict[str, Any]] = []
     for arch in cfg.targets:
         for setting in cfg.domains:
-            target = forger_target(split, cfg, arch, setting, device_type, cache_dir)
+            target = forger_target(split, cfg, arch, setting, device_type, cache_dir, verbose)
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, columns[setting]], split.settings[setting])
             y = _forgeries(target, x, doms)

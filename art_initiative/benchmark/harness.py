@@ -15,6 +15,7 @@ from typing import Any
 from art_initiative.benchmark.attribute import (
     ATTRIBUTE_TARGETS,
     AttributeBenchmarkConfig,
+    domain_settings,
     forger_recipe,
     run_attribute_benchmark,
 )
@@ -154,15 +155,17 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
         acfg = attribute_config(data, profile, **settings)
         stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "")
+        domains = domain_settings(data)
 
         def header() -> list[str]:
             return [f"# Attribute-editing benchmark: {data}, profile {profile}", "",
                     f"Forger's recipe (every target and the baseline's surrogate): {forger_recipe(acfg)}.", "",
                     f"Command: `{command}` ({time.perf_counter() - t0:.0f} s so far).", "",
                     f"Settings: {asdict(acfg)}.", "",
-                    "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's five "
-                    "attributes, `DD`: Eyeglasses and Smiling (never seen by the defender); * gray-box. Methods "
-                    "other than the initiative defence compute their perturbation on the surrogate.", "",
+                    "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's "
+                    f"{len(domains['SD'])} attributes ({', '.join(domains['SD'])}), `DD`: "
+                    f"{' and '.join(domains['DD'])} (never seen by the defender); * gray-box. Methods other than the "
+                    "initiative defence compute their perturbation on the surrogate.", "",
                     f"![grid]({os.path.basename(stem)}.png)"
                     + (f" ![sweep]({os.path.basename(stem)}-sweep.png)" if acfg.sweep else ""), ""]
 

@@ -160,8 +160,8 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
     sd = split.columns("SD")
     (x, lt), (xf, lf) = split.test, split.forger
     doms = target_domains(lt[:, sd], split.settings["SD"])
-    surrogate = defender_surrogate(split, cfg, device_type, cache_dir)
-    target = forger_target(split, cfg, "res6", "SD", device_type, cache_dir)
+    surrogate = defender_surrogate(split, cfg, device_type, cache_dir, verbose)
+    target = forger_target(split, cfg, "res6", "SD", device_type, cache_dir, verbose)
     base = dict(task="robustness", data=data, profile=cfg.profile, device=device_name(device), target="res6",
                 domains="SD", eps=cfg.eps, n_images=len(x), image_size=cfg.image_size, recipe=forger_recipe(cfg),
                 forger_start=cfg.forger_start)
@@ -191,7 +191,7 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
         for method, protection in protections.items():
             faces = pool if protection is None else protection(pool, pool_labels)
             adapted = train_target(faces, pool_labels, "res6", cfg.seed + 3, cfg, device_type, cache_dir,
-                                   iterations=rcfg.adapt_iterations, init_from=start)
+                                   iterations=rcfg.adapt_iterations, init_from=start, verbose=verbose)
             forgery = _forgeries(adapted, published[method], doms)
             same = disruption(_forgeries(adapted, x, doms), forgery)
             add(method, "finetune", rcfg.adapt_iterations, disruption(clean, forgery), adapt_pool=len(pool),

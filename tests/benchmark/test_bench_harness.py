@@ -54,6 +54,7 @@ def test_attribute_harness_tiny(tmp_path):
     md = stem.with_suffix(".md").read_text()
     assert "Forger's recipe (every target and the baseline's surrogate): {'recipe': 'stargan', 'lambda_id': 0.0" in md
     assert "| SD | res6* | 35% / 0.050 | 100% / 0.177 | 95% / 0.124 |" in md
+    assert "`SD`: the defence's 5 attributes (" in md and "`DD`: Eyeglasses and Smiling (never seen" in md
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny.png").is_file()
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny-sweep.png").is_file()
     figures = {p: p.read_bytes() for p in (stem.with_suffix(".png"), stem.parent / (stem.name + "-sweep.png"))}
@@ -90,6 +91,14 @@ def test_attribute_harness_with_a_public_model(tmp_path):
     assert len(tuned) == 1 and json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"].endswith("-it10.pt")
     defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*-public.json"))[0]).read())["config"]
     assert (defence["sm_init"], defence["sm_pretrain_iterations"], defence["augment_shift"]) == ("estimator", 2, 0)
+
+
+def test_a_verbose_run_shows_progress_while_the_surrogate_and_the_forger_train(tmp_path, capfd):
+    run_benchmark("attribute_editing", "synthetic", "tiny", tmp_path / "results", device_type="cpu",
+                  cache_dir=str(tmp_path / "cache"), verbose=True, methods=["none"], targets=["cnet"],
+                  domains=["SD"], sweep=[], target_iterations=3)
+    err = capfd.readouterr().err
+    assert "StarGAN res6" in err and "StarGAN cnet" in err  # the baseline's surrogate, then the forger's target
 
 
 @pytest.mark.slow
@@ -148,6 +157,15 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
 def test_attribute_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         AttributeBenchmarkConfig(**kwargs).validate()
+
+
+def test_each_data_source_names_its_own_domain_settings_without_loading_it():
+    from art_initiative.benchmark.attribute import domain_settings
+
+    assert domain_settings("franck") == {"SD": ("Mouth_Open", "Smiling", "Head_Left"),
+                                         "DD": ("Eyes_Closed", "Head_Right")}
+    assert domain_settings("synthetic")["DD"] == ("Eyeglasses", "Smiling")
+    assert len(domain_settings("synthetic")["SD"]) == 5
 
 
 def test_any_registered_generator_is_a_target_beyond_the_papers_tables():

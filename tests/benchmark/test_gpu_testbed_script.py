@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,10 @@ def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tm
                            "res6", "cnet", "--methods", "ruiz_pgd", "sign_noise", "none", "--step", "5",
                            "--max-iterations", "10", "--train-seconds", "600", "--classifier-iterations", "10",
                            "--threads", "1", "--n-jobs", "1", "--cache-dir", str(tmp_path / "cache"), "--output",
-                           str(out), "--quiet"], capture_output=True, text=True, timeout=600)
+                           str(out), "--quiet"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(tmp_path.glob("gpu_testbed_data_*"))  # the workers' copies of the splits are removed
     assert "trained in" in done.stdout and "surrogate 10, res6 10, cnet 10" in done.stdout
     calibration = json.loads((out / "calibration-synthetic-cpu-16.json").read_text())
     assert sorted((r["target"], r["recipe"]["iterations"]) for r in calibration) == [
