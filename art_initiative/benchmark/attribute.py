@@ -467,6 +467,10 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     :param split: the data's splits when the caller already has them (default: :func:`attribute_data`).
     """
     cfg = (config or AttributeBenchmarkConfig()).validate()
+    n_requests = len((split.settings if split is not None else domain_settings(data))["SD"])
+    if cfg.refine_requests is not None and cfg.refine_requests > n_requests:  # before anything trains
+        raise ValueError(f"refine_requests must be at most {n_requests} on {data!r} (the defender's edit requests "
+                         f"per face), got {cfg.refine_requests}.")
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)
     device = resolve_device(device_type)

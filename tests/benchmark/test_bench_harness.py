@@ -168,6 +168,13 @@ def test_each_data_source_names_its_own_domain_settings_without_loading_it():
     assert len(domain_settings("synthetic")["SD"]) == 5
 
 
+def test_more_refinement_requests_than_the_data_has_are_refused_before_anything_loads(tmp_path):
+    # franck has three edit requests per face; the video is not needed to refuse four.
+    with pytest.raises(ValueError, match=r"refine_requests must be at most 3 on 'franck'.*got 4"):
+        run_benchmark("attribute_editing", "franck", "tiny", tmp_path, device_type="cpu", cache_dir=None,
+                      verbose=False, methods=["initiative_refined"], refine_requests=4)
+
+
 def test_any_registered_generator_is_a_target_beyond_the_papers_tables():
     # The paper's tables are the defaults; a generator of the model registry needs no second list to be benchmarked.
     assert AttributeBenchmarkConfig(targets=("unet256",)).validate().targets == ("unet256",)
