@@ -281,6 +281,16 @@ def domain_settings(data: str) -> dict[str, tuple[str, ...]]:
     return dict(DOMAIN_SETTINGS)
 
 
+def check_refine_requests(cfg: AttributeBenchmarkConfig, data: str,
+                          settings: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Refuse ``cfg.refine_requests`` above the data's edit requests per face (its ``SD`` attributes; franck has
+    three), before anything loads or trains. ``settings``: the splits' own, when the caller has them."""
+    n_requests = len((settings or domain_settings(data))["SD"])
+    if cfg.refine_requests is not None and cfg.refine_requests > n_requests:
+        raise ValueError(f"refine_requests must be at most {n_requests} on {data!r} (the defender's edit requests "
+                         f"per face), got {cfg.refine_requests}.")
+
+
 def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | None = None,
                    verbose: bool = False) -> AttributeData:
     """The splits of ``data`` at ``cfg``'s size: ``"synthetic"`` (embedded faces, ``n_train`` per training split,
@@ -467,10 +477,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     :param split: the data's splits when the caller already has them (default: :func:`attribute_data`).
     """
     cfg = (config or AttributeBenchmarkConfig()).validate()
-    n_requests = len((split.settings if split is not None else domain_settings(data))["SD"])
-    if cfg.refine_requests is not None and cfg.refine_requests > n_requests:  # before anything trains
-        raise ValueError(f"refine_requests must be at most {n_requests} on {data!r} (the defender's edit requests "
-                         f"per face), got {cfg.refine_requests}.")
+    check_refine_requests(cfg, data, split.settings if split is not None else None)
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)
     device = resolve_device(device_type)

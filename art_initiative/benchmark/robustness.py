@@ -36,6 +36,7 @@ from art_initiative.benchmark.attribute import (
     AttributeBenchmarkConfig,
     _forgeries,
     attribute_data,
+    check_refine_requests,
     defender_surrogate,
     forger_recipe,
     forger_target,
@@ -149,6 +150,7 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
     :param figure_path: writes DSR and forgery MSE against JPEG quality, one line per method (PNG).
     """
     cfg = config.validate()
+    check_refine_requests(cfg, data)
     rcfg = (robustness or RobustnessConfig()).validate()
     if rcfg.adapt_iterations and cache_dir is None:
         raise ValueError("the fine-tuning forger (adapt_iterations > 0) needs a cache_dir: it starts from the "

@@ -173,6 +173,9 @@ def test_more_refinement_requests_than_the_data_has_are_refused_before_anything_
     with pytest.raises(ValueError, match=r"refine_requests must be at most 3 on 'franck'.*got 4"):
         run_benchmark("attribute_editing", "franck", "tiny", tmp_path, device_type="cpu", cache_dir=None,
                       verbose=False, methods=["initiative_refined"], refine_requests=4)
+    with pytest.raises(ValueError, match=r"refine_requests must be at most 3 on 'franck'.*got 4"):
+        run_benchmark("robustness", "franck", "tiny", tmp_path, device_type="cpu", cache_dir=None,
+                      verbose=False, refine_requests=4)
 
 
 def test_any_registered_generator_is_a_target_beyond_the_papers_tables():
