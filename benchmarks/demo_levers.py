@@ -27,7 +27,7 @@ import shutil
 import sys
 from dataclasses import asdict, fields
 
-from art_initiative.attacks.initiative.config import make_config, parse_settings
+from art_initiative.attacks.initiative.config import InitiativeConfig, make_config, parse_settings
 from art_initiative.benchmark.attribute import defence_overrides
 from art_initiative.benchmark.demo import DemoConfig, run_demo
 
@@ -57,7 +57,11 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
     # the PG's own settings too: a profile's defaults may have changed since the report was written
     expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
     pg = next((r for r in report["records"] if r["method"] == "initiative"), None)
-    if pg is None or pg.get("defence_config") != expected:
+    if pg is None or "defence_config" not in pg:
+        return None
+    # a setting added since the report was written ran at its default (the behaviour it was added with)
+    stored_pg = {**json.loads(json.dumps(asdict(InitiativeConfig()))), **pg["defence_config"]}
+    if stored_pg != expected:
         return None
     print(f"  read {path} (delete it to run the variant again)", flush=True)
     return report

@@ -396,7 +396,8 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
     :raises ValueError: ``whitebox_pgd`` (it needs the target) or an unknown method.
     """
     if method in (*_VARIANTS, *_SHARED_PG):
-        saturate = method == "initiative_sign"  # the PG of ``initiative``, at the full budget
+        # the PG of ``initiative`` at the full budget; else as the defence publishes (saturated if trained so)
+        saturate = True if method == "initiative_sign" else None
         refine = cfg.refine_steps if method == "initiative_refined" else 0  # then steps on the surrogate
         per_step = cfg.refine_requests if refine else None
         variant = "initiative" if method in _SHARED_PG else method

@@ -498,3 +498,41 @@ def test_sign_gradient_gives_pg_the_sign_of_the_loss_gradient_at_its_output(temp
         InitiativeDefense(template, profile="tiny", pg_gradient="abs")
     with pytest.raises(ValueError, match="pg_gradient applies to attribute editing"):
         make_config("tiny", task="reenactment", pg_gradient="sign")
+
+
+def test_pg_trained_for_the_full_budget_sees_and_publishes_the_saturated_protection(template, faces, monkeypatch,
+                                                                                    tmp_path):
+    from art_initiative.attacks.initiative import algorithm, attribute_training
+
+    x, y = faces
+    x = np.clip(x, -0.9, 0.9)  # no pixel where the clip to [-1, 1] would cut the step
+    seen: list[torch.Tensor] = []
+    protect = attribute_training.protect
+
+    def watched(pg, xb, eps, clip, saturate=False):  # the x' of every PG and critic step
+        out = protect(pg, xb, eps, clip, saturate)
+        seen.append((out - xb).detach().abs())
+        return out
+
+    monkeypatch.setattr(attribute_training, "protect", watched)
+    monkeypatch.setattr(algorithm, "protect", watched)
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2, pg_output="sign")
+    before = [p.detach().clone() for p in defence.pg.parameters()]
+    defence.fit(x, y)
+    assert seen and all(torch.allclose(d, torch.full_like(d, defence.eps), atol=1e-6) for d in seen)
+    # gradients pass straight through the sign: PG learns
+    assert any(not torch.equal(a, b) for a, b in zip(before, defence.pg.parameters(), strict=True))
+    monkeypatch.undo()
+    published = defence.generate(x) - x
+    np.testing.assert_allclose(np.abs(published), defence.eps, atol=1e-6)
+    np.testing.assert_allclose(published, defence.generate(x, saturate=True) - x, atol=1e-6)
+    assert np.abs(defence.generate(x, saturate=False) - x).mean() < defence.eps  # a call may still ask for tanh
+    path = tmp_path / "sign.pt"
+    defence.save(path)
+    pre, _ = InitiativeDefense.load_preprocessor(path, device_type="cpu")
+    np.testing.assert_allclose(pre(x)[0] - x, published, atol=1e-6)
+    assert InitiativeDefense.load(path, template, verbose=False).to_preprocessor().saturate
+    with pytest.raises(ValueError, match="pg_output must be one of"):
+        InitiativeDefense(template, profile="tiny", pg_output="clip")
+    with pytest.raises(ValueError, match="pg_output applies to attribute editing"):
+        make_config("tiny", task="reenactment", pg_output="sign")

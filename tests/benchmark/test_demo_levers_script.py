@@ -62,3 +62,9 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
     record["defence_config"]["lambda_cyc"] = 2.5
     (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None
+    # a PG config written before a setting existed (here pg_output) ran at that setting's default
+    record["defence_config"]["lambda_cyc"] = 0.0
+    del record["defence_config"]["pg_output"]
+    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is not None
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_settings={"pg_output": "sign"})) is None

@@ -65,10 +65,11 @@ def frozen(*modules: torch.nn.Module) -> Iterator[None]:
 
 def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, generator: torch.Generator,
                 clip_values: tuple[float, float]) -> dict[str, float]:
-    """D_B's WGAN-GP step on clean vs protected images (eq. 5)."""
+    """D_B's WGAN-GP step on clean vs protected images (eq. 5; the protection PG is trained for,
+    ``cfg.pg_output``)."""
     with autocast(x.device, cfg.precision):
         with torch.no_grad():
-            x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+            x_adv = protect(nets.pg, x, cfg.eps, clip_values, cfg.saturated)
         loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
     optimizer_step(nets.opt_critic, loss)
     return {"critic": loss.item()}

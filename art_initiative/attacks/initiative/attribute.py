@@ -80,7 +80,8 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         :param y: the images' own attributes (N, c_dim), 0/1: only the refinement uses them, to choose the edit
             requests it disrupts (each attribute flipped); without them each attribute alone switched on.
         :param eps: another L-inf budget than the one PG was trained with (default: the trained one).
-        :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``).
+        :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``, or
+            True for a PG trained for it, ``pg_output="sign"``).
         :param refine_steps: refinement steps for this call (default: the defence's ``refine_steps``).
         :param conditions: the refinement's edit requests, one (N, c_dim) array each (default: from ``y``).
         :param refine_requests: edit requests per refinement step for this call (default: the defence's

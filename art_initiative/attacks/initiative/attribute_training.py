@@ -97,10 +97,11 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
     (both need ``rng``; the critic sees the untransformed x'). Eq. 12's second influence term uses ``sm_prev``
     and ``d_a_prev`` (the public code's previous D_A, kept with ``cfg.snapshot == "iteration"``), or the current
     D_A where there is no ``d_a_prev``. With ``cfg.pg_gradient == "sign"`` PG's weights receive the sign of the
-    loss's gradient at x' (not the paper's)."""
+    loss's gradient at x' (not the paper's); with ``cfg.pg_output == "sign"`` x' is the full-budget protection
+    ``clip(x + eps * sign(PG(x)))``, its gradient passed straight through the sign (not the paper's)."""
     frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
     with frozen(*frozen_nets), autocast(x.device, cfg.precision):
-        x_adv = protect(nets.pg, x, cfg.eps, clip_values)
+        x_adv = protect(nets.pg, x, cfg.eps, clip_values, cfg.saturated)
         if cfg.pg_gradient == "sign" and x_adv.requires_grad:  # PG learns from the sign of dL_PG/dx' per pixel
             x_adv.register_hook(torch.sign)
         x_in, x_adv_in = (x, x_adv) if not cfg.augment_shift or rng is None else \
@@ -169,7 +170,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             def distance() -> float:
                 with torch.no_grad(), autocast(device, cfg.precision):
-                    x_adv = protect(nets.pg, xv, cfg.eps, clip_values)
+                    x_adv = protect(nets.pg, xv, cfg.eps, clip_values, cfg.saturated)
                     return forgery_distance(nets.sm, xv, x_adv, targets_val).item()
             losses["val_distance"] = keep_best(nets, best, it, distance)
         return losses

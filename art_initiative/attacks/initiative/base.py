@@ -45,7 +45,8 @@ class PerturbationGeneratorDefense(EvasionAttack):
     :param verbose: progress bars.
     :param saturate: publish ``clip(x + eps * sign(PG(x)))``, PG's direction at the full budget, instead of the
         paper's ``clip(x + eps * PG(x))`` (training is unchanged; lower PSNR, a stronger perturbation; measured in
-        the docs' results).
+        the docs' results). A PG trained for that protection (``pg_output="sign"``) publishes it unless a call asks
+        ``saturate=False``.
     """
 
     attack_params = EvasionAttack.attack_params + ["eps", "precision", "batch_size", "verbose", "saturate"]
@@ -165,12 +166,13 @@ class PerturbationGeneratorDefense(EvasionAttack):
         :param y: ignored (the protection needs no labels).
         :param eps: another L-inf budget than the one PG was trained with (default: the trained one), e.g. for a
             budget sweep.
-        :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``).
+        :param saturate: ``clip(x + eps * sign(PG(x)))`` for this call (default: the defence's ``saturate``, or
+            True for a PG trained for it, ``pg_output="sign"``).
         :return: protected images, float32, within ``eps`` of ``x``.
         """
         if eps is not None and not (np.isscalar(eps) and 0 < eps <= 1):
             raise ValueError(f"eps must be a number in (0, 1], got {eps!r}.")
-        saturate = self.saturate if saturate is None else saturate
+        saturate = (self.saturate or self.config.saturated) if saturate is None else saturate
         if not isinstance(saturate, bool):
             raise ValueError(f"saturate must be a bool, got {saturate!r}.")
         x = self._check_x(x)
@@ -252,7 +254,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
         return InitiativePreprocessor(self.pg, self.eps, self._clip,
                                       device_type="gpu" if self.estimator.device.type == "cuda" else "cpu",
                                       apply_fit=apply_fit, apply_predict=apply_predict, batch_size=self.batch_size,
-                                      saturate=self.saturate)
+                                      saturate=self.saturate or self.config.saturated)
 
     # ------------------------------------------------------------------ persistence
     def _extra_config(self) -> dict[str, Any]:
@@ -288,7 +290,8 @@ class PerturbationGeneratorDefense(EvasionAttack):
         config, shape, clip, _ = cls._split_config(stored)
         pg = build_pg(config, shape)
         restore(stored, {"pg": pg})
-        return InitiativePreprocessor(pg, config.eps, clip, device_type=device_type), shape
+        return InitiativePreprocessor(pg, config.eps, clip, device_type=device_type,
+                                      saturate=config.saturated), shape
 
     @classmethod
     def load(cls, path: str | os.PathLike, estimator: PyTorchImageTranslator, batch_size: int = 128,

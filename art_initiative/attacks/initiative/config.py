@@ -8,6 +8,7 @@ SNAPSHOTS = ("iteration", "update")
 DISTANCES = ("l1", "l2")  # eqs. 7 and 9: art_initiative.attacks.initiative.losses.image_distance
 SM_INITS = ("estimator", "fresh")
 PG_GRADIENTS = ("plain", "sign")  # what PG's weights receive at its output x' (pg_step)
+PG_OUTPUTS = ("tanh", "sign")  # the protection PG is trained for: x + eps * PG(x), or x + eps * sign(PG(x))
 
 
 @dataclass
@@ -34,6 +35,9 @@ class InitiativeConfig:
     #                                 DSR thresholds); attribute editing only
     pg_gradient: str = "plain"   # "sign": PG's weights receive sign(dL_PG/dx') at its output instead of the gradient
     #                              itself (every pixel pushed equally, as an FGSM step would be); attribute editing
+    pg_output: str = "tanh"      # "sign": PG is trained for (and generate publishes) clip(x + eps * sign(PG(x))),
+    #                              the full budget, gradients straight through the sign (not the paper's: x +
+    #                              eps * PG(x), PG ending in tanh); attribute editing
     n_critic: int = 5            # SM generator step every n_critic iterations (StarGAN)
     sm_lambda_id: float = 0.0    # identity term of the SM's StarGAN recipe (0 in StarGAN)
     pg_width: int = 64
@@ -65,6 +69,12 @@ class InitiativeConfig:
     checkpoint_every: int = 1000
     seed: int = 0
 
+    @property
+    def saturated(self) -> bool:
+        """True when PG is trained for the full-budget protection ``clip(x + eps * sign(PG(x)))``
+        (``pg_output="sign"``)."""
+        return self.pg_output == "sign"
+
     def validate(self) -> InitiativeConfig:
         """Raise ``ValueError`` naming the first bad setting."""
         for f in fields(self):
@@ -88,7 +98,7 @@ class InitiativeConfig:
         if self.eps > 1:
             raise ValueError(f"eps must be <= 1 for [-1, 1] images, got {self.eps!r}.")
         for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("influence_distance", DISTANCES),
-                              ("pg_gradient", PG_GRADIENTS)):
+                              ("pg_gradient", PG_GRADIENTS), ("pg_output", PG_OUTPUTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
         if self.task == "reenactment" and self.influence_distance != "l1":
@@ -96,6 +106,8 @@ class InitiativeConfig:
                              f"{self.influence_distance!r} for reenactment.")
         if self.task == "reenactment" and self.pg_gradient != "plain":
             raise ValueError(f"pg_gradient applies to attribute editing, got {self.pg_gradient!r} for reenactment.")
+        if self.task == "reenactment" and self.pg_output != "tanh":
+            raise ValueError(f"pg_output applies to attribute editing, got {self.pg_output!r} for reenactment.")
         from art_initiative.preprocessing.eot import parse_eot
 
         parse_eot(self.eot)
