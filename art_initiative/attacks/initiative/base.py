@@ -90,6 +90,12 @@ class PerturbationGeneratorDefense(EvasionAttack):
         self.config = replace(self.config, precision=distributed.check_precision(value))
 
     @property
+    def _default_saturate(self) -> bool:
+        """What :meth:`generate` and the preprocessor publish unless told: the defence's ``saturate``, or the
+        full budget for a PG trained for it (``pg_output="sign"``)."""
+        return self.saturate or self.config.saturated
+
+    @property
     def is_fitted(self) -> bool:
         """True once :meth:`fit` ran or a trained defence was loaded."""
         return self._fitted
@@ -172,7 +178,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
         """
         if eps is not None and not (np.isscalar(eps) and 0 < eps <= 1):
             raise ValueError(f"eps must be a number in (0, 1], got {eps!r}.")
-        saturate = (self.saturate or self.config.saturated) if saturate is None else saturate
+        saturate = self._default_saturate if saturate is None else saturate
         if not isinstance(saturate, bool):
             raise ValueError(f"saturate must be a bool, got {saturate!r}.")
         x = self._check_x(x)
@@ -254,7 +260,7 @@ class PerturbationGeneratorDefense(EvasionAttack):
         return InitiativePreprocessor(self.pg, self.eps, self._clip,
                                       device_type="gpu" if self.estimator.device.type == "cuda" else "cpu",
                                       apply_fit=apply_fit, apply_predict=apply_predict, batch_size=self.batch_size,
-                                      saturate=self.saturate or self.config.saturated)
+                                      saturate=self._default_saturate)
 
     # ------------------------------------------------------------------ persistence
     def _extra_config(self) -> dict[str, Any]:
