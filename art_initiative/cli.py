@@ -71,8 +71,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         settings["sweep"] = tuple(args.sweep)
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
-                "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations", "adapt_iterations",
-                "adapt_pool", "poison_rounds", "refine_steps", "refine_requests"):
+                "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations",
+                "blackbox_iterations", "adapt_iterations", "adapt_pool", "poison_rounds", "refine_steps",
+                "refine_requests"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -401,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "or fine-tunes a public res6 model that the defence starts from too (results *-public)")
     bench.add_argument("--finetune-iterations", type=int,
                        help="attribute editing with --forger-start public: the forger's fine-tuning iterations")
+    bench.add_argument("--blackbox-iterations", type=int,
+                       help="attribute editing with --forger-start public: iterations of the targets other than res6, "
+                            "which the forger trains from scratch (default: --target-iterations)")
     bench.add_argument("--adapt-iterations", type=int,
                        help="robustness: the fine-tuning forger's iterations on protected faces (0: skip)")
     bench.add_argument("--adapt-pool", type=int, help="robustness: how many protected faces it fine-tunes on")

@@ -133,9 +133,12 @@ class AttributeBenchmarkConfig:
         fine-tunes it on the forger's faces for ``finetune_iterations``, as forgers who download a released
         StarGAN do; the defence then starts its SM from the same public model (``sm_init="estimator"``, a
         ``sm_pretrain_iterations=500`` warm-up of its discriminator, no input diversity: ``augment_shift=0``, unless
-        ``defence`` says otherwise). Only
-        ``res6`` targets with ``SD`` domains can start from it.
+        ``defence`` says otherwise). Only the ``res6`` target can start from it (``SD`` domains only): a forger
+        with another architecture trains it from random weights on the same faces, the black-box rows of the
+        scenario, for ``blackbox_iterations``.
     :param finetune_iterations: the forger's fine-tuning iterations with ``forger_start="public"``.
+    :param blackbox_iterations: with ``forger_start="public"``, the iterations of the targets other than ``res6``
+        (trained from scratch); None: ``target_iterations``.
     :param perceptual: also the metrics that need a network (LPIPS and the VGG distance, whose ImageNet trunk weights
         ``make setup`` installs); False leaves them out of the records (``benchmarks/gpu_testbed.py`` on a machine
         without those weights).
@@ -164,6 +167,7 @@ class AttributeBenchmarkConfig:
     seed: int = 0
     forger_start: str = "scratch"
     finetune_iterations: int = 2500
+    blackbox_iterations: int | None = None
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
@@ -173,10 +177,13 @@ class AttributeBenchmarkConfig:
                         "refine_steps", "n_jobs", "classifier_iterations", "finetune_iterations"))
         if self.forger_start not in FORGER_STARTS:
             raise ValueError(f"forger_start must be one of {FORGER_STARTS}, got {self.forger_start!r}.")
-        if self.forger_start == "public" and (set(self.targets) != {"res6"} or tuple(self.domains) != ("SD",)):
+        if self.forger_start == "public" and tuple(self.domains) != ("SD",):
             raise ValueError("forger_start='public' fine-tunes the public res6 model with the SD attributes: "
-                             f"targets must be ('res6',) and domains ('SD',), got {list(self.targets)} and "
-                             f"{list(self.domains)}.")
+                             f"domains must be ('SD',), got {list(self.domains)}.")
+        if self.blackbox_iterations is not None and (isinstance(self.blackbox_iterations, bool)
+                                                     or not isinstance(self.blackbox_iterations, int)
+                                                     or self.blackbox_iterations < 1):
+            raise ValueError(f"blackbox_iterations must be None or an int >= 1, got {self.blackbox_iterations!r}.")
         if self.recipe not in FORGER_RECIPES:
             raise ValueError(f"recipe must be one of {sorted(FORGER_RECIPES)}, got {self.recipe!r}.")
         n_requests = len(DOMAIN_SETTINGS["SD"])  # the refinement disrupts the defender's own attributes
@@ -335,8 +342,21 @@ def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir:
 def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
                      cache_dir: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
     (xf, lf), public = split.forger, public_model(split, cfg, cache_dir)
-    return (xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg), dict(
-        iterations=cfg.finetune_iterations if public else None, init_from=public)
+    args = (xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg)
+    if public is None:
+        return args, dict(iterations=None, init_from=None)
+    if arch != "res6":  # another architecture cannot start from the public res6: trained from scratch
+        return args, dict(iterations=cfg.blackbox_iterations or cfg.target_iterations, init_from=None)
+    return args, dict(iterations=cfg.finetune_iterations, init_from=public)
+
+
+def forger_training(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
+                    cache_dir: str | None) -> dict[str, Any]:
+    """How the forger obtained its ``arch`` target (written into each record): ``target_init`` (``"scratch"`` or
+    ``"public"``, fine-tuned) and ``target_trained_iterations``."""
+    _, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
+    return {"target_init": "scratch" if kwargs["init_from"] is None else "public",
+            "target_trained_iterations": kwargs["iterations"] or cfg.target_iterations}
 
 
 def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
@@ -523,6 +543,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     for arch in cfg.targets:
         for setting in cfg.domains:
             target = forger_target(split, cfg, arch, setting, device_type, cache_dir, verbose)
+            trained_as = forger_training(split, cfg, arch, setting, cache_dir)
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, columns[setting]], split.settings[setting])
             y = _forgeries(target, x, doms)
@@ -533,12 +554,13 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
                 m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device),
                                     perceptual=cfg.perceptual)
                 records.append(make_record(**base, method=method, target=arch, domains=setting, eps=cfg.eps, **m,
-                                           **info, peak_memory_mb=peak_memory_mb(device)))
+                                           **info, **trained_as, peak_memory_mb=peak_memory_mb(device)))
                 if verbose:
                     print(f"{arch:8s} {setting} {method:18s} eps {cfg.eps:.2f}: DSR {100 * m['dsr']:5.1f}% "
                           f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)
             if arch == cfg.targets[0] and setting == cfg.domains[0]:
-                records += _sweep(cfg, target, x, y, doms, surrogate, surrogate_domains, defences, base, device)
+                records += _sweep(cfg, target, x, y, doms, surrogate, surrogate_domains, defences,
+                                  {**base, **trained_as}, device)
                 # A later run without the defence (controls added to a results file) keeps the existing figure.
                 if figure_stem and any(m in published for m in GRID_METHODS) and (
                         "initiative" in published or not os.path.exists(figure_stem + ".png")):

@@ -75,16 +75,21 @@ def test_attribute_harness_tiny(tmp_path):
 
 @pytest.mark.slow
 def test_attribute_harness_with_a_public_model(tmp_path):
-    """The forger fine-tunes the public model (the baseline's surrogate) and the defence starts from it too."""
+    """The forger fine-tunes the public model (the baseline's surrogate) and the defence starts from it too; a
+    forger with another architecture (the black-box row) trains it from scratch for ``blackbox_iterations``."""
     import glob
 
     out, cache = tmp_path / "results", tmp_path / "cache"
     records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
-                            verbose=False, methods=["initiative", "random_noise", "none"], targets=["res6"],
+                            verbose=False, methods=["initiative", "random_noise", "none"], targets=["res6", "cnet"],
                             domains=["SD"], sweep=[], forger_start="public", finetune_iterations=3,
+                            blackbox_iterations=4,
                             defence={"sm_pretrain_iterations": 2})  # the user's settings win over the default 500
     assert {r["method"] for r in records} == {"initiative", "random_noise", "none"}
     assert all(r["forger_start"] == "public" and r["finetune_iterations"] == 3 for r in records)
+    trained_as = {(r["target"], r["target_init"], r["target_trained_iterations"]) for r in records}
+    assert trained_as == {("res6", "public", 3), ("cnet", "scratch", 4)}
+    assert glob.glob(str(cache / "stargan-cnet-*-s2-*-it4.json")) and not glob.glob(str(cache / "stargan-cnet-*-ft*"))
     assert (out / "attribute_editing-synthetic-tiny-public.json").is_file()
     assert not (out / "attribute_editing-synthetic-tiny.json").exists()  # the paper's protocol keeps its own file
     tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it3.json"))
@@ -151,8 +156,10 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     ({"eps": 0.0}, "eps and sweep"),
     ({"n_test": 0}, "n_test must be"),
     ({"forger_start": "pretrained"}, "forger_start must be one of"),
-    ({"forger_start": "public", "targets": ("res6", "cnet"), "domains": ("SD",)}, "fine-tunes the public res6"),
-    ({"forger_start": "public", "targets": ("res6",)}, "domains \\('SD',\\)"),
+    ({"forger_start": "public", "targets": ("res6",)}, "domains must be \\('SD',\\)"),
+    ({"forger_start": "public", "targets": ("cnet",), "domains": ("SD", "DD")}, "fine-tunes the public res6"),
+    ({"blackbox_iterations": 0}, "blackbox_iterations must be None or an int >= 1"),
+    ({"blackbox_iterations": 2.5}, "blackbox_iterations must be None or an int >= 1"),
 ])
 def test_attribute_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
