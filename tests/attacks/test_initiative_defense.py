@@ -536,3 +536,47 @@ def test_pg_trained_for_the_full_budget_sees_and_publishes_the_saturated_protect
         InitiativeDefense(template, profile="tiny", pg_output="clip")
     with pytest.raises(ValueError, match="pg_output applies to attribute editing"):
         make_config("tiny", task="reenactment", pg_output="sign")
+
+
+def test_distillation_regresses_pg_on_pgd_teachers_before_algorithm_1(template, faces):
+    """PG's warm start (not the paper's): after the SM's warm-up, ``distill_iterations`` steps regress PG's output on
+    Ruiz PGD's perturbations of the SM, then Algorithm 1 runs its iterations."""
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, sm_pretrain_iterations=2,
+                                distill_iterations=30, distill_steps=3, iterations=2, eval_every=10, pg_lr=5e-3)
+    defence.fit(x, y)
+    h = defence.history
+    assert len(h) == 2 + 30 + 2
+    assert all("distill" not in s for s in h[:2]) and all("pg" not in s and "distill" in s for s in h[2:32])
+    assert all("pg" in s and "distill" not in s for s in h[32:])
+    distill = [s["distill"] for s in h[2:32]]
+    assert np.mean(distill[-5:]) < 0.9 * np.mean(distill[:5])  # PG learns the teachers (measured: 0.82x)
+
+
+def test_pgd_teacher_moves_the_surrogate_within_eps_and_repeats_per_face(template, faces):
+    from art_initiative.attacks.initiative.distill import TeacherCache, pgd_teacher
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = (torch.from_numpy(a[:8]) for a in faces)
+    sm = template.model.eval()
+    targets = [torch.from_numpy(c) for c in target_domains(y.numpy(), PAPER_ATTRIBUTES)]
+    cache = TeacherCache(len(x), seed=0)
+    start = torch.stack([cache.start(i, tuple(x.shape[1:]), 0.05) for i in range(8)])
+    delta = pgd_teacher(sm, x, targets, 0.05, 5, 0.02, (-1.0, 1.0), start)
+    assert delta.abs().max() <= 0.05 + 1e-6 and ((x + delta).abs() <= 1 + 1e-6).all()
+    with torch.no_grad():
+        moved = np.mean([((sm(x, c) - sm(x + delta, c)) ** 2).mean().item() for c in targets])
+        noise = np.mean([((sm(x, c) - sm(torch.clamp(x + start, -1, 1), c)) ** 2).mean().item() for c in targets])
+    assert moved > 2 * noise  # the attack, not its random start
+    assert torch.equal(TeacherCache(8, seed=0).start(3, (3, 16, 16), 0.05), cache.start(3, (3, 16, 16), 0.05))
+    assert not torch.equal(TeacherCache(8, seed=1).start(3, (3, 16, 16), 0.05), cache.start(3, (3, 16, 16), 0.05))
+
+
+def test_distillation_settings_are_checked():
+    with pytest.raises(ValueError, match="distill_iterations must be >= 0"):
+        make_config("tiny", distill_iterations=-1)
+    with pytest.raises(ValueError, match="distill_steps must be > 0"):
+        make_config("tiny", distill_steps=0)
+    with pytest.raises(ValueError, match="distill_iterations applies to attribute editing"):
+        make_config("tiny", task="reenactment", distill_iterations=5)

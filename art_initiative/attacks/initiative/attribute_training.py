@@ -22,6 +22,7 @@ from art_initiative.attacks.initiative.algorithm import (
     run_defence,
 )
 from art_initiative.attacks.initiative.config import InitiativeConfig
+from art_initiative.attacks.initiative.distill import TeacherCache, distill_step
 from art_initiative.attacks.initiative.losses import (
     forgery_distance,
     influence_loss,
@@ -133,8 +134,10 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     """Run Algorithm 1 for ``cfg.iterations`` iterations (resuming from ``checkpoint_path`` when it exists).
 
     The first ``cfg.sm_pretrain_iterations`` iterations (if any) train the surrogate alone on clean data (a warm
-    start); with ``cfg.alternating`` off the surrogate then stays frozen (the paper's ablation). With
-    ``cfg.snapshot == "iteration"`` every iteration begins by keeping the SM and D_A for eq. 12.
+    start); with ``cfg.alternating`` off the surrogate then stays frozen (the paper's ablation). The next
+    ``cfg.distill_iterations`` (if any; not the paper's) train PG alone on Ruiz PGD's perturbations of the SM
+    (:mod:`~art_initiative.attacks.initiative.distill`). With ``cfg.snapshot == "iteration"`` every iteration of
+    Algorithm 1 begins by keeping the SM and D_A for eq. 12. PG_best is measured in both of PG's phases.
 
     :return: ``{"best_distance", "best_iteration"}`` of the kept PG.
     """
@@ -144,6 +147,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
     best = {"best_distance": -1.0, "best_iteration": -1}
     warm = cfg.sm_pretrain_iterations
+    teachers = TeacherCache(len(x_all), cfg.seed) if cfg.distill_iterations else None
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
@@ -159,14 +163,12 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
             domains = [domains[j] for j in sorted(rng.choice(len(domains), cfg.domains_per_step, replace=False))]
         targets = [torch.from_numpy(c).to(device) for c in domains]
         losses = {}
-        if cfg.alternating:
-            if cfg.snapshot == "iteration" and uses_previous_surrogate(cfg):
-                snapshot_surrogate(nets)
-            losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
-        nets.pg.train()
-        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
-        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
-        losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
+        if it < warm + cfg.distill_iterations:  # PG's warm start on the SM's PGD perturbations (not the paper's)
+            nets.pg.train()
+            all_targets = [torch.from_numpy(c).to(device) for c in target_domains(labels[idx], attributes)]
+            losses.update(distill_step(nets, xb, idx, all_targets, teachers, cfg, clip_values))
+        else:
+            losses.update(algorithm_step(it, xb, c_org, targets, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             def distance() -> float:
                 with torch.no_grad(), autocast(device, cfg.precision):
@@ -175,5 +177,19 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
             losses["val_distance"] = keep_best(nets, best, it, distance)
         return losses
 
-    total = warm + cfg.iterations
+    def algorithm_step(it: int, xb: torch.Tensor, c_org: torch.Tensor, targets: list[torch.Tensor],
+                       rng: np.random.Generator) -> dict[str, float]:
+        """One iteration of Algorithm 1: stage A (when alternating), D_B's step, PG's step."""
+        losses = {}
+        if cfg.alternating:
+            if cfg.snapshot == "iteration" and uses_previous_surrogate(cfg):
+                snapshot_surrogate(nets)
+            losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
+        nets.pg.train()
+        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
+        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
+        losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
+        return losses
+
+    total = warm + cfg.distill_iterations + cfg.iterations
     return run_defence("InitiativeDefense", nets, cfg, step, total, best, checkpoint_path, resume, verbose, callback)

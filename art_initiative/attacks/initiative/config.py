@@ -47,6 +47,10 @@ class InitiativeConfig:
     alternating: bool = True     # Algorithm 1; False: SM trained first (sm_pretrain_iterations), then frozen
     sm_pretrain_iterations: int = 0  # stage A alone before the first PG step (a warm start), in either mode
     domains_per_step: int = 5    # target domains sampled per PG step (all of them in the paper)
+    distill_iterations: int = 0  # > 0: PG first regresses Ruiz PGD's perturbations on the SM for this many
+    #                              iterations, then Algorithm 1 (not the paper's; attribute editing;
+    #                              art_initiative.attacks.initiative.distill)
+    distill_steps: int = 10      # the teacher's PGD steps (step 2 eps / distill_steps)
     augment_shift: int = 0       # > 0: random flip and shift (pixels) of x, x' before SM in the PG step
     eot: str = ""                # robust training: "jpeg,blur,resize,shift,photo" (any of them) draws one of these
     #                              online transforms (or none) per PG step and applies it to x and x' before SM
@@ -87,12 +91,13 @@ class InitiativeConfig:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}.")
         positive = ("eps", "iterations", "tm_lr", "tm_steps", "batch_size", "pg_lr", "sm_lr", "critic_lr",
                     "n_critic", "pg_width", "pg_levels", "sm_disc_width", "critic_width", "eval_every",
-                    "checkpoint_every", "domains_per_step")
+                    "checkpoint_every", "domains_per_step", "distill_steps")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}.")
         for name in ("lambda_b", "lambda_gp", "lambda_bs", "lambda_cyc", "lambda_dom", "sm_lambda_id",
-                     "sm_pretrain_iterations", "augment_shift", "sm_lambda_l1", "mask_outside"):
+                     "sm_pretrain_iterations", "augment_shift", "sm_lambda_l1", "mask_outside",
+                     "distill_iterations"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
@@ -106,6 +111,9 @@ class InitiativeConfig:
                              f"{self.influence_distance!r} for reenactment.")
         if self.task == "reenactment" and self.pg_gradient != "plain":
             raise ValueError(f"pg_gradient applies to attribute editing, got {self.pg_gradient!r} for reenactment.")
+        if self.task == "reenactment" and self.distill_iterations:
+            raise ValueError(f"distill_iterations applies to attribute editing, got {self.distill_iterations!r} "
+                             "for reenactment.")
         if self.task == "reenactment" and self.pg_output != "tanh":
             raise ValueError(f"pg_output applies to attribute editing, got {self.pg_output!r} for reenactment.")
         from art_initiative.preprocessing.eot import parse_eot

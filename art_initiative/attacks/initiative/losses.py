@@ -153,3 +153,14 @@ def reenactment_influence_loss(sm_out: torch.Tensor, infected_out: torch.Tensor,
     :param mask: ``m(x)``, shape (N, 1, H, W): 1.0 on the face, 0.01 elsewhere.
     """
     return ((sm_out.detach() - x) * mask).abs().mean() - ((infected_out - x) * mask).abs().mean()
+
+
+def distillation_loss(pg_output: torch.Tensor, teacher_delta: torch.Tensor, eps: float) -> torch.Tensor:
+    """Not the paper's (PG's optional warm start, :mod:`~art_initiative.attacks.initiative.distill`): the mean
+    squared error between PG's output and a per-image attack's perturbation in PG's units,
+    ``mean((PG(x) - delta / eps)^2)``.
+
+    :param pg_output: ``PG(x)`` in [-1, 1].
+    :param teacher_delta: ``x_teacher - x``, within ``eps`` in L-inf.
+    """
+    return ((pg_output.float() - teacher_delta / eps) ** 2).mean()
