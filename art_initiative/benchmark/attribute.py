@@ -40,6 +40,7 @@ import torch
 from art_initiative.attacks import InitiativeDefense, RuizDisruption, generate_with_art
 from art_initiative.attacks.references import jittered_reference
 from art_initiative.attacks.torchattacks_compat import DisruptionLogits
+from art_initiative.attacks.universal import UniversalDisruption
 from art_initiative.benchmark.common import (
     INITIATIVE_VARIANTS,
     cached_defence,
@@ -73,7 +74,7 @@ logger = logging.getLogger(__name__)
 ATTRIBUTE_TARGETS = ("res6", "res9", "cnet", "unet128")
 ATTRIBUTE_METHODS = ("initiative", "initiative_no_ats", "initiative_no_tde", "initiative_robust", "initiative_sign",
                      "initiative_refined", "ruiz_pgd", "ruiz_ifgsm", "ruiz_fgsm", "ruiz_pgd_blur", "art_bim",
-                     "torchattacks_pgd", "random_noise", "sign_noise", "whitebox_pgd", "none")
+                     "torchattacks_pgd", "universal", "random_noise", "sign_noise", "whitebox_pgd", "none")
 DOMAIN_SETTINGS = {"SD": PAPER_ATTRIBUTES, "DD": ("Eyeglasses", "Smiling")}
 GRID_METHODS = ("initiative", "ruiz_pgd", "random_noise")  # the methods the Figure 3 grid shows
 SWEEP_EPS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)
@@ -127,6 +128,9 @@ class AttributeBenchmarkConfig:
         after which PG is ahead of Ruiz PGD-10 at 32 and 64 px.
     :param refine_requests: edit requests each of those steps disrupts, in turn (None: all five; fewer make a step
         cheaper in proportion, ``InitiativeDefense(refine_requests=...)``).
+    :param universal_iterations: steps of the ``universal`` method's pattern on the surrogate (one perturbation for
+        every face, learned on the defender's faces; :class:`~art_initiative.attacks.universal.UniversalDisruption`,
+        step ``eps / 10``).
     :param classifier_iterations: training iterations of the calibration's independent attribute classifier.
     :param forger_start: ``"scratch"`` (the paper's protocol: every target trained from random weights) or
         ``"public"``: a public model exists (the baseline's surrogate, res6 with the SD attributes) and the forger
@@ -162,6 +166,7 @@ class AttributeBenchmarkConfig:
     refine_steps: int = 2
     refine_requests: int | None = None
     eps_step: float = 0.01
+    universal_iterations: int = 500
     classifier_iterations: int = 2000
     n_jobs: int = 1
     seed: int = 0
@@ -174,7 +179,8 @@ class AttributeBenchmarkConfig:
         check_settings(self, {"methods": ATTRIBUTE_METHODS, "targets": GENERATOR_NAMES,
                               "domains": tuple(DOMAIN_SETTINGS)},
                        ("image_size", "width", "disc_width", "n_train", "n_test", "target_iterations", "pgd_steps",
-                        "refine_steps", "n_jobs", "classifier_iterations", "finetune_iterations"))
+                        "refine_steps", "n_jobs", "classifier_iterations", "finetune_iterations",
+                        "universal_iterations"))
         if self.forger_start not in FORGER_STARTS:
             raise ValueError(f"forger_start must be one of {FORGER_STARTS}, got {self.forger_start!r}.")
         if self.forger_start == "public" and tuple(self.domains) != ("SD",):
@@ -431,6 +437,14 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
                 **({"refine_requests": per_step} if per_step is not None else {})}
         return (lambda a, labels: d.generate(a, y=labels, saturate=saturate, refine_steps=refine,
                                              refine_requests=per_step)), info, d
+    if method == "universal":  # one pattern for every face, learned once on the defender's faces
+        (xd, ld), sd = split.defender, split.columns("SD")
+        t = time.perf_counter()
+        universal = UniversalDisruption(surrogate, eps=cfg.eps, eps_step=cfg.eps / 10,
+                                        max_iter=cfg.universal_iterations, random_seed=cfg.seed, verbose=verbose
+                                        ).fit(xd, target_domains(ld[:, sd], split.settings["SD"]))
+        info = {"setup_seconds": time.perf_counter() - t, "universal_iterations": cfg.universal_iterations}
+        return (lambda a, labels: universal.generate(a)), info, None
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
     if method == "sign_noise":

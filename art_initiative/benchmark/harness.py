@@ -36,7 +36,8 @@ ATTRIBUTE_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "cpu": {"image_size": 32, "width": 16, "disc_width": 64, "n_train": 2000, "n_test": 100,
             "target_iterations": 5000},
     "tiny": {"image_size": 16, "width": 4, "disc_width": 8, "n_train": 16, "n_test": 4, "target_iterations": 10,
-             "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20, "finetune_iterations": 10},
+             "sweep": (0.02, 0.05), "pgd_steps": 2, "classifier_iterations": 20, "finetune_iterations": 10,
+             "universal_iterations": 5},
 }
 REENACTMENT_PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 128, "width": 64, "forger_iterations": 20_000, "forger_batch": 4},

@@ -19,12 +19,12 @@ from art_initiative.cli import main
 def test_attribute_harness_tiny(tmp_path):
     out, cache = tmp_path / "results", tmp_path / "cache"
     settings = dict(methods=["initiative", "initiative_sign", "ruiz_fgsm", "art_bim", "torchattacks_pgd",
-                             "random_noise", "sign_noise", "whitebox_pgd", "none"],
+                             "universal", "random_noise", "sign_noise", "whitebox_pgd", "none"],
                     targets=["res6", "cnet"], sweep=[0.02, 0.05])
     records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
                             verbose=False, **settings)
     main_rows = [r for r in records if not r.get("sweep")]
-    assert len(main_rows) == 9 * 2 * 2  # methods x targets x (SD, DD)
+    assert len(main_rows) == 10 * 2 * 2  # methods x targets x (SD, DD)
     assert {(r["target"], r["domains"]) for r in main_rows} == {("res6", "SD"), ("res6", "DD"), ("cnet", "SD"),
                                                                 ("cnet", "DD")}
     for r in records:
@@ -34,6 +34,9 @@ def test_attribute_harness_tiny(tmp_path):
     by = {(r["method"], r["target"], r["domains"]): r for r in main_rows}
     assert by[("none", "res6", "SD")]["mse"] == 0 and by[("none", "res6", "SD")]["psnr"] is None
     assert by[("ruiz_fgsm", "res6", "SD")]["mse"] > 0
+    # the universal pattern: learned once (its setup recorded), one perturbation added to every face
+    uni = by[("universal", "res6", "SD")]
+    assert uni["universal_iterations"] == 5 and "setup_seconds" in uni and uni["mse"] > 0
     for setting in [("res6", "SD"), ("cnet", "DD")]:  # the controls: white-box PGD on the target itself, full noise
         assert by[("whitebox_pgd", *setting)]["mse"] > by[("sign_noise", *setting)]["mse"] > 0
     assert by[("sign_noise", "res6", "SD")]["psnr"] < by[("random_noise", "res6", "SD")]["psnr"]
