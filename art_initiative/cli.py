@@ -73,7 +73,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
                 "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations",
                 "blackbox_iterations", "adapt_iterations", "adapt_pool", "poison_rounds", "refine_steps",
-                "refine_requests"):
+                "refine_requests", "universal_iterations"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -410,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--adapt-pool", type=int, help="robustness: how many protected faces it fine-tunes on")
     bench.add_argument("--refine-steps", type=int,
                        help="attribute editing: initiative_refined's gradient steps on the surrogate after PG (2)")
+    bench.add_argument("--universal-iterations", type=int,
+                       help="attribute editing: steps of the universal method's pattern on the surrogate (500)")
     bench.add_argument("--refine-requests", type=int,
                        help="attribute editing: edit requests per refinement step, in turn (default: all five)")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")

@@ -109,6 +109,19 @@ def test_a_verbose_run_shows_progress_while_the_surrogate_and_the_forger_train(t
     assert "StarGAN res6" in err and "StarGAN cnet" in err  # the baseline's surrogate, then the forger's target
 
 
+def test_black_box_targets_and_the_universal_control_through_the_cli(tmp_path):
+    out = tmp_path / "results"
+    assert main(["benchmark", "--task", "attribute_editing", "--profile", "tiny", "--output", str(out), "--cache-dir",
+                 str(tmp_path / "cache"), "--device", "cpu", "--quiet", "--forger-start", "public", "--targets",
+                 "res6", "cnet", "--domains", "SD", "--sweep", "--methods", "universal", "none",
+                 "--finetune-iterations", "3", "--blackbox-iterations", "4", "--universal-iterations", "2"]) == 0
+    records = json.loads((out / "attribute_editing-synthetic-tiny-public.json").read_text())
+    assert {(r["method"], r["target"], r["target_init"], r["target_trained_iterations"]) for r in records} == {
+        (m, t, init, its) for m in ("universal", "none") for t, init, its in (("res6", "public", 3),
+                                                                               ("cnet", "scratch", 4))}
+    assert all(r["universal_iterations"] == 2 for r in records if r["method"] == "universal")
+
+
 @pytest.mark.slow
 def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     out = tmp_path / "results"
