@@ -59,9 +59,14 @@ class PerturbationUNet(nn.Module):
     ``levels`` levels of widths ``width * 2**i`` (5 levels 64-128-256-512-1024 in the paper's code), two
     (3x3 conv, BatchNorm, ReLU) per level, average-pool down, bilinear up with skip concatenation, a 1x1 conv
     to 3 channels, BatchNorm and tanh. Call ``eval()`` before applying it.
+
+    :param pattern_size: if given (the image size), a learned pattern, one value per pixel and channel, is added
+        before the tanh: a universal perturbation for every input, so that the U-Net can spend its capacity on the
+        part that depends on the face (not the paper's; ``InitiativeConfig.pg_pattern``).
     """
 
-    def __init__(self, levels: int = 5, width: int = 64, in_channels: int = 3) -> None:
+    def __init__(self, levels: int = 5, width: int = 64, in_channels: int = 3, pattern_size: int | None = None
+                 ) -> None:
         super().__init__()
         if levels < 1:
             raise ValueError(f"levels must be >= 1, got {levels!r}.")
@@ -69,7 +74,9 @@ class PerturbationUNet(nn.Module):
         self.down = nn.ModuleList([_double_conv(in_channels, chans[0])]
                                   + [_double_conv(chans[i - 1], chans[i]) for i in range(1, levels)])
         self.up = nn.ModuleList([_double_conv(chans[i] + chans[i - 1], chans[i - 1]) for i in range(levels - 1, 0, -1)])
-        self.head = nn.Sequential(nn.Conv2d(chans[0], in_channels, 1), nn.BatchNorm2d(in_channels), nn.Tanh())
+        self.head = nn.Sequential(nn.Conv2d(chans[0], in_channels, 1), nn.BatchNorm2d(in_channels))
+        self.pattern = None if pattern_size is None else \
+            nn.Parameter(torch.zeros(1, in_channels, pattern_size, pattern_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -82,4 +89,5 @@ class PerturbationUNet(nn.Module):
         for block, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             h = block(torch.cat([h, skip], dim=1))
-        return self.head(h)
+        h = self.head(h)
+        return torch.tanh(h if self.pattern is None else h + self.pattern)

@@ -26,7 +26,8 @@ def _unet(levels: int) -> Callable[..., nn.Module]:
 
 def _pg(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.Module:
     levels = min(int(kwargs.pop("levels", 5)), max_downsamplings(image_size) + 1)
-    return PerturbationUNet(levels=levels, width=width, **kwargs)
+    pattern = image_size if kwargs.pop("pattern", False) else None
+    return PerturbationUNet(levels=levels, width=width, pattern_size=pattern, **kwargs)
 
 
 def _patchgan(image_size: int, width: int, c_dim: int, **kwargs: object) -> nn.Module:

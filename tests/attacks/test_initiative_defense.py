@@ -580,3 +580,14 @@ def test_distillation_settings_are_checked():
         make_config("tiny", distill_steps=0)
     with pytest.raises(ValueError, match="distill_iterations applies to attribute editing"):
         make_config("tiny", task="reenactment", distill_iterations=5)
+
+
+def test_a_pg_with_a_learned_pattern_trains_saves_and_loads(template, faces, tmp_path):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, pg_pattern=True, iterations=3).fit(x, y)
+    nets_pattern = [m for m in defence.pg.modules() if getattr(m, "pattern", None) is not None]
+    assert nets_pattern and nets_pattern[0].pattern.abs().sum() > 0  # PG's steps moved it
+    defence.save(tmp_path / "d.pt")
+    loaded = InitiativeDefense.load(tmp_path / "d.pt", template, verbose=False)
+    assert loaded.config.pg_pattern
+    np.testing.assert_array_equal(loaded.generate(x), defence.generate(x))

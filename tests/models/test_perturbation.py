@@ -26,3 +26,23 @@ def test_the_shared_pattern_stays_in_the_clip_range_and_checks_its_shapes():
     assert out.max() <= 1.0 and np.allclose(out, 1.0)
     with pytest.raises(ValueError, match="protected must have the frames' shape"):
         shared_pattern(x, x[:2], 0.05)
+
+
+def test_pg_with_a_learned_pattern_adds_it_before_the_tanh_and_learns_it():
+    import torch
+
+    from art_initiative.models import build_model
+
+    torch.manual_seed(0)
+    plain = build_model("pg_unet", image_size=16, width=4, levels=2).eval()
+    torch.manual_seed(0)
+    patterned = build_model("pg_unet", image_size=16, width=4, levels=2, pattern=True).eval()
+    assert patterned.pattern.shape == (1, 3, 16, 16) and plain.pattern is None
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    torch.testing.assert_close(patterned(x), plain(x))  # the pattern starts at zero
+    with torch.no_grad():
+        patterned.pattern.fill_(0.5)
+        pre = torch.atanh(plain(x).clamp(-0.999999, 0.999999))
+    torch.testing.assert_close(patterned(x), torch.tanh(pre + 0.5), atol=1e-4, rtol=1e-4)
+    patterned(x).sum().backward()
+    assert patterned.pattern.grad is not None and patterned.pattern.grad.abs().sum() > 0

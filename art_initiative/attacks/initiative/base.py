@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def build_pg(cfg: InitiativeConfig, input_shape: tuple[int, ...]) -> torch.nn.Module:
     """The perturbation generator of ``cfg`` for images of ``input_shape`` (C, H, W)."""
     return build_model("pg_unet", image_size=input_shape[1], width=cfg.pg_width, levels=cfg.pg_levels,
-                       in_channels=input_shape[0])
+                       in_channels=input_shape[0], pattern=cfg.pg_pattern)
 
 
 class PerturbationGeneratorDefense(EvasionAttack):

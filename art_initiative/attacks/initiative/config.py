@@ -40,6 +40,8 @@ class InitiativeConfig:
     #                              eps * PG(x), PG ending in tanh); attribute editing
     n_critic: int = 5            # SM generator step every n_critic iterations (StarGAN)
     sm_lambda_id: float = 0.0    # identity term of the SM's StarGAN recipe (0 in StarGAN)
+    pg_pattern: bool = False     # PG adds a learned per-pixel pattern before its tanh (a universal perturbation
+    #                              for every face, the U-Net the face-specific rest; not the paper's)
     pg_width: int = 64
     pg_levels: int = 5
     sm_disc_width: int = 64
