@@ -22,7 +22,7 @@ from tqdm.auto import trange
 
 from art_initiative.attacks.ruiz import disruption_loss
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.utils.validation import check_images
+from art_initiative.utils.validation import check_images, check_positive_int
 
 
 class UniversalDisruption(EvasionAttack):
@@ -62,10 +62,8 @@ class UniversalDisruption(EvasionAttack):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not 0 < v <= 1:
                 raise ValueError(f"{name} must be a number in (0, 1], got {v!r}.")
-        for name in ("max_iter", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}.")
+        check_positive_int(self.max_iter, "max_iter")
+        check_positive_int(self.batch_size, "batch_size")
         if isinstance(self.random_seed, bool) or not isinstance(self.random_seed, (int, np.integer)):
             raise ValueError(f"random_seed must be an int, got {self.random_seed!r}.")
 

@@ -356,21 +356,23 @@ def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: 
     return args, dict(iterations=cfg.finetune_iterations, init_from=public)
 
 
-def forger_training(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
-                    cache_dir: str | None) -> dict[str, Any]:
-    """How the forger obtained its ``arch`` target (written into each record): ``target_init`` (``"scratch"`` or
-    ``"public"``, fine-tuned) and ``target_trained_iterations``."""
-    _, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
-    return {"target_init": "scratch" if kwargs["init_from"] is None else "public",
-            "target_trained_iterations": kwargs["iterations"] or cfg.target_iterations}
-
 
 def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
                   cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
     """The forger's ``arch`` target for the ``setting`` domains, as the harness trains it: on the forger's faces
     from random weights, or fine-tuned from :func:`public_model` (``verbose``: a progress bar while it trains)."""
+    return _forger_target_and_training(split, cfg, arch, setting, device_type, cache_dir, verbose)[0]
+
+
+def _forger_target_and_training(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
+                                device_type: str, cache_dir: str | None, verbose: bool = False
+                                ) -> tuple[PyTorchImageTranslator, dict[str, Any]]:
+    """:func:`forger_target` and how the forger obtained it (written into each record): ``target_init``
+    (``"scratch"`` or ``"public"``, fine-tuned) and ``target_trained_iterations``."""
     args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
-    return train_target(*args, device_type, cache_dir, verbose=verbose, **kwargs)
+    target = train_target(*args, device_type, cache_dir, verbose=verbose, **kwargs)
+    return target, {"target_init": "scratch" if kwargs["init_from"] is None else "public",
+                    "target_trained_iterations": kwargs["iterations"] or cfg.target_iterations}
 
 
 def forger_target_path(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
@@ -556,8 +558,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     records: list[dict[str, Any]] = []
     for arch in cfg.targets:
         for setting in cfg.domains:
-            target = forger_target(split, cfg, arch, setting, device_type, cache_dir, verbose)
-            trained_as = forger_training(split, cfg, arch, setting, cache_dir)
+            target, trained_as = _forger_target_and_training(split, cfg, arch, setting, device_type, cache_dir,
+                                                             verbose)
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, columns[setting]], split.settings[setting])
             y = _forgeries(target, x, doms)

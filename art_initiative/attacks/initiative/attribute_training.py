@@ -147,7 +147,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
     best = {"best_distance": -1.0, "best_iteration": -1}
     warm = cfg.sm_pretrain_iterations
-    teachers = TeacherCache(len(x_all), cfg.seed) if cfg.distill_iterations else None
+    teachers = TeacherCache(cfg.seed) if cfg.distill_iterations else None
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)
@@ -158,16 +158,16 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
             if it + 1 == warm:
                 snapshot_surrogate(nets)
             return losses
-        domains = target_domains(labels[idx], attributes)
-        if cfg.domains_per_step < len(domains):
-            domains = [domains[j] for j in sorted(rng.choice(len(domains), cfg.domains_per_step, replace=False))]
-        targets = [torch.from_numpy(c).to(device) for c in domains]
+        all_domains = target_domains(labels[idx], attributes)
+        domains = all_domains if cfg.domains_per_step >= len(all_domains) else [
+            all_domains[j] for j in sorted(rng.choice(len(all_domains), cfg.domains_per_step, replace=False))]
         losses = {}
         if it < warm + cfg.distill_iterations:  # PG's warm start on the SM's PGD perturbations (not the paper's)
             nets.pg.train()
-            all_targets = [torch.from_numpy(c).to(device) for c in target_domains(labels[idx], attributes)]
+            all_targets = [torch.from_numpy(c).to(device) for c in all_domains]
             losses.update(distill_step(nets, xb, idx, all_targets, teachers, cfg, clip_values))
         else:
+            targets = [torch.from_numpy(c).to(device) for c in domains]
             losses.update(algorithm_step(it, xb, c_org, targets, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             def distance() -> float:

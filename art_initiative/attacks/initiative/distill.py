@@ -42,14 +42,12 @@ def pgd_teacher(sm: Translator, x: torch.Tensor, targets: list[torch.Tensor], ep
 class TeacherCache:
     """The teacher perturbation of each training face, computed the first time the face is drawn.
 
-    :param n: number of training faces.
     :param seed: the run's seed (with the face's index, it seeds the face's random start).
     """
 
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, seed: int) -> None:
         self.seed = seed
         self.deltas: dict[int, torch.Tensor] = {}
-        self.n = n
 
     def start(self, index: int, shape: tuple[int, ...], eps: float) -> torch.Tensor:
         g = torch.Generator().manual_seed(int(np.random.SeedSequence([self.seed, 7919, index]).generate_state(1)[0]))
