@@ -10,7 +10,8 @@ with ``L = mean((G(x', c) - y)^2)`` (descended instead in ``targeted`` mode).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 import torch
@@ -36,6 +37,15 @@ def linf_step(x_adv: torch.Tensor, x: torch.Tensor, grad: torch.Tensor, step: fl
     """One signed-gradient ascent step, then projection onto the eps-ball around ``x`` and the valid range."""
     stepped = torch.clamp(x_adv + step * grad.sign(), *clip_values)
     return x + torch.clamp(stepped - x, -eps, eps)
+
+
+def ascent_step(x_adv: torch.Tensor, x: torch.Tensor, objective: Callable[[torch.Tensor], torch.Tensor], step: float,
+                eps: float, clip_values: tuple[float, float]) -> torch.Tensor:
+    """One step of I-FGSM / PGD: the gradient of ``objective`` (a scalar to increase) at ``x_adv``, then
+    :func:`linf_step`; returns the new ``x_adv``, detached."""
+    x_adv = x_adv.detach().requires_grad_(True)
+    grad = torch.autograd.grad(objective(x_adv), x_adv)[0]
+    return linf_step(x_adv.detach(), x, grad, step, eps, clip_values).detach()
 
 
 class RuizDisruption(EvasionAttack):
@@ -197,10 +207,8 @@ class RuizDisruption(EvasionAttack):
         groups = [list(range(len(conds)))] if self.class_mode == "joint" else [[k] for k in range(len(conds))]
         for _ in range(steps):
             for group in groups:
-                x_adv = x_adv.detach().requires_grad_(True)
-                loss = self._objective(x_adv, [conds[k] for k in group], [refs[k] for k in group])
-                grad = torch.autograd.grad(loss, x_adv)[0]
-                x_adv = linf_step(x_adv.detach(), x, grad, step_size, self.eps, clip_values)
+                objective = partial(self._objective, conds=[conds[k] for k in group], refs=[refs[k] for k in group])
+                x_adv = ascent_step(x_adv, x, objective, step_size, self.eps, clip_values)
         return x_adv.detach()
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None,

@@ -161,8 +161,9 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         def header() -> list[str]:
             return [f"# Attribute-editing benchmark: {data}, profile {profile}", "",
                     f"Forger's recipe (every target and the baseline's surrogate): {forger_recipe(acfg)}.", "",
-                    f"Command: `{command}` ({time.perf_counter() - t0:.0f} s so far).", "",
-                    f"Settings: {asdict(acfg)}.", "",
+                    f"Latest run (earlier runs' records keep their own command, listed below): "
+                    f"`{command}` ({time.perf_counter() - t0:.0f} s so far).", "",
+                    f"Settings of the latest run: {asdict(acfg)}.", "",
                     "y = target(x, c), y' = target(x', c) over the target's domains; `SD`: the defence's "
                     f"{len(domains['SD'])} attributes ({', '.join(domains['SD'])}), `DD`: "
                     f"{' and '.join(domains['DD'])} (never seen by the defender); * gray-box. Methods other than the "

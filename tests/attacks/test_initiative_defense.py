@@ -571,6 +571,11 @@ def test_pgd_teacher_moves_the_surrogate_within_eps_and_repeats_per_face(templat
     assert moved > 2 * noise  # the attack, not its random start
     assert torch.equal(TeacherCache(seed=0).start(3, (3, 16, 16), 0.05), cache.start(3, (3, 16, 16), 0.05))
     assert not torch.equal(TeacherCache(seed=1).start(3, (3, 16, 16), 0.05), cache.start(3, (3, 16, 16), 0.05))
+    assert not torch.equal(cache.start(4, (3, 16, 16), 0.05), cache.start(3, (3, 16, 16), 0.05))
+    shared = TeacherCache(seed=0, shared=True)  # distill_start="shared": one start for every face
+    assert torch.equal(shared.start(4, (3, 16, 16), 0.05), shared.start(3, (3, 16, 16), 0.05))
+    assert not torch.equal(TeacherCache(seed=1, shared=True).start(3, (3, 16, 16), 0.05),
+                           shared.start(3, (3, 16, 16), 0.05))
 
 
 def test_distillation_settings_are_checked():
@@ -578,6 +583,8 @@ def test_distillation_settings_are_checked():
         make_config("tiny", distill_iterations=-1)
     with pytest.raises(ValueError, match="distill_steps must be > 0"):
         make_config("tiny", distill_steps=0)
+    with pytest.raises(ValueError, match="distill_start must be one of"):
+        make_config("tiny", distill_start="pixel")
     with pytest.raises(ValueError, match="distill_iterations applies to attribute editing"):
         make_config("tiny", task="reenactment", distill_iterations=5)
 

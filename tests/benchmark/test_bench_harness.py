@@ -66,6 +66,8 @@ def test_attribute_harness_tiny(tmp_path):
                           verbose=False, methods=["ruiz_pgd"], targets=["res6"], domains=["SD"], sweep=[])
     assert len([r for r in again if not r.get("sweep")]) == len(main_rows) + 1
     assert {p: p.read_bytes() for p in figures} == figures and len([r for r in again if r.get("sweep")]) == len(sweep)
+    md = stem.with_suffix(".md").read_text()  # the header describes the latest run, the records their own
+    assert "Latest run (earlier runs' records" in md and "'methods': ('ruiz_pgd',)" in md
     assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
                                                                         if r["method"] == "initiative"]
     # A cached defence reports the seconds its training took (from its training checkpoint), not those of loading.

@@ -147,7 +147,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     targets_val = [torch.from_numpy(c).to(device) for c in target_domains(labels_val, attributes)]
     best = {"best_distance": -1.0, "best_iteration": -1}
     warm = cfg.sm_pretrain_iterations
-    teachers = TeacherCache(cfg.seed) if cfg.distill_iterations else None
+    teachers = TeacherCache(cfg.seed, shared=cfg.distill_start == "shared") if cfg.distill_iterations else None
 
     def step(it: int) -> dict[str, float]:
         rng = iteration_rng(cfg.seed, it)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 SNAPSHOTS = ("iteration", "update")
 DISTANCES = ("l1", "l2")  # eqs. 7 and 9: art_initiative.attacks.initiative.losses.image_distance
 SM_INITS = ("estimator", "fresh")
+DISTILL_STARTS = ("face", "shared")
 PG_GRADIENTS = ("plain", "sign")  # what PG's weights receive at its output x' (pg_step)
 PG_OUTPUTS = ("tanh", "sign")  # the protection PG is trained for: x + eps * PG(x), or x + eps * sign(PG(x))
 
@@ -53,6 +54,8 @@ class InitiativeConfig:
     #                              iterations, then Algorithm 1 (not the paper's; attribute editing;
     #                              art_initiative.attacks.initiative.distill)
     distill_steps: int = 10      # the teacher's PGD steps (step 2 eps / distill_steps)
+    distill_start: str = "face"  # the teacher's random start: one per face ("face") or one for every face
+    #                              ("shared": the teacher is then a function of the face alone)
     augment_shift: int = 0       # > 0: random flip and shift (pixels) of x, x' before SM in the PG step
     eot: str = ""                # robust training: "jpeg,blur,resize,shift,photo" (any of them) draws one of these
     #                              online transforms (or none) per PG step and applies it to x and x' before SM
@@ -104,7 +107,8 @@ class InitiativeConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
             raise ValueError(f"eps must be <= 1 for [-1, 1] images, got {self.eps!r}.")
-        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("influence_distance", DISTANCES),
+        for name, allowed in (("snapshot", SNAPSHOTS), ("sm_init", SM_INITS), ("distill_start", DISTILL_STARTS),
+                              ("influence_distance", DISTANCES),
                               ("pg_gradient", PG_GRADIENTS), ("pg_output", PG_OUTPUTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")

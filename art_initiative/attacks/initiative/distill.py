@@ -5,8 +5,10 @@ The paper trains PG on eq. 4 alone. At CPU scale that PG underfits: it moves its
 ten PGD steps do, on its training faces as on new ones (docs' results). Each PGD perturbation is a dense, per-pixel
 target for PG's output where eq. 4 gives PG only the gradient of a forgery distance, so a few hundred regression
 steps may start Algorithm 1 from a stronger PG. The teacher is computed once per face, with the SM as it is when the
-distillation starts (after its warm-up), from a random start seeded by the face's index, so that an interrupted and
-resumed run sees the same teachers; they are kept in memory as float16 (``N x C x H x W`` values).
+distillation starts (after its warm-up), from a random start seeded by the face's index (``distill_start="face"``)
+or by the run alone (``"shared"``: the same start for every face, so that the teacher is a function of the face
+and PG is not asked to regress the start's randomness), so that an interrupted and resumed run sees the same
+teachers; they are kept in memory as float16 (``N x C x H x W`` values).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import torch
 from art_initiative.attacks.initiative.algorithm import DefenceNetworks, frozen
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import Translator, distillation_loss
-from art_initiative.attacks.ruiz import disruption_loss, linf_step
+from art_initiative.attacks.ruiz import ascent_step, disruption_loss
 from art_initiative.training.distributed import autocast, optimizer_step
 
 
@@ -30,12 +32,12 @@ def pgd_teacher(sm: Translator, x: torch.Tensor, targets: list[torch.Tensor], ep
     """
     with torch.no_grad():
         references = [sm(x, c) for c in targets]
+    def objective(x_adv: torch.Tensor) -> torch.Tensor:
+        return sum(disruption_loss(sm(x_adv, c), ref).sum() for c, ref in zip(targets, references, strict=True))
+
     x_adv = torch.clamp(x + start, *clip_values)
     for _ in range(steps):
-        x_adv = x_adv.detach().requires_grad_(True)
-        loss = sum(disruption_loss(sm(x_adv, c), ref).sum() for c, ref in zip(targets, references, strict=True))
-        grad = torch.autograd.grad(loss, x_adv)[0]
-        x_adv = linf_step(x_adv.detach(), x, grad, step_size, eps, clip_values)
+        x_adv = ascent_step(x_adv, x, objective, step_size, eps, clip_values)
     return (x_adv - x).detach()
 
 
@@ -43,14 +45,18 @@ class TeacherCache:
     """The teacher perturbation of each training face, computed the first time the face is drawn.
 
     :param seed: the run's seed (with the face's index, it seeds the face's random start).
+    :param shared: one random start for every face (seeded by ``seed`` alone) instead of one per face.
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, shared: bool = False) -> None:
         self.seed = seed
+        self.shared = shared
         self.deltas: dict[int, torch.Tensor] = {}
 
     def start(self, index: int, shape: tuple[int, ...], eps: float) -> torch.Tensor:
-        g = torch.Generator().manual_seed(int(np.random.SeedSequence([self.seed, 7919, index]).generate_state(1)[0]))
+        """The random start of face ``index``: uniform in [-eps, eps], the same on every call."""
+        key = [self.seed, 7919] if self.shared else [self.seed, 7919, index]
+        g = torch.Generator().manual_seed(int(np.random.SeedSequence(key).generate_state(1)[0]))
         return torch.empty(shape).uniform_(-eps, eps, generator=g)
 
     def get(self, sm: Translator, indices: np.ndarray, x: torch.Tensor, targets: list[torch.Tensor],
