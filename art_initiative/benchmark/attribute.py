@@ -229,6 +229,8 @@ def _continue_from_shorter(path: str) -> None:
     stem, wanted = path[:-3].rsplit("-it", 1)
     prefix = os.path.basename(stem) + "-it"
     shorter = []
+    if not os.path.isdir(os.path.dirname(path) or "."):  # a new cache folder: nothing to continue
+        return
     for name in os.listdir(os.path.dirname(path) or "."):
         count = name[len(prefix):-3]
         if name.startswith(prefix) and name.endswith(".pt") and count.isdigit() and int(count) < int(wanted):

@@ -61,12 +61,12 @@ def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
 
     x, labels = SyntheticFaces(24, 16, seed=0).arrays()
     cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, target_iterations=6)
-    cache = str(tmp_path)
+    cache = str(tmp_path / "new")  # a cache folder that does not exist yet is made
     train_target(x, labels, "res6", 1, cfg, "cpu", cache, iterations=3)
     longer = train_target(x, labels, "res6", 1, cfg, "cpu", cache)
     straight = train_target(x, labels, "res6", 1, cfg, "cpu", None)
     assert target_path(x, labels, "res6", 1, cfg, cache).endswith("-it6.pt")
-    assert sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.glob("*.pt")) == ["it3.pt", "it6.pt"]
+    assert sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "new").glob("*.pt")) == ["it3.pt", "it6.pt"]
     c = np.tile(labels[:1], (4, 1))
     np.testing.assert_allclose(longer.predict(x[:4], conditions=c), straight.predict(x[:4], conditions=c), atol=1e-5)
 
