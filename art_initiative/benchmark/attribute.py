@@ -216,8 +216,10 @@ def target_path(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: At
     if cache_dir is None:
         return None
     recipe = forger_recipe(cfg)
-    key = digest(np.frombuffer(repr(sorted((k, v) for k, v in recipe.items() if k != "iterations")).encode(),
-                               dtype=np.uint8))
+    items = sorted((k, v) for k, v in recipe.items() if k != "iterations")
+    if arch.startswith("unet"):  # InstanceNorm U-Nets (train_stargan's default): not the BatchNorm ones of before
+        items.append(("unet_norm", "instance"))
+    key = digest(np.frombuffer(repr(items).encode(), dtype=np.uint8))
     start = "" if init_from is None else "-ft" + digest(np.frombuffer(os.path.basename(init_from).encode(), np.uint8))
     return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}{start}-"
                                    f"it{iterations or cfg.target_iterations}.pt")

@@ -41,6 +41,7 @@ from art_initiative.metrics import classifier_accuracy, defense_success_rate, ms
 from art_initiative.metrics.translation import translation_errors
 from art_initiative.training import train_attribute_classifier
 from art_initiative.training.loop import checkpoint_seconds, resolve_device
+from art_initiative.training.stargan import uses_batch_statistics
 
 if TYPE_CHECKING:
     from art_initiative.data.expressions import CropExpressionLabeller
@@ -48,6 +49,12 @@ if TYPE_CHECKING:
 CALIBRATION_KEYS = ("data", "profile", "target", "domains", "recipe", "image_size", "whitebox_dsr",
                     "whitebox_dsr_0.02", "whitebox_dsr_0.01", "whitebox_mse", "noise_dsr", "noise_dsr_0.02",
                     "noise_mse", "classifier_accuracy", "classifier_accuracy_input", "train_seconds")
+
+
+def unet_norm(G: PyTorchImageTranslator) -> str:
+    """How a U-Net target normalises: ``"batch"`` (BatchNorm, running statistics in eval mode: the targets
+    calibrated before the setting existed) or ``"instance"`` (the paper's code's; ``train_stargan``'s default)."""
+    return "batch" if uses_batch_statistics(G.model) else "instance"
 
 
 def whitebox_calibration(G: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray], eps: float = 0.05,
@@ -167,6 +174,7 @@ def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", devi
                                                 cfg.pgd_steps, cfg.seed, labeller)
             record = {"data": data, "profile": cfg.profile, "target": arch, "domains": setting,
                       "recipe": forger_recipe(cfg), "image_size": cfg.image_size, "train_seconds": seconds,
+                      **({"unet_norm": unet_norm(G)} if arch.startswith("unet") else {}),
                       "eps": cfg.eps, "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),
                       "device": device_name(device), **rec}
             records.append({k: record[k] for k in CALIBRATION_KEYS} | record)

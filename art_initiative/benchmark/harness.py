@@ -218,7 +218,8 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
         r["command"] = command
 
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
-        return r["target"], r["domains"], r["image_size"], r["recipe"]["iterations"], r["recipe"]["recipe"]
+        return (r["target"], r["domains"], r["image_size"], r["recipe"]["iterations"], r["recipe"]["recipe"],
+                r.get("unet_norm", "batch"))
 
     order = {t: i for i, t in enumerate(ATTRIBUTE_TARGETS)}
     records = sorted(merge_records(load_records(stem + ".json", CALIBRATION_KEYS), new, key), key=lambda r: (

@@ -153,7 +153,8 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
         seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
         landmarks = (f" {_pct(r.get('landmark_accuracy'))} / {_pct(r.get('landmark_accuracy_input'))} | "
                      f"{_pct(r.get('landmark_real_accuracy'))} |" if marks else "")
-        lines.append(f"| {r['target']} | {r['domains']} | {r['image_size']} | {r['recipe']['recipe']}, "
+        norm = f" ({r.get('unet_norm', 'batch')} norm)" if r["target"].startswith("unet") else ""
+        lines.append(f"| {r['target']} | {r['domains']} | {r['image_size']} | {r['recipe']['recipe']}{norm}, "
                      f"{r['recipe']['iterations']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
                      f"{_pct(r.get('whitebox_dsr_0.01'))} | {_num(r['whitebox_mse'])} | {_pct(r['noise_dsr'])} / "
                      f"{_pct(r.get('noise_dsr_0.02'))} | {_pct(r['classifier_accuracy'])} / "
@@ -173,7 +174,9 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
             if mark:
                 part += f" (landmarks {_pct(mark['edited'])} / {_pct(mark['input'])})"
             parts.append(part)
-        lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations): "
+        norm = f", {r.get('unet_norm', 'batch')} norm" if r["target"].startswith("unet") else ""
+        lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations"
+                     f"{norm}): "
                      + "; ".join(parts))
     return lines + [""]
 

@@ -11,6 +11,7 @@ import torch
 
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import GENERATOR_NAMES, build_model
+from art_initiative.models.unet import NORMS as UNET_NORMS
 from art_initiative.training import distributed
 from art_initiative.training.distributed import autocast, optimizer_step, shard, to_layout
 from art_initiative.training.loop import resolve_device, run_training
@@ -40,6 +41,8 @@ class StarGANConfig:
     lambda_gp: float = 10.0
     lambda_id: float = 0.0   # identity term L1(G(x, c_org), x); 0 in StarGAN, helps small synthetic runs
     seed: int = 0
+    unet_norm: str = "batch"  # the U-Nets' normalisation (train_stargan builds them with "instance", as the
+    #                           paper's code does; checkpoints written before the setting hold BatchNorm U-Nets)
 
 
 def random_target_labels(labels: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -90,7 +93,8 @@ def stargan_generator_loss(G: torch.nn.Module, D: torch.nn.Module, x: torch.Tens
 
 def build_stargan(cfg: StarGANConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The generator (``cfg.arch``, conditional on ``c_dim`` attributes) and StarGAN's discriminator."""
-    G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=cfg.c_dim)
+    norm = {"norm": cfg.unet_norm} if cfg.arch.startswith("unet") else {}
+    G = build_model(cfg.arch, image_size=cfg.image_size, width=cfg.width, c_dim=cfg.c_dim, **norm)
     D = build_model("stargan_disc", image_size=cfg.image_size, width=cfg.disc_width, c_dim=cfg.c_dim)
     return G, D
 
@@ -103,7 +107,7 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
                   device_type: str = "gpu", checkpoint_path: str | os.PathLike | None = None,
                   checkpoint_every: int = 1000, resume: bool = True, verbose: bool = True,
                   callback: Callable[[int, dict[str, float]], None] | None = None, precision: str = "fp32",
-                  channels_last: bool = False) -> PyTorchImageTranslator:
+                  channels_last: bool = False, unet_norm: str | None = None) -> PyTorchImageTranslator:
     """Train a StarGAN-style attribute editor ``G(x, c)`` on images with multi-hot attribute labels.
 
     Each iteration takes one discriminator step; every ``n_critic``-th also takes one generator step. Target
@@ -122,6 +126,10 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     :param precision: ``"fp32"`` (the reference) or ``"bf16"`` (autocast of the forward passes and losses; the
         gradient penalty stays fp32).
     :param channels_last: channels-last memory layout of weights and batches (faster convolutions on GPUs).
+    :param unet_norm: the normalisation of a U-Net generator, ``"instance"`` (the default: the paper's public code
+        builds its ``unet_128`` target with pix2pix's InstanceNorm, no affine, which like StarGAN's own always
+        normalises with the image's statistics) or ``"batch"`` (pix2pix's default; applied with running
+        statistics in eval mode). Other architectures ignore it.
     :return: the trained generator wrapped as a :class:`PyTorchImageTranslator` (eval mode).
 
     Under ``torchrun --nproc_per_node=N`` the ranks split each batch of ``batch_size`` images (which must divide
@@ -140,19 +148,23 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     check_positive_int(iterations, "iterations")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(n_critic, "n_critic")
+    if unet_norm not in (None, *UNET_NORMS):
+        raise ValueError(f"unet_norm must be one of {UNET_NORMS} (or None: 'instance'), got {unet_norm!r}.")
+    unet_norm = (unet_norm or "instance") if arch.startswith("unet") else "batch"
     distributed.check_precision(precision)
     device = resolve_device(device_type)
     distributed.check_batch_split(batch_size, len(x))
     cfg = StarGANConfig(arch=arch, image_size=x.shape[2], width=width, disc_width=disc_width or width,
                         c_dim=labels.shape[1], iterations=iterations, batch_size=batch_size, g_lr=g_lr, d_lr=d_lr,
                         n_critic=n_critic, lambda_cls=lambda_cls, lambda_rec=lambda_rec, lambda_gp=lambda_gp,
-                        lambda_id=lambda_id, seed=seed)
+                        lambda_id=lambda_id, seed=seed, unet_norm=unet_norm)
     torch.manual_seed(seed)
     G, D = build_stargan(cfg)
     provenance: dict[str, str] = {}
     if init_from is not None:
         start = load_checkpoint(init_from)
-        theirs = {k: start["config"].get(k) for k in ("arch", "image_size", "width", "disc_width", "c_dim")}
+        theirs = {k: start["config"].get(k, StarGANConfig.unet_norm if k == "unet_norm" else None)
+                  for k in ("arch", "image_size", "width", "disc_width", "c_dim", "unet_norm")}
         ours = {k: getattr(cfg, k) for k in theirs}
         if theirs != ours:
             raise ValueError(f"init_from {os.fspath(init_from)} holds a StarGAN with {theirs}, this run needs {ours}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -53,6 +54,16 @@ def test_calibration_through_the_cli(tmp_path):
                  "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]) == 0
     again = json.loads((out / "calibration-synthetic-tiny.json").read_text())
     assert [(r["target"], r["whitebox_mse"]) for r in again] == [(r["target"], r["whitebox_mse"]) for r in records]
+    # A U-Net calibrated before unet_norm existed (BatchNorm) keeps its row beside the InstanceNorm one.
+    old_unet = {**records[1], "target": "unet128"}
+    (out / "calibration-synthetic-tiny.json").write_text(json.dumps(again + [old_unet]))
+    assert main(["benchmark", "--task", "calibration", "--profile", "tiny", "--targets", "unet128", "--output",
+                 str(out), "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]) == 0
+    unets = [r for r in json.loads((out / "calibration-synthetic-tiny.json").read_text()) if r["target"] == "unet128"]
+    assert [r.get("unet_norm") for r in unets] == [None, "instance"]
+    md = (out / "calibration-synthetic-tiny.md").read_text()
+    assert "| unet128 | SD | 16 | stargan (batch norm), 10 |" in md
+    assert "| unet128 | SD | 16 | stargan (instance norm), 10 |" in md
 
 
 def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
@@ -66,6 +77,9 @@ def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
     longer = train_target(x, labels, "res6", 1, cfg, "cpu", cache)
     straight = train_target(x, labels, "res6", 1, cfg, "cpu", None)
     assert target_path(x, labels, "res6", 1, cfg, cache).endswith("-it6.pt")
+    # InstanceNorm U-Nets are kept under another recipe key than the BatchNorm ones cached before them
+    key = lambda arch: os.path.basename(target_path(x, labels, arch, 1, cfg, cache)).split("-")[3]  # noqa: E731
+    assert key("unet128") != key("res6") == key("res9")
     assert sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "new").glob("*.pt")) == ["it3.pt", "it6.pt"]
     c = np.tile(labels[:1], (4, 1))
     np.testing.assert_allclose(longer.predict(x[:4], conditions=c), straight.predict(x[:4], conditions=c), atol=1e-5)

@@ -76,3 +76,18 @@ def test_every_model_is_described():
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         build_model(**kwargs)
+
+
+def test_instance_norm_unet_normalises_each_image_alone():
+    """``norm="instance"`` (the paper's code's StarGAN U-Net): no BatchNorm, so an image's output does not depend
+    on the batch around it, in train mode as in eval mode; BatchNorm's (pix2pix's default) does in train mode."""
+    torch.manual_seed(0)
+    x, c = torch.rand(4, 3, 32, 32) * 2 - 1, torch.randint(0, 2, (4, 5)).float()
+    inst = build_model("unet128", image_size=32, width=4, c_dim=5, norm="instance").train()
+    batch = build_model("unet128", image_size=32, width=4, c_dim=5).train()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in inst.modules())
+    assert any(isinstance(m, torch.nn.InstanceNorm2d) for m in inst.modules())
+    torch.testing.assert_close(inst(x, c)[:1], inst(x[:1], c[:1]), atol=1e-5, rtol=1e-5)
+    assert (batch(x, c)[:1] - batch(x[:1], c[:1])).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="norm must be one of"):
+        build_model("unet128", image_size=32, width=4, norm="group")

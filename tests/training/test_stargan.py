@@ -139,3 +139,38 @@ def test_fine_tuning_starts_from_the_given_checkpoint(faces, tmp_path):
     assert state["extra"]["init_from"].endswith("public.pt")
     with pytest.raises(ValueError, match="init_from .* holds a StarGAN with"):
         train_stargan(x, y, iterations=1, init_from=tmp_path / "public.pt", **{**kw, "width": 8})
+
+
+def test_stargan_unets_are_built_with_instance_norm_and_old_checkpoints_load_as_batchnorm(faces, tmp_path):
+    """train_stargan builds a U-Net as the paper's code builds its unet_128 target (InstanceNorm, no affine); the
+    setting is stored and checked, and a checkpoint written before it existed (no ``unet_norm``) is a BatchNorm
+    U-Net."""
+    import json
+
+    from art_initiative.models import build_model
+    from art_initiative.utils.checkpoint import load_checkpoint, save_checkpoint
+
+    x, y = faces
+    kw = dict(arch="unet128", width=4, batch_size=8, n_critic=1, device_type="cpu", verbose=False)
+    G = train_stargan(x, y, iterations=1, checkpoint_path=tmp_path / "u.pt", **kw)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in G.model.modules())
+    assert json.loads((tmp_path / "u.json").read_text())["config"]["unet_norm"] == "instance"
+    c = np.tile(y[:1], (4, 1))
+    np.testing.assert_allclose(load_stargan(tmp_path / "u.pt", "cpu").predict(x[:4], conditions=c),
+                               G.predict(x[:4], conditions=c), atol=1e-6)
+    # other architectures keep the field's default, so that their checkpoints of before (without it) resume
+    train_stargan(x, y, iterations=1, checkpoint_path=tmp_path / "r.pt", **{**kw, "arch": "res6"})
+    assert json.loads((tmp_path / "r.json").read_text())["config"]["unet_norm"] == "batch"
+    bn = train_stargan(x, y, iterations=1, checkpoint_path=tmp_path / "b.pt", unet_norm="batch", **kw)
+    old = load_checkpoint(tmp_path / "b.pt")
+    del old["config"]["unet_norm"]
+    modules = {k: build_model("unet128" if k == "G" else "stargan_disc", image_size=16, width=4, c_dim=y.shape[1])
+               for k in ("G", "D")}
+    for k, m in modules.items():
+        m.load_state_dict(old["modules"][k])
+    save_checkpoint(tmp_path / "old.pt", old["config"], modules, state=old["state"])
+    loaded = load_stargan(tmp_path / "old.pt", "cpu")
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in loaded.model.modules())
+    np.testing.assert_allclose(loaded.predict(x[:4], conditions=c), bn.predict(x[:4], conditions=c), atol=1e-6)
+    with pytest.raises(ValueError, match="unet_norm must be one of"):
+        train_stargan(x, y, iterations=1, unet_norm="group", **kw)
