@@ -67,6 +67,7 @@ from art_initiative.metrics import lbp_maps
 from art_initiative.models import GENERATOR_NAMES
 from art_initiative.training import train_stargan
 from art_initiative.training.loop import resolve_device
+from art_initiative.training.stargan import STARGAN_UNET_NORM
 
 logger = logging.getLogger(__name__)
 
@@ -217,8 +218,8 @@ def target_path(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: At
         return None
     recipe = forger_recipe(cfg)
     items = sorted((k, v) for k, v in recipe.items() if k != "iterations")
-    if arch.startswith("unet"):  # InstanceNorm U-Nets (train_stargan's default): not the BatchNorm ones of before
-        items.append(("unet_norm", "instance"))
+    if arch.startswith("unet"):  # train_stargan's U-Nets (InstanceNorm): not the BatchNorm ones of before
+        items.append(("unet_norm", STARGAN_UNET_NORM))
     key = digest(np.frombuffer(repr(items).encode(), dtype=np.uint8))
     start = "" if init_from is None else "-ft" + digest(np.frombuffer(os.path.basename(init_from).encode(), np.uint8))
     return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}{start}-"

@@ -205,7 +205,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
 def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_type: str, cache_dir: str | None,
                      command: str, verbose: bool, t0: float, merged: dict[str, Any]) -> list[dict[str, Any]]:
     from art_initiative.benchmark.calibration import CALIBRATION_KEYS, run_calibration
-    from art_initiative.benchmark.tables import calibration_table
+    from art_initiative.benchmark.tables import calibration_table, record_unet_norm
 
     if data not in ("synthetic", "franck"):
         raise ValueError(f"data must be 'synthetic' or 'franck' for calibration, got {data!r}.")
@@ -219,7 +219,7 @@ def _run_calibration(data: str, profile: str, output: str | os.PathLike, device_
 
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return (r["target"], r["domains"], r["image_size"], r["recipe"]["iterations"], r["recipe"]["recipe"],
-                r.get("unet_norm", "batch"))
+                record_unet_norm(r))
 
     order = {t: i for i, t in enumerate(ATTRIBUTE_TARGETS)}
     records = sorted(merge_records(load_records(stem + ".json", CALIBRATION_KEYS), new, key), key=lambda r: (

@@ -141,6 +141,12 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def record_unet_norm(record: dict[str, Any]) -> str | None:
+    """A calibration record's U-Net normalisation (``"batch"`` for records written before ``unet_norm`` existed),
+    None for other architectures."""
+    return record.get("unet_norm", "batch") if record["target"].startswith("unet") else None
+
+
 def calibration_table(records: list[dict[str, Any]]) -> list[str]:
     """One row per calibrated target: white-box PGD and noise DSRs, the translation check (and, for video crops,
     the landmark check), the training time; then the translation check per attribute."""
@@ -153,7 +159,7 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
         seconds = "-" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}"
         landmarks = (f" {_pct(r.get('landmark_accuracy'))} / {_pct(r.get('landmark_accuracy_input'))} | "
                      f"{_pct(r.get('landmark_real_accuracy'))} |" if marks else "")
-        norm = f" ({r.get('unet_norm', 'batch')} norm)" if r["target"].startswith("unet") else ""
+        norm = f" ({record_unet_norm(r)} norm)" if record_unet_norm(r) else ""
         lines.append(f"| {r['target']} | {r['domains']} | {r['image_size']} | {r['recipe']['recipe']}{norm}, "
                      f"{r['recipe']['iterations']} | {_pct(r['whitebox_dsr'])} / {_pct(r['whitebox_dsr_0.02'])} / "
                      f"{_pct(r.get('whitebox_dsr_0.01'))} | {_num(r['whitebox_mse'])} | {_pct(r['noise_dsr'])} / "
@@ -174,7 +180,7 @@ def calibration_table(records: list[dict[str, Any]]) -> list[str]:
             if mark:
                 part += f" (landmarks {_pct(mark['edited'])} / {_pct(mark['input'])})"
             parts.append(part)
-        norm = f", {r.get('unet_norm', 'batch')} norm" if r["target"].startswith("unet") else ""
+        norm = f", {record_unet_norm(r)} norm" if record_unet_norm(r) else ""
         lines.append(f"- {r['target']} {r['domains']} ({r['image_size']} px, {r['recipe']['iterations']} iterations"
                      f"{norm}): "
                      + "; ".join(parts))

@@ -21,6 +21,8 @@ from art_initiative.utils.checkpoint import load_checkpoint, restore
 from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
 from art_initiative.utils.validation import check_images, check_positive_int
 
+STARGAN_UNET_NORM = "instance"  # how train_stargan builds a U-Net by default: the paper's code's unet_128 target
+
 
 @dataclass
 class StarGANConfig:
@@ -150,7 +152,7 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     check_positive_int(n_critic, "n_critic")
     if unet_norm not in (None, *UNET_NORMS):
         raise ValueError(f"unet_norm must be one of {UNET_NORMS} (or None: 'instance'), got {unet_norm!r}.")
-    unet_norm = (unet_norm or "instance") if arch.startswith("unet") else "batch"
+    unet_norm = (unet_norm or STARGAN_UNET_NORM) if arch.startswith("unet") else StarGANConfig.unet_norm
     distributed.check_precision(precision)
     device = resolve_device(device_type)
     distributed.check_batch_split(batch_size, len(x))
@@ -163,8 +165,8 @@ def train_stargan(x: np.ndarray, labels: np.ndarray, arch: str = "res6", width: 
     provenance: dict[str, str] = {}
     if init_from is not None:
         start = load_checkpoint(init_from)
-        theirs = {k: start["config"].get(k, StarGANConfig.unet_norm if k == "unet_norm" else None)
-                  for k in ("arch", "image_size", "width", "disc_width", "c_dim", "unet_norm")}
+        stored = {"unet_norm": StarGANConfig.unet_norm, **start["config"]}  # a checkpoint of before: BatchNorm
+        theirs = {k: stored.get(k) for k in ("arch", "image_size", "width", "disc_width", "c_dim", "unet_norm")}
         ours = {k: getattr(cfg, k) for k in theirs}
         if theirs != ours:
             raise ValueError(f"init_from {os.fspath(init_from)} holds a StarGAN with {theirs}, this run needs {ours}.")
