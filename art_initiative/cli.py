@@ -45,7 +45,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from art_initiative.attacks.initiative.config import parse_settings
     from art_initiative.benchmark.demo import DemoConfig, format_report, run_demo
 
-    cfg = DemoConfig(forger_start=args.forger_start, finetune_iterations=args.finetune_iterations,
+    cfg = DemoConfig(arch=args.arch or DemoConfig.arch, forger_start=args.forger_start,
+                     finetune_iterations=args.finetune_iterations,
                      target_iterations=args.iterations, sm_pretrain_iterations=args.sm_pretrain_iterations,
                      defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
                      image_size=args.image_size, width=args.width, disc_width=args.disc_width,
@@ -72,8 +73,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         settings["sweep"] = tuple(args.sweep)
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
                 "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations",
-                "blackbox_iterations", "adapt_iterations", "adapt_pool", "poison_rounds", "refine_steps",
-                "refine_requests", "universal_iterations"):
+                "blackbox_iterations", "surrogate_arch", "adapt_iterations", "adapt_pool", "poison_rounds",
+                "refine_steps", "refine_requests", "universal_iterations"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -347,13 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--forger-start", choices=("public", "scratch"), default="public",
                       help="public: the forger fine-tunes a released model the defence starts from; scratch: the "
                            "paper's protocol (forger and defence train their models from scratch)")
+    demo.add_argument("--arch", choices=("res6", "res9", "cnet", "unet128"),
+                      help="the architecture of the released model, the defender's surrogate and the forger's target "
+                           "(default: DemoConfig's)")
     demo.add_argument("--iterations", type=int, default=1000,
                       help="iterations of the released model (public) or of the target and the surrogate (scratch)")
     demo.add_argument("--finetune-iterations", type=int, default=500, help="the forger's fine-tuning (public)")
     demo.add_argument("--sm-pretrain-iterations", type=int,
                       help="the defence's SM warm start (default: 250 public, 1000 scratch)")
     demo.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
-                      help="the defence's alternating iterations (default: 600 public, 375 scratch; "
+                      help="the defence's alternating iterations (default: 1000 public, 375 scratch; "
                            "--defence-iterations: old spelling)")
     demo.add_argument("--n-train", type=int, default=1000)
     demo.add_argument("--n-test", type=int, default=50)
@@ -399,12 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--disc-width", type=int, help="attribute editing: width of the targets' discriminator")
     bench.add_argument("--forger-start", choices=("scratch", "public"),
                        help="attribute editing: the forger trains from random weights (default, the paper's protocol) "
-                            "or fine-tunes a public res6 model that the defence starts from too (results *-public)")
+                            "or fine-tunes the public model (the defender's surrogate) that the defence starts from "
+                            "too (results *-public)")
     bench.add_argument("--finetune-iterations", type=int,
                        help="attribute editing with --forger-start public: the forger's fine-tuning iterations")
     bench.add_argument("--blackbox-iterations", type=int,
-                       help="attribute editing with --forger-start public: iterations of the targets other than res6, "
-                            "which the forger trains from scratch (default: --target-iterations)")
+                       help="attribute editing with --forger-start public: iterations of the targets of another "
+                            "architecture than the public model, which the forger trains from scratch (default: "
+                            "--target-iterations)")
+    bench.add_argument("--surrogate-arch", choices=("res6", "res9", "cnet", "unet128"),
+                       help="attribute editing: the defender's architecture (the baseline's surrogate, the defence's "
+                            "template, the public model; default res6, the paper's); its target is the gray-box row "
+                            "(results *-<arch> unless res6)")
     bench.add_argument("--adapt-iterations", type=int,
                        help="robustness: the fine-tuning forger's iterations on protected faces (0: skip)")
     bench.add_argument("--adapt-pool", type=int, help="robustness: how many protected faces it fine-tunes on")

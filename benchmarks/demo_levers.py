@@ -1,8 +1,8 @@
 """Levers of the learned defence at the demo's scale: ``make demo``'s setting (public-model scenario, 32 px
-synthetic faces, gray-box ``res6``) with the defence's settings changed, one variant per run, every variant on the
-same released model, forger and attribute classifier (the first variant trains them, the others copy its cached
-checkpoints), so that only the defence differs. The controls (Ruiz PGD on the released model, sign noise,
-white-box PGD on the forger) are the first variant's.
+synthetic faces, gray-box ``cnet``, ``--arch`` another; the rounds before it: ``res6``) with the defence's settings
+changed, one variant per run, every variant on the same released model, forger and attribute classifier (the first
+variant trains them, the others copy its cached checkpoints), so that only the defence differs. The controls (Ruiz
+PGD on the released model, sign noise, white-box PGD on the forger) are the first variant's.
 
 Each ``--variant NAME=ITERATIONS[,KEY=VALUE...]`` is one demo run in ``<workdir>/NAME`` with ITERATIONS
 alternating iterations of the defence and the ``InitiativeConfig`` settings given (``--set`` of ``art-initiative
@@ -50,7 +50,8 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
         return None
     with open(path, encoding="utf-8") as fh:
         report = json.load(fh)
-    stored = DemoConfig(**{k: v for k, v in report["config"].items() if k in {f.name for f in fields(DemoConfig)}})
+    stored_config = {"arch": "res6", **report["config"]}  # the demo's architecture before the setting existed
+    stored = DemoConfig(**{k: v for k, v in stored_config.items() if k in {f.name for f in fields(DemoConfig)}})
     bench = wanted.benchmark_config()
     if stored.benchmark_config() != bench:
         return None
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", required=True, metavar="NAME=ITERATIONS[,KEY=VALUE...]")
     parser.add_argument("--workdir", required=True, help="one demo output folder per variant")
     parser.add_argument("--stem", required=True, help="output path without extension")
+    parser.add_argument("--arch", choices=("res6", "res9", "cnet", "unet128"), default=DemoConfig.arch,
+                        help="the demo's architecture (released model, surrogate and forger; default the demo's)")
     parser.add_argument("--device", choices=("gpu", "cpu"), default="cpu")
     parser.add_argument("--note", default="", help="a sentence for the Markdown (how the timings were taken)")
     args = parser.parse_args(argv)
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not os.path.exists(target):
                     shutil.copy2(path, target)
         print(f"[{k + 1}/{len(variants)}] {name}: {its} iterations, {settings or 'the demo defaults'}", flush=True)
-        wanted = DemoConfig(defence_iterations=its, defence_settings=settings)
+        wanted = DemoConfig(arch=args.arch, defence_iterations=its, defence_settings=settings)
         report = existing_report(out, wanted)
         if report is None:
             report = run_demo(out, wanted, device_type=args.device, verbose=False)
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                      "run_seconds": report["total_seconds"]})
         if k == 0:
             controls = {m: _scores(_row(report["records"], m)) for m in ("ruiz_pgd", "sign_noise", "whitebox_pgd")}
-    result = {"setting": "make demo (public-model scenario, 32 px synthetic faces, gray-box res6, eps 0.05)",
+    result = {"setting": f"make demo (public-model scenario, 32 px synthetic faces, gray-box {args.arch}, eps 0.05)",
+              "arch": args.arch,
               "command": "python " + " ".join(sys.argv), "variants": rows, "controls": controls, "note": args.note}
     os.makedirs(os.path.dirname(os.path.abspath(args.stem)), exist_ok=True)
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
@@ -167,7 +171,7 @@ def figure(result: dict, path: str) -> None:
     for (name, c), style in zip(result["controls"].items(), ("--", ":", "-."), strict=False):
         ax.axhline(c["mse"], linestyle=style, color="k", linewidth=1, label=name)
     ax.set_xticks(list(xs), names, rotation=20, ha="right")
-    ax.set_ylabel("forgery MSE (gray-box res6)")
+    ax.set_ylabel(f"forgery MSE (gray-box {result.get('arch', 'res6')})")
     ax.legend(fontsize=7, loc="upper left")
     save_figure(fig, path)
 

@@ -54,7 +54,8 @@ def test_demo_end_to_end(tmp_path, capsys):
                             "sign_noise", "whitebox_pgd", "none"}
     assert report["config"]["forger_start"] == "public" and methods["initiative"]["forger_start"] == "public"
     for r in methods.values():
-        assert r["n_images"] == 4 and r["target"] == "res6" and r["domains"] == "SD"
+        assert r["n_images"] == 4 and r["target"] == "cnet" and r["domains"] == "SD"  # the demo's architecture
+        assert r["surrogate_arch"] == "cnet"
     assert methods["none"]["mse"] == 0.0 and methods["none"]["dsr"] == 0.0 and methods["ruiz_pgd"]["mse"] > 0
     assert report["speedup_vs_ruiz_pgd"] > 1
     check = report["calibration"]
@@ -64,6 +65,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     md = (out / "report.md").read_text()
     assert "| initiative |" in md and "| ruiz_pgd |" in md and "White-box Ruiz PGD-10 on the target itself" in md
     assert md.startswith("# art_initiative demo\n\nPublic-model setting") and "the Ruiz baseline (" in md
+    assert "a StarGAN-like `cnet`" in md
     assert "saturated (`initiative_sign`" in md
     assert "2 gradient steps on the defender's model (`initiative_refined`" in md
     assert methods["initiative_refined"]["refine_steps"] == 2

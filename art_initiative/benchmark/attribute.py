@@ -134,16 +134,20 @@ class AttributeBenchmarkConfig:
         step ``eps / 10``).
     :param classifier_iterations: training iterations of the calibration's independent attribute classifier.
     :param forger_start: ``"scratch"`` (the paper's protocol: every target trained from random weights) or
-        ``"public"``: a public model exists (the baseline's surrogate, res6 with the SD attributes) and the forger
+        ``"public"``: a public model exists (the baseline's surrogate with the SD attributes) and the forger
         fine-tunes it on the forger's faces for ``finetune_iterations``, as forgers who download a released
         StarGAN do; the defence then starts its SM from the same public model (``sm_init="estimator"``, a
         ``sm_pretrain_iterations=500`` warm-up of its discriminator, no input diversity: ``augment_shift=0``, unless
-        ``defence`` says otherwise). Only the ``res6`` target can start from it (``SD`` domains only): a forger
-        with another architecture trains it from random weights on the same faces, the black-box rows of the
-        scenario, for ``blackbox_iterations``.
+        ``defence`` says otherwise). Only the target of its architecture can start from it (``SD`` domains only):
+        a forger with another architecture trains it from random weights on the same faces, the black-box rows of
+        the scenario, for ``blackbox_iterations``.
     :param finetune_iterations: the forger's fine-tuning iterations with ``forger_start="public"``.
-    :param blackbox_iterations: with ``forger_start="public"``, the iterations of the targets other than ``res6``
-        (trained from scratch); None: ``target_iterations``.
+    :param blackbox_iterations: with ``forger_start="public"``, the iterations of the targets of another
+        architecture than ``surrogate_arch`` (trained from scratch); None: ``target_iterations``.
+    :param surrogate_arch: the architecture of the defender's model (the baseline's surrogate, the defence's
+        template and, with ``forger_start="public"``, the public model); the target of the same architecture with
+        the SD domains is the gray-box row. The paper's is ``res6``; ``make demo`` uses ``cnet``, the target that is
+        as fragile as a real StarGAN at its 32 px budget (see the docs' results).
     :param perceptual: also the metrics that need a network (LPIPS and the VGG distance, whose ImageNet trunk weights
         ``make setup`` installs); False leaves them out of the records (``benchmarks/gpu_testbed.py`` on a machine
         without those weights).
@@ -174,6 +178,7 @@ class AttributeBenchmarkConfig:
     forger_start: str = "scratch"
     finetune_iterations: int = 2500
     blackbox_iterations: int | None = None
+    surrogate_arch: str = "res6"
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
@@ -182,10 +187,12 @@ class AttributeBenchmarkConfig:
                        ("image_size", "width", "disc_width", "n_train", "n_test", "target_iterations", "pgd_steps",
                         "refine_steps", "n_jobs", "classifier_iterations", "finetune_iterations",
                         "universal_iterations"))
+        if self.surrogate_arch not in ATTRIBUTE_TARGETS:
+            raise ValueError(f"surrogate_arch must be one of {ATTRIBUTE_TARGETS}, got {self.surrogate_arch!r}.")
         if self.forger_start not in FORGER_STARTS:
             raise ValueError(f"forger_start must be one of {FORGER_STARTS}, got {self.forger_start!r}.")
         if self.forger_start == "public" and tuple(self.domains) != ("SD",):
-            raise ValueError("forger_start='public' fine-tunes the public res6 model with the SD attributes: "
+            raise ValueError("forger_start='public' fine-tunes the public model with the SD attributes: "
                              f"domains must be ('SD',), got {list(self.domains)}.")
         if self.blackbox_iterations is not None and (isinstance(self.blackbox_iterations, bool)
                                                      or not isinstance(self.blackbox_iterations, int)
@@ -332,10 +339,12 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
 
 def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,
                        cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
-    """The defender's ``res6`` on its own faces with the SD attributes: the baseline's surrogate, the defence's
-    template and, with ``forger_start="public"``, the public model (``verbose``: a progress bar while it trains)."""
+    """The defender's ``cfg.surrogate_arch`` (``res6``) on its own faces with the SD attributes: the baseline's
+    surrogate, the defence's template and, with ``forger_start="public"``, the public model (``verbose``: a progress
+    bar while it trains)."""
     (xd, ld), sd = split.defender, split.columns("SD")
-    return train_target(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, device_type, cache_dir, verbose=verbose)
+    return train_target(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, device_type, cache_dir,
+                        verbose=verbose)
 
 
 def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
@@ -344,7 +353,7 @@ def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir:
     if cfg.forger_start != "public":
         return None
     (xd, ld), sd = split.defender, split.columns("SD")
-    path = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir)
+    path = target_path(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, cache_dir)
     if path is None:
         raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
     return path
@@ -356,7 +365,7 @@ def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: 
     args = (xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg)
     if public is None:
         return args, dict(iterations=None, init_from=None)
-    if arch != "res6":  # another architecture cannot start from the public res6: trained from scratch
+    if arch != cfg.surrogate_arch:  # another architecture cannot start from the public model: from scratch
         return args, dict(iterations=cfg.blackbox_iterations or cfg.target_iterations, init_from=None)
     return args, dict(iterations=cfg.finetune_iterations, init_from=public)
 
@@ -404,6 +413,8 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
              verbose: bool) -> tuple[InitiativeDefense, float]:
     overrides = defence_overrides(method, cfg)
     scenario = "-public" if cfg.forger_start == "public" else ""  # never the paper protocol's cached defence
+    if cfg.surrogate_arch != "res6":  # (the paper's surrogate keeps the stem of the caches written before)
+        scenario += f"-{cfg.surrogate_arch}"
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
@@ -536,7 +547,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     models["surrogate"] = surrogate
     base = dict(task="attribute_editing", data=data, profile=cfg.profile, device=device_name(device),
                 n_images=len(x), image_size=cfg.image_size, target_iterations=cfg.target_iterations,
-                recipe=forger_recipe(cfg), forger_start=cfg.forger_start,
+                recipe=forger_recipe(cfg), forger_start=cfg.forger_start, surrogate_arch=cfg.surrogate_arch,
                 **({"finetune_iterations": cfg.finetune_iterations} if public else {}))
 
     # What each method publishes at cfg.eps, with its cost.

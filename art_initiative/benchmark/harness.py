@@ -155,7 +155,8 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
         if isinstance(merged.get("eps"), tuple):
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
         acfg = attribute_config(data, profile, **settings)
-        stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "")
+        stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "") \
+            + ("" if acfg.surrogate_arch == "res6" else f"-{acfg.surrogate_arch}")
         domains = domain_settings(data)
 
         def header() -> list[str]:
@@ -249,9 +250,10 @@ def _run_robustness(data: str, profile: str, output: str | os.PathLike, device_t
         raise ValueError(f"data must be 'synthetic' or 'franck' for the robustness suite, got {data!r}.")
     own = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in ROBUSTNESS_SETTINGS}
     rest = {"forger_start": "public", **{k: v for k, v in settings.items() if k not in ROBUSTNESS_SETTINGS}}
-    acfg = attribute_config(data, profile, **{**rest, "targets": ("res6",), "domains": ("SD",), "sweep": ()})
+    arch = rest.get("surrogate_arch", "res6")
+    acfg = attribute_config(data, profile, **{**rest, "targets": (arch,), "domains": ("SD",), "sweep": ()})
     rcfg = RobustnessConfig(**own).validate()
-    stem = results_stem(output, "robustness", data, profile)
+    stem = results_stem(output, "robustness", data, profile) + ("" if arch == "res6" else f"-{arch}")
     new = run_robustness(acfg, rcfg, data, device_type=device_type, cache_dir=cache_dir, verbose=verbose)
     for r in new:
         r["command"] = command

@@ -163,8 +163,9 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
     (x, lt), (xf, lf) = split.test, split.forger
     doms = target_domains(lt[:, sd], split.settings["SD"])
     surrogate = defender_surrogate(split, cfg, device_type, cache_dir, verbose)
-    target = forger_target(split, cfg, "res6", "SD", device_type, cache_dir, verbose)
-    base = dict(task="robustness", data=data, profile=cfg.profile, device=device_name(device), target="res6",
+    arch = cfg.surrogate_arch  # the gray-box target: the public model's architecture (res6)
+    target = forger_target(split, cfg, arch, "SD", device_type, cache_dir, verbose)
+    base = dict(task="robustness", data=data, profile=cfg.profile, device=device_name(device), target=arch,
                 domains="SD", eps=cfg.eps, n_images=len(x), image_size=cfg.image_size, recipe=forger_recipe(cfg),
                 forger_start=cfg.forger_start)
 
@@ -189,10 +190,10 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
         add(method, name, param, m)
     if rcfg.adapt_iterations:
         pool, pool_labels = xf[:rcfg.adapt_pool], lf[:rcfg.adapt_pool][:, sd]
-        start = forger_target_path(split, cfg, "res6", "SD", cache_dir)
+        start = forger_target_path(split, cfg, arch, "SD", cache_dir)
         for method, protection in protections.items():
             faces = pool if protection is None else protection(pool, pool_labels)
-            adapted = train_target(faces, pool_labels, "res6", cfg.seed + 3, cfg, device_type, cache_dir,
+            adapted = train_target(faces, pool_labels, arch, cfg.seed + 3, cfg, device_type, cache_dir,
                                    iterations=rcfg.adapt_iterations, init_from=start, verbose=verbose)
             forgery = _forgeries(adapted, published[method], doms)
             same = disruption(_forgeries(adapted, x, doms), forgery)

@@ -107,12 +107,14 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
         rs = [r for r in main if r["eps"] == eps]
         methods = sorted(dict.fromkeys(r["method"] for r in rs), key=lambda m: order.get(m, len(order)))
         settings = list(dict.fromkeys((r["domains"], r["target"]) for r in rs))
+        gray = {r.get("surrogate_arch") or "res6" for r in rs}  # the paper's surrogate; records before the key
         head = ["domains", "target", "paper Ruiz", "paper ours", "paper ours (no ATS)"] + methods
         lines += [f"### eps {eps:g}: DSR (MSE(y, y') > 0.05) / L2 (MSE) of the forgeries", "",
                   markdown_row(head), _rule(len(head))]
         for dom, t in settings:
-            paper = PAPER_TABLE1.get((dom, t), ((None, None),) * 3)
-            row = [dom, t + ("*" if (dom, t) == ("SD", "res6") else "")]
+            # the paper's numbers belong to its setting (surrogate res6) only
+            paper = PAPER_TABLE1.get((dom, t), ((None, None),) * 3) if gray == {"res6"} else ((None, None),) * 3
+            row = [dom, t + ("*" if dom == "SD" and t in gray else "")]
             row += [f"{_pct(p[0])} / {_num(p[1], 3)}" for p in paper]
             for m in methods:
                 r = _find(rs, method=m, target=t, domains=dom)

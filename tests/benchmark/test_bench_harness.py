@@ -124,6 +124,31 @@ def test_black_box_targets_and_the_universal_control_through_the_cli(tmp_path):
     assert all(r["universal_iterations"] == 2 for r in records if r["method"] == "universal")
 
 
+def test_another_surrogate_architecture_is_the_public_model_and_the_gray_box_row(tmp_path):
+    """``--surrogate-arch cnet``: the defender's model (the public one) is a cnet, the forger's cnet fine-tunes it
+    and is the starred gray-box row, a res6 forger trains from scratch; results and defences are kept apart from
+    the paper's res6 setting."""
+    import glob
+
+    out, cache = tmp_path / "results", tmp_path / "cache"
+    assert main(["benchmark", "--task", "attribute_editing", "--profile", "tiny", "--output", str(out), "--cache-dir",
+                 str(cache), "--device", "cpu", "--quiet", "--forger-start", "public", "--surrogate-arch", "cnet",
+                 "--targets", "cnet", "res6", "--domains", "SD", "--sweep", "--methods", "sign_noise", "none",
+                 "--finetune-iterations", "3", "--blackbox-iterations", "4"]) == 0
+    stem = out / "attribute_editing-synthetic-tiny-public-cnet"
+    records = json.loads(stem.with_suffix(".json").read_text())
+    assert {(r["target"], r["target_init"], r["target_trained_iterations"], r["surrogate_arch"]) for r in records} \
+        == {("cnet", "public", 3, "cnet"), ("res6", "scratch", 4, "cnet")}
+    assert not (out / "attribute_editing-synthetic-tiny-public.json").exists()
+    tuned = glob.glob(str(cache / "stargan-cnet-*-ft*-it3.json"))
+    assert len(tuned) == 1 and "stargan-cnet-" in json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"]
+    md = stem.with_suffix(".md").read_text()
+    assert "| SD | cnet* |" in md and "| SD | res6 |" in md  # no paper columns either: not the paper's setting
+    with pytest.raises(ValueError, match="surrogate_arch must be one of"):
+        run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", verbose=False,
+                      surrogate_arch="unet256")
+
+
 @pytest.mark.slow
 def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     out = tmp_path / "results"
