@@ -68,3 +68,15 @@ def test_robustness_suite_tiny_through_the_cli(tmp_path):
     robust = json.loads(next(cache.glob("initiative_robust-tiny-*-public.json")).read_text())["config"]
     assert robust["eot"] == "jpeg,blur,resize,shift"
     assert len(list(cache.glob("stargan-res6-*-s3-*-ft*-it3.json"))) == 4  # one fine-tuned forger per method
+
+
+def test_robustness_suite_on_another_surrogate_architecture(tmp_path):
+    """``--surrogate-arch cnet``: the gray-box target of the suite is the cnet fine-tuned from the public cnet, and
+    the results are kept apart from the res6 suite's."""
+    out = tmp_path / "results"
+    assert main(["benchmark", "--task", "robustness", "--profile", "tiny", "--output", str(out), "--cache-dir",
+                 str(tmp_path / "cache"), "--device", "cpu", "--quiet", "--methods", "sign_noise", "none",
+                 "--adapt-iterations", "0", "--surrogate-arch", "cnet"]) == 0
+    records = json.loads((out / "robustness-synthetic-tiny-cnet.json").read_text())
+    assert {r["target"] for r in records} == {"cnet"} and not (out / "robustness-synthetic-tiny.json").exists()
+    assert list((tmp_path / "cache").glob("stargan-cnet-*-ft*.json"))
