@@ -200,7 +200,7 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     ({"n_test": 0}, "n_test must be"),
     ({"forger_start": "pretrained"}, "forger_start must be one of"),
     ({"forger_start": "public", "targets": ("res6",)}, "domains must be \\('SD',\\)"),
-    ({"forger_start": "public", "targets": ("cnet",), "domains": ("SD", "DD")}, "fine-tunes the public res6"),
+    ({"forger_start": "public", "targets": ("cnet",), "domains": ("SD", "DD")}, "fine-tunes the public model"),
     ({"blackbox_iterations": 0}, "blackbox_iterations must be None or an int >= 1"),
     ({"blackbox_iterations": 2.5}, "blackbox_iterations must be None or an int >= 1"),
 ])
