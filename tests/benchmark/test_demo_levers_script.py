@@ -47,16 +47,16 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
 
     levers = load_script("benchmarks/demo_levers.py")
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None  # no report yet
-    # a report written before defence_settings existed, by the demo's defaults (600 iterations), whose PG was
+    # a report written before defence_settings existed, by the demo's defaults (1000 iterations), whose PG was
     # trained with the settings the demo's defaults give today
     config = {k: v for k, v in asdict(levers.DemoConfig()).items() if k != "defence_settings"}
     bench = levers.DemoConfig().benchmark_config()
     trained = asdict(make_config("cpu", **defence_overrides("initiative", bench)))
     record = {"method": "initiative", "defence_config": json.loads(json.dumps(trained))}
     (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
-    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=600)) is not None
-    for other in (levers.DemoConfig(defence_iterations=400), levers.DemoConfig(defence_settings={"lambda_cyc": 1.0}),
-                  levers.DemoConfig(defence_iterations=600, sm_pretrain_iterations=100)):
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=1000)) is not None
+    for other in (levers.DemoConfig(defence_iterations=600), levers.DemoConfig(defence_settings={"lambda_cyc": 1.0}),
+                  levers.DemoConfig(defence_iterations=1000, sm_pretrain_iterations=100)):
         assert levers.existing_report(str(tmp_path), other) is None
     # the same demo settings, but the PG was trained under another profile default (the cycle term's weight)
     record["defence_config"]["lambda_cyc"] = 2.5
