@@ -100,6 +100,7 @@ FORGER_RECIPES: dict[str, dict[str, float | int]] = {
     "hardened": {"lambda_id": 10.0, "n_critic": 2, "g_lr": 2e-4, "d_lr": 2e-4},
 }
 FORGER_STARTS = ("scratch", "public")
+PAPER_SURROGATE = "res6"  # the paper's defender model (StarGAN's), the default ``surrogate_arch``
 _VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
 _RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm", "ruiz_pgd_blur": "pgd"}
 _BASELINES = (*_RUIZ, "art_bim", "torchattacks_pgd")
@@ -178,7 +179,7 @@ class AttributeBenchmarkConfig:
     forger_start: str = "scratch"
     finetune_iterations: int = 2500
     blackbox_iterations: int | None = None
-    surrogate_arch: str = "res6"
+    surrogate_arch: str = PAPER_SURROGATE
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
@@ -209,6 +210,12 @@ class AttributeBenchmarkConfig:
         if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
             raise ValueError(f"eps and sweep must lie in (0, 1], got {self.eps!r} and {list(self.sweep)}.")
         return self
+
+
+def surrogate_suffix(arch: str) -> str:
+    """What results files and cached defences of the defender architecture ``arch`` add to their names: nothing
+    for the paper's (the names written before the setting existed), else ``-<arch>``."""
+    return "" if arch == PAPER_SURROGATE else f"-{arch}"
 
 
 def forger_recipe(cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
@@ -412,9 +419,7 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
              surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
              verbose: bool) -> tuple[InitiativeDefense, float]:
     overrides = defence_overrides(method, cfg)
-    scenario = "-public" if cfg.forger_start == "public" else ""  # never the paper protocol's cached defence
-    if cfg.surrogate_arch != "res6":  # (the paper's surrogate keeps the stem of the caches written before)
-        scenario += f"-{cfg.surrogate_arch}"
+    scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,

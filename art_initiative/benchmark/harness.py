@@ -14,10 +14,12 @@ from typing import Any
 
 from art_initiative.benchmark.attribute import (
     ATTRIBUTE_TARGETS,
+    PAPER_SURROGATE,
     AttributeBenchmarkConfig,
     domain_settings,
     forger_recipe,
     run_attribute_benchmark,
+    surrogate_suffix,
 )
 from art_initiative.benchmark.records import load_records, merge_records
 from art_initiative.benchmark.reenactment import (
@@ -156,7 +158,7 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
             raise ValueError("attribute editing takes one eps (and a sweep); got several.")
         acfg = attribute_config(data, profile, **settings)
         stem = results_stem(output, task, data, profile) + ("-public" if acfg.forger_start == "public" else "") \
-            + ("" if acfg.surrogate_arch == "res6" else f"-{acfg.surrogate_arch}")
+            + surrogate_suffix(acfg.surrogate_arch)
         domains = domain_settings(data)
 
         def header() -> list[str]:
@@ -250,10 +252,10 @@ def _run_robustness(data: str, profile: str, output: str | os.PathLike, device_t
         raise ValueError(f"data must be 'synthetic' or 'franck' for the robustness suite, got {data!r}.")
     own = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in ROBUSTNESS_SETTINGS}
     rest = {"forger_start": "public", **{k: v for k, v in settings.items() if k not in ROBUSTNESS_SETTINGS}}
-    arch = rest.get("surrogate_arch", "res6")
+    arch = rest.get("surrogate_arch", PAPER_SURROGATE)
     acfg = attribute_config(data, profile, **{**rest, "targets": (arch,), "domains": ("SD",), "sweep": ()})
     rcfg = RobustnessConfig(**own).validate()
-    stem = results_stem(output, "robustness", data, profile) + ("" if arch == "res6" else f"-{arch}")
+    stem = results_stem(output, "robustness", data, profile) + surrogate_suffix(arch)
     new = run_robustness(acfg, rcfg, data, device_type=device_type, cache_dir=cache_dir, verbose=verbose)
     for r in new:
         r["command"] = command
