@@ -51,7 +51,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                      defence_iterations=args.defence_iterations, n_train=args.n_train, n_test=args.n_test,
                      image_size=args.image_size, width=args.width, disc_width=args.disc_width,
                      classifier_iterations=args.classifier_iterations, seed=args.seed,
-                     defence_settings=parse_settings(args.set))
+                     defence_faces=args.defence_faces, defence_settings=parse_settings(args.set))
     report = run_demo(args.output, cfg, device_type=args.device, verbose=not args.quiet)
     print(format_report(report))
     print(f"Report and figures written to {os.path.abspath(args.output)} "
@@ -74,7 +74,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
                 "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations",
                 "blackbox_iterations", "surrogate_arch", "adapt_iterations", "adapt_pool", "poison_rounds",
-                "refine_steps", "refine_requests", "universal_iterations"):
+                "refine_steps", "refine_requests", "universal_iterations", "defence_faces"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -367,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--classifier-iterations", type=int, default=500,
                       help="iterations of the attribute classifier that checks the target's edits")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--defence-faces", type=int,
+                      help="faces the defence trains on (default: the defender's --n-train; more: further rendered "
+                           "faces)")
     demo.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="a setting of the defence (InitiativeConfig), e.g. --set influence_distance=l2 (repeatable)")
     demo.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="gpu uses CUDA when available")
@@ -424,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="attribute editing: steps of the universal method's pattern on the surrogate (500)")
     bench.add_argument("--refine-requests", type=int,
                        help="attribute editing: edit requests per refinement step, in turn (default: all five)")
+    bench.add_argument("--defence-faces", type=int,
+                       help="attribute editing: faces the learned defence and the universal control train on "
+                            "(default: the defender's split; more: further rendered faces, synthetic data only)")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of the defence's profile")
     bench.add_argument("--output", default="benchmarks/results")
     bench.add_argument("--cache-dir", default=os.path.join("benchmarks", "cache"),

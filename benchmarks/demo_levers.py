@@ -6,8 +6,9 @@ PGD on the released model, sign noise, white-box PGD on the forger) are the firs
 
 Each ``--variant NAME=ITERATIONS[,KEY=VALUE...]`` is one demo run in ``<workdir>/NAME`` with ITERATIONS
 alternating iterations of the defence and the ``InitiativeConfig`` settings given (``--set`` of ``art-initiative
-demo``); a folder that already holds the ``report.json`` of the same variant is read instead of run again (a
-folder with the trained defence but no such report re-measures it)::
+demo``), or ``defence_faces=N``: the defence trains on N faces (``DemoConfig.defence_faces``); a folder
+that already holds the ``report.json`` of the same variant is read instead of run again (a folder with the trained
+defence but no such report re-measures it)::
 
     .venv/bin/python benchmarks/demo_levers.py --workdir /tmp/demo_levers \\
         --stem benchmarks/results/demo_levers-synthetic-cpu \\
@@ -31,14 +32,30 @@ from art_initiative.attacks.initiative.config import InitiativeConfig, make_conf
 from art_initiative.benchmark.attribute import defence_overrides
 from art_initiative.benchmark.demo import DemoConfig, run_demo
 
+DEMO_KEYS = ("defence_faces",)  # variant keys that are DemoConfig's (ints), not the defence's
+
 
 def parse_variant(spec: str) -> tuple[str, int, dict[str, object]]:
-    """``"nocyc=600,lambda_cyc=0"`` -> ``("nocyc", 600, {"lambda_cyc": 0.0})``."""
+    """``"nocyc=600,lambda_cyc=0"`` -> ``("nocyc", 600, {"lambda_cyc": 0.0})`` (``defence_faces=N`` stays an
+    int under its own name)."""
     name, sep, rest = spec.partition("=")
     its, *pairs = rest.split(",") if rest else [""]
     if not sep or not name or not its.isdigit():
         raise ValueError(f"--variant must be NAME=ITERATIONS[,KEY=VALUE...], got {spec!r}.")
-    return name, int(its), parse_settings(pairs)
+    demo = {}
+    for pair in [p for p in pairs if p.partition("=")[0] in DEMO_KEYS]:
+        key, _, text = pair.partition("=")
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{key} must be an int >= 1, got {text!r} in {spec!r}.")
+        demo[key] = int(text)
+    return name, int(its), {**parse_settings([p for p in pairs if p.partition("=")[0] not in DEMO_KEYS]), **demo}
+
+
+def demo_config(arch: str, its: int, settings: dict[str, object]) -> DemoConfig:
+    """The demo of one variant: its iterations, its DemoConfig keys and its defence settings."""
+    demo = {k: v for k, v in settings.items() if k in DEMO_KEYS}
+    return DemoConfig(arch=arch, defence_iterations=its, **demo,
+                      defence_settings={k: v for k, v in settings.items() if k not in DEMO_KEYS})
 
 
 def existing_report(out: str, wanted: DemoConfig) -> dict | None:
@@ -105,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not os.path.exists(target):
                     shutil.copy2(path, target)
         print(f"[{k + 1}/{len(variants)}] {name}: {its} iterations, {settings or 'the demo defaults'}", flush=True)
-        wanted = DemoConfig(arch=args.arch, defence_iterations=its, defence_settings=settings)
+        wanted = demo_config(args.arch, its, settings)
         report = existing_report(out, wanted)
         if report is None:
             report = run_demo(out, wanted, device_type=args.device, verbose=False)

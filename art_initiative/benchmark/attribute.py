@@ -149,6 +149,11 @@ class AttributeBenchmarkConfig:
         template and, with ``forger_start="public"``, the public model); the target of the same architecture with
         the SD domains is the gray-box row. The paper's is ``res6``; ``make demo`` uses ``cnet``, the target that is
         as fragile as a real StarGAN at its 32 px budget (see the docs' results).
+    :param defence_faces: faces the learned defence (and the ``universal`` control) train on. None: the defender's
+        split (``n_train``). More than the split (synthetic data only): the split and further faces of the same data
+        set, rendered after the test split (disjoint from every split), as a protection service would train on a
+        large face collection (the paper's PG sees CelebA's 160k training faces); the public model and the
+        baseline's surrogate keep the split. Fewer: the first ones of the split.
     :param perceptual: also the metrics that need a network (LPIPS and the VGG distance, whose ImageNet trunk weights
         ``make setup`` installs); False leaves them out of the records (``benchmarks/gpu_testbed.py`` on a machine
         without those weights).
@@ -180,6 +185,7 @@ class AttributeBenchmarkConfig:
     finetune_iterations: int = 2500
     blackbox_iterations: int | None = None
     surrogate_arch: str = PAPER_SURROGATE
+    defence_faces: int | None = None
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
@@ -199,6 +205,9 @@ class AttributeBenchmarkConfig:
                                                      or not isinstance(self.blackbox_iterations, int)
                                                      or self.blackbox_iterations < 1):
             raise ValueError(f"blackbox_iterations must be None or an int >= 1, got {self.blackbox_iterations!r}.")
+        if self.defence_faces is not None and (isinstance(self.defence_faces, bool)
+                                               or not isinstance(self.defence_faces, int) or self.defence_faces < 1):
+            raise ValueError(f"defence_faces must be None or an int >= 1, got {self.defence_faces!r}.")
         if self.recipe not in FORGER_RECIPES:
             raise ValueError(f"recipe must be one of {sorted(FORGER_RECIPES)}, got {self.recipe!r}.")
         n_requests = len(DOMAIN_SETTINGS["SD"])  # the refinement disrupts the defender's own attributes
@@ -344,6 +353,28 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 
+def defence_training_faces(split: AttributeData, cfg: AttributeBenchmarkConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The faces and labels (every column) that the learned defence and the ``universal`` control train on: the
+    defender's split, or ``cfg.defence_faces`` of them (see :class:`AttributeBenchmarkConfig`).
+
+    :raises ValueError: more faces than the defender's split on data that cannot render more (franck).
+    """
+    xd, ld = split.defender
+    n = cfg.defence_faces
+    if n is None or n == len(xd):
+        return xd, ld
+    if n < len(xd):
+        return xd[:n], ld[:n]
+    if split.faces is None:
+        raise ValueError(f"defence_faces above the defender's split ({len(xd)} faces) needs synthetic data, which "
+                         f"can render more; got defence_faces={n} on a data source with a fixed split.")
+    test = split.faces  # the extra faces continue the data set's stream after the test split
+    extra = SyntheticFaces(n - len(xd), test.image_size, seed=test.seed, attributes=test.attributes,
+                           offset=test.offset + len(test))
+    xe, le = extra.arrays(n_jobs=cfg.n_jobs)
+    return np.concatenate([xd, xe]), np.concatenate([ld, le])
+
+
 def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,
                        cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
     """The defender's ``cfg.surrogate_arch`` (``res6``) on its own faces with the SD attributes: the baseline's
@@ -452,21 +483,23 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
         variant = "initiative" if method in _SHARED_PG else method
         trained = {} if trained is None else trained
         if variant not in trained:
-            (xd, ld), sd = split.defender, split.columns("SD")
+            (xd, ld), sd = defence_training_faces(split, cfg), split.columns("SD")
             trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
                                         verbose)
         d, seconds = trained[variant]
-        info = {**learned_defence_info(d, seconds), **({"refine_steps": refine} if refine else {}),
+        info = {**learned_defence_info(d, seconds), "defence_faces": cfg.defence_faces or len(split.defender[0]),
+                **({"refine_steps": refine} if refine else {}),
                 **({"refine_requests": per_step} if per_step is not None else {})}
         return (lambda a, labels: d.generate(a, y=labels, saturate=saturate, refine_steps=refine,
                                              refine_requests=per_step)), info, d
     if method == "universal":  # one pattern for every face, learned once on the defender's faces
-        (xd, ld), sd = split.defender, split.columns("SD")
+        (xd, ld), sd = defence_training_faces(split, cfg), split.columns("SD")
         t = time.perf_counter()
         universal = UniversalDisruption(surrogate, eps=cfg.eps, eps_step=cfg.eps / 10,
                                         max_iter=cfg.universal_iterations, random_seed=cfg.seed, verbose=verbose
                                         ).fit(xd, target_domains(ld[:, sd], split.settings["SD"]))
-        info = {"setup_seconds": time.perf_counter() - t, "universal_iterations": cfg.universal_iterations}
+        info = {"setup_seconds": time.perf_counter() - t, "universal_iterations": cfg.universal_iterations,
+                "defence_faces": len(xd)}
         return (lambda a, labels: universal.generate(a)), info, None
     if method == "random_noise":
         return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None

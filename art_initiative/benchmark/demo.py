@@ -57,6 +57,8 @@ class DemoConfig:
         public (about 0.3 s each against the ``cnet`` released model, the demo's remaining minutes; 600 moved the
         forgeries by MSE 0.0266, 1000 by 0.0275 on a fresh clone and 0.0296 resumed from the 600), 375 scratch.
     :param classifier_iterations: training iterations of the attribute classifier that checks the target's edits.
+    :param defence_faces: faces the defence trains on (None: the defender's ``n_train``; more: further rendered
+        faces, :class:`~art_initiative.benchmark.attribute.AttributeBenchmarkConfig`).
     :param defence_settings: further :class:`~art_initiative.attacks.InitiativeConfig` settings of the defence
         (``--set KEY=VALUE`` on the command line), applied after the two above.
     """
@@ -73,6 +75,7 @@ class DemoConfig:
     sm_pretrain_iterations: int | None = None
     defence_iterations: int | None = None
     classifier_iterations: int = 500
+    defence_faces: int | None = None
     eps: float = 0.05
     seed: int = 0
     defence_settings: dict[str, Any] = field(default_factory=dict)
@@ -88,7 +91,7 @@ class DemoConfig:
             target_iterations=self.target_iterations, eps=self.eps, sweep=(), methods=DEMO_METHODS,
             targets=(self.arch,), surrogate_arch=self.arch, domains=("SD",), seed=self.seed,
             forger_start=self.forger_start,
-            finetune_iterations=self.finetune_iterations,
+            finetune_iterations=self.finetune_iterations, defence_faces=self.defence_faces,
             defence={"sm_pretrain_iterations": warm, "iterations": its,
                      "eval_every": max(1, (warm + its) // 4), **self.defence_settings}).validate()
 

@@ -203,6 +203,8 @@ def test_reenactment_harness_tiny_through_the_cli(tmp_path, capsys):
     ({"forger_start": "public", "targets": ("cnet",), "domains": ("SD", "DD")}, "fine-tunes the public model"),
     ({"blackbox_iterations": 0}, "blackbox_iterations must be None or an int >= 1"),
     ({"blackbox_iterations": 2.5}, "blackbox_iterations must be None or an int >= 1"),
+    ({"defence_faces": 0}, "defence_faces must be None or an int >= 1, got 0"),
+    ({"defence_faces": True}, "defence_faces must be None or an int >= 1, got True"),
 ])
 def test_attribute_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -324,3 +326,24 @@ def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
                                d.generate(x, y=labels[:, sd], refine_steps=3, refine_requests=1))
     with pytest.raises(ValueError, match=r"refine_requests must be None or an int in \[1, 5\], got 6"):
         replace(cfg, refine_requests=6).validate()
+
+
+def test_the_defence_can_train_on_more_rendered_faces_disjoint_from_every_split():
+    from art_initiative.benchmark.attribute import AttributeData, attribute_data, defence_training_faces
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=3).validate()
+    split = attribute_data("synthetic", cfg)
+    xd, ld = split.defender
+    same = defence_training_faces(split, cfg)
+    assert same[0] is xd and same[1] is ld  # the default: the defender's split itself
+    few = defence_training_faces(split, replace(cfg, defence_faces=4).validate())
+    np.testing.assert_array_equal(few[0], xd[:4])
+    x, labels = defence_training_faces(split, replace(cfg, defence_faces=20).validate())
+    assert x.shape == (20, *xd.shape[1:]) and labels.shape == (20, ld.shape[1])
+    np.testing.assert_array_equal(x[:6], xd)  # the split first, then faces rendered after the test split
+    others = np.concatenate([split.forger[0], split.test[0], xd])
+    assert not any(np.array_equal(face, other) for face in x[6:] for other in others)
+    assert len({face.tobytes() for face in x}) == 20
+    fixed = AttributeData(split.defender, split.forger, split.test, split.attributes, split.settings)  # no renderer
+    with pytest.raises(ValueError, match=r"defence_faces above the defender's split \(6 faces\) needs synthetic"):
+        defence_training_faces(fixed, replace(cfg, defence_faces=7).validate())

@@ -19,6 +19,14 @@ def test_variant_specs_give_typed_settings_or_a_clear_error(load_script):
             levers.parse_variant(bad)
     with pytest.raises(ValueError, match="settings must be KEY=VALUE"):
         levers.parse_variant("x=400,no_such_setting=1")
+    # defence_faces is the demo's setting, not the defence's
+    name, its, settings = levers.parse_variant("faces=2000,alternating=false,defence_faces=20000")
+    assert settings == {"alternating": False, "defence_faces": 20000}
+    demo = levers.demo_config("cnet", its, settings)
+    assert demo.defence_faces == 20000 and demo.defence_settings == {"alternating": False}
+    assert demo.benchmark_config().defence_faces == 20000
+    with pytest.raises(ValueError, match="defence_faces must be an int >= 1, got 'many'"):
+        levers.parse_variant("x=400,defence_faces=many")
 
 
 def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_script):
