@@ -293,6 +293,8 @@ def test_preprocessor_protects_large_numpy_arrays_batch_by_batch(template, faces
     (dict(lambda_b=-1.0), "lambda_b"), (dict(alternating=False), "sm_pretrain_iterations"),
     (dict(profile="huge"), "profile must be one of"), (dict(nonsense=1), "unknown settings"),
     (dict(attributes=("Male",)), "attributes must name"),
+    (dict(lr_decay_start=6), r"lr_decay_start must be below iterations \(6\) or 0"),
+    (dict(lr_decay_start=-1), "lr_decay_start must be >= 0"),
 ])
 def test_bad_settings(template, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -598,3 +600,28 @@ def test_a_pg_with_a_learned_pattern_trains_saves_and_loads(template, faces, tmp
     loaded = InitiativeDefense.load(tmp_path / "d.pt", template, verbose=False)
     assert loaded.config.pg_pattern
     np.testing.assert_array_equal(loaded.generate(x), defence.generate(x))
+
+
+def test_learning_rates_decay_linearly_from_lr_decay_start_and_only_in_algorithm_1(template, faces):
+    x, y = faces
+    # tiny: 6 alternating iterations after a warm start of 2; the decay starts at the 4th alternating one.
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, sm_pretrain_iterations=2, lr_decay_start=3)
+    kept = _capture_networks(defence)
+    rates = {}
+
+    def record(it, losses):
+        nets = kept[0]
+        rates[it] = (losses.get("lr_factor"), nets.opt_pg.param_groups[0]["lr"], nets.opt_sm.param_groups[0]["lr"],
+                     nets.opt_critic.param_groups[0]["lr"])
+
+    defence.fit(x, y, callback=record)
+    cfg = defence.config
+    assert [rates[it][0] for it in range(8)] == [None, None, 1.0, 1.0, 1.0, 3 / 4, 2 / 4, 1 / 4]
+    for it in range(2, 8):
+        factor, pg, sm, critic = rates[it]
+        assert (pg, sm, critic) == pytest.approx((cfg.pg_lr * factor, cfg.sm_lr * factor, cfg.critic_lr * factor))
+    # without the setting the rates stay as configured
+    plain = InitiativeDefense(template, profile="tiny", verbose=False)
+    kept_plain = _capture_networks(plain)
+    plain.fit(x, y, callback=lambda it, losses: rates.update({it: losses["lr_factor"]}))
+    assert kept_plain[0].opt_pg.param_groups[0]["lr"] == plain.config.pg_lr and rates[5] == 1.0

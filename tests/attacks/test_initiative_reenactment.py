@@ -98,6 +98,23 @@ def test_resume_repeats_an_uninterrupted_run(template, video, tmp_path):
     np.testing.assert_allclose(resumed.generate(x[:4]), full.generate(x[:4]), atol=1e-6)
 
 
+def test_a_resumed_run_may_add_the_learning_rate_decay(template, video, tmp_path):
+    # The schedule may change on resume, as the length may: 2 constant iterations, then resumed to 4 with the decay
+    # from the 3rd, is the run that decayed from the start; and the decay changes what PG learns.
+    x, z, lm = video
+    kw = dict(profile="tiny", verbose=False, eval_every=2, sm_pretrain_iterations=0)
+    decayed = InitiativeDefenseReenactment(template, iterations=4, lr_decay_start=2, **kw).fit(
+        x, z, lm, checkpoint_path=tmp_path / "a.pt")
+    InitiativeDefenseReenactment(template, iterations=2, **kw).fit(x, z, lm, checkpoint_path=tmp_path / "b.pt")
+    resumed = InitiativeDefenseReenactment(template, iterations=4, lr_decay_start=2, **kw).fit(
+        x, z, lm, checkpoint_path=tmp_path / "b.pt")
+    np.testing.assert_allclose(resumed.generate(x[:4]), decayed.generate(x[:4]), atol=1e-6)
+    assert [h["lr_factor"] for h in decayed.history] == [1.0, 1.0, 2 / 3, 1 / 3]
+    constant = InitiativeDefenseReenactment(template, iterations=4, **kw).fit(x, z, lm)
+    assert constant.history[1]["pg"] == decayed.history[1]["pg"]  # the same until the first smaller steps
+    assert constant.history[2]["pg"] != decayed.history[2]["pg"]  # (the SM's in iteration 3 moves PG's loss)
+
+
 def test_bad_inputs(template, video):
     x, z, lm = video
     cond = PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")

@@ -90,13 +90,28 @@ def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: 
     return dist
 
 
+def decay_learning_rates(nets: DefenceNetworks, cfg: InitiativeConfig, it: int, first: int, total: int) -> float:
+    """The public code's schedule (not in the paper): from alternating iteration ``cfg.lr_decay_start`` the learning
+    rates of PG, D_B, SM and D_A fall linearly towards 0 at the last iteration; constant before it and when
+    ``cfg.lr_decay_start`` is 0. Sets every optimizer's rate for iteration ``it`` (global index; Algorithm 1's
+    iterations run from ``first`` to ``total``) and returns the factor applied to the configured rates."""
+    start = first + cfg.lr_decay_start
+    factor = 1.0 if cfg.lr_decay_start <= 0 or it < start else (total - it) / (total - start + 1)
+    for opt, lr in ((nets.opt_pg, cfg.pg_lr), (nets.opt_critic, cfg.critic_lr), (nets.opt_sm, cfg.sm_lr),
+                    (nets.opt_d_a, cfg.sm_lr)):
+        for group in opt.param_groups:
+            group["lr"] = lr * factor
+    return factor
+
+
 def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: Callable[[int], dict[str, float]],
                 total: int, best: dict[str, float], checkpoint_path: str | os.PathLike | None, resume: bool,
                 verbose: bool, callback: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
     """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
     run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
                  resume, verbose, callback, extra_state=best,
-                 ignore=("iterations", "checkpoint_every", "eval_every", "precision", "channels_last"))
+                 ignore=("iterations", "lr_decay_start", "checkpoint_every", "eval_every", "precision",
+                         "channels_last"))
     nets.pg.eval()
     nets.pg_best.eval()
     return best

@@ -75,6 +75,9 @@ class InitiativeConfig:
     precision: str = "fp32"      # "bf16": autocast of forward passes and losses in fit and generate (the gradient
     #                              penalty and TM's unrolled steps stay fp32); may change on resume
     channels_last: bool = False  # channels-last layout of networks and batches (GPUs); may change on resume
+    lr_decay_start: int = 0      # > 0: from this alternating iteration every learning rate falls linearly towards 0
+    #                              at the last one (the public code's schedule: the last 100k of 200k); 0: constant
+    #                              (the paper says nothing). May change on resume, as iterations may
     checkpoint_every: int = 1000
     seed: int = 0
 
@@ -102,7 +105,7 @@ class InitiativeConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}.")
         for name in ("lambda_b", "lambda_gp", "lambda_bs", "lambda_cyc", "lambda_dom", "sm_lambda_id",
                      "sm_pretrain_iterations", "augment_shift", "sm_lambda_l1", "mask_outside",
-                     "distill_iterations"):
+                     "distill_iterations", "lr_decay_start"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}.")
         if self.eps > 1:
@@ -128,6 +131,9 @@ class InitiativeConfig:
         from art_initiative.training.distributed import check_precision
 
         check_precision(self.precision)
+        if self.lr_decay_start >= self.iterations:
+            raise ValueError(f"lr_decay_start must be below iterations ({self.iterations}) or 0 (no decay), got "
+                             f"{self.lr_decay_start!r}.")
         if not self.alternating and self.sm_pretrain_iterations == 0:
             raise ValueError("alternating=False trains the SM first: set sm_pretrain_iterations > 0.")
         return self
