@@ -1,12 +1,13 @@
 """The "more PG iterations" lever as a curve: the gray-box DSR and forgery MSE of the learned PG against its
 training iterations and wall time, from harness results files, beside the controls of the first file.
 
-Each ``--run ITERATIONS=PATH`` is a results JSON of ``art-initiative benchmark --task attribute_editing`` whose
-``initiative`` defence was trained for ITERATIONS alternating iterations (``--set iterations=N``; a longer run
-resumes the shorter one's training checkpoint, so the points are one training run). A file with an
-``initiative_sign`` row (the same PG at the full budget) adds that point beside the PG's. The first file's
-``ruiz_pgd``, ``whitebox_pgd`` and ``sign_noise`` rows (or those of ``--controls PATH``, a results file of the same
-setting, when the runs have none) are drawn as horizontal lines::
+Each ``--run ITERATIONS=PATH`` is a results JSON of ``art-initiative benchmark --task attribute_editing`` (or the
+``report.json`` of ``art-initiative demo``, whose ``records`` are the harness's) whose ``initiative`` defence was
+trained for ITERATIONS alternating iterations (``--set iterations=N``; a longer run resumes the shorter one's
+training checkpoint, so the points are one training run). A file with an ``initiative_sign`` row (the same PG
+at the full budget) adds that point beside the PG's. The first file's ``ruiz_pgd``, ``whitebox_pgd`` and
+``sign_noise`` rows (or those of ``--controls PATH``, a results file of the same setting, when the runs have
+none) are drawn as horizontal lines::
 
     .venv/bin/python benchmarks/pg_iterations_curve.py --stem benchmarks/results/pg_iterations-synthetic-cpu-public \\
         --run 800=benchmarks/results/attribute_editing-synthetic-cpu-public.json \\
@@ -27,6 +28,11 @@ def _row(records: list[dict], method: str, target: str, domains: str) -> dict | 
                  and r["domains"] == domains and not r.get("sweep")), None)
 
 
+def _records(loaded: list | dict) -> list[dict]:
+    """The records of a harness results file (a list) or of a demo's ``report.json`` (a dict holding them)."""
+    return loaded["records"] if isinstance(loaded, dict) else loaded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", action="append", required=True, metavar="ITERATIONS=PATH")
@@ -44,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if not its.isdigit() or not path:
             parser.error(f"--run must be ITERATIONS=PATH, got {spec!r}")
         with open(path, encoding="utf-8") as fh:
-            records = json.load(fh)
+            records = _records(json.load(fh))
         r = _row(records, "initiative", args.target, args.domains)
         if r is None:
             parser.error(f"{path} has no initiative record for {args.target} {args.domains}")
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             control_records = records
     if args.controls is not None:
         with open(args.controls, encoding="utf-8") as fh:
-            control_records = json.load(fh)
+            control_records = _records(json.load(fh))
     controls = {m: {key: c[key] for key in ("dsr", "dsr_0.02", "dsr_0.01", "mse")}
                 for m in ("ruiz_pgd", "whitebox_pgd", "sign_noise")
                 if (c := _row(control_records, m, args.target, args.domains)) is not None}

@@ -18,7 +18,7 @@ def test_points_follow_the_iterations_with_the_first_files_controls(tmp_path, lo
     longer = [_record("initiative", 0.3, 0.04, setup_seconds=250.0),
               _record("initiative_sign", 0.4, 0.045, psnr=32.0), _record("ruiz_pgd", 0.9, 0.9)]
     paths = []
-    for name, records in (("a", short), ("b", longer)):
+    for name, records in (("a", short), ("b", {"config": {}, "records": longer})):  # b: a demo's report.json
         paths.append(tmp_path / f"{name}.json")
         paths[-1].write_text(json.dumps(records))
     stem = tmp_path / "curve"
