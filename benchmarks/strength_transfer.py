@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=123, help="seed of the fresh faces (the harness uses 0)")
     parser.add_argument("--eps", type=float, default=0.05)
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
+    parser.add_argument("--note", default="", help="a sentence for the Markdown (for example what the faces are: "
+                        "--seed 0 draws the first faces of the harness's defender split, the PG's own)")
     args = parser.parse_args(argv)
     defences = []
     for spec in args.defence:
@@ -90,15 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/strength_transfer.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
         json.dump({"rows": rows, "faces": args.n_faces, "seed": args.seed, "image_size": size, "eps": args.eps,
-                   "command": command}, fh, indent=1)
+                   "note": args.note, "command": command}, fh, indent=1)
 
     def cells(s: dict[str, float]) -> str:
         return " / ".join(f"{100 * s[f'dsr_{t:g}']:.0f}%" for t in THRESHOLDS) + f" | {s['mse']:.4f}"
 
+    faces = "the harness's own faces: the first of its defender split" if args.seed == 0 else \
+        "fresh synthetic faces, not the harness's test split"
     lines = [f"# Strength on the public model against transfer to the fine-tuned forger ({size} px, eps {args.eps:g})",
-             "", f"{args.n_faces} fresh synthetic faces (seed {args.seed}, not the harness's test split) x the five "
-             "SD domains. DSR at MSE > 0.05 / 0.02 / 0.01. `retention`: forger MSE / public MSE. `budget used`: "
-             "mean |x' - x| / eps.", "",
+             "", f"{args.n_faces} {faces} (seed {args.seed}) x the five SD domains. DSR at MSE > 0.05 / 0.02 / "
+             "0.01. `retention`: forger MSE / public MSE. `budget used`: mean |x' - x| / eps.",
+             *(["", args.note] if args.note else []), "",
              "| method | public: DSR | public: MSE | forger: DSR | forger: MSE | retention | budget used |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['method']} | {cells(r['public'])} | {cells(r['forger'])} | {r['retention']:.2f} | "

@@ -27,7 +27,8 @@ def test_rows_score_every_protection_on_both_models(tmp_path, load_script, publi
     # Each PGD moves the model it was computed on more than sign noise of its size moves that model.
     assert rows["whitebox_pgd (on the forger)"]["forger"]["mse"] > rows["sign_noise"]["forger"]["mse"]
     assert rows["ruiz_pgd (on the public model)"]["public"]["mse"] > rows["sign_noise"]["public"]["mse"]
-    assert out["seed"] == 123 and "| pg saturated |" in stem.with_suffix(".md").read_text()
+    md = stem.with_suffix(".md").read_text()
+    assert out["seed"] == 123 and "| pg saturated |" in md and "fresh synthetic faces" in md
     assert stem.with_suffix(".png").stat().st_size > 0
     assert np.isfinite([r["forger"]["mse"] for r in rows.values()]).all()
 
@@ -36,3 +37,14 @@ def test_a_defence_without_a_label_is_refused(tmp_path, load_script):
     script = load_script("benchmarks/strength_transfer.py")
     with pytest.raises(SystemExit):
         script.main(["--public", "p.pt", "--forger", "f.pt", "--defence", "nolabel", "--stem", str(tmp_path / "s")])
+
+
+def test_seed_0_says_the_faces_are_the_harness_defenders_own(tmp_path, load_script, public_forger_defence):
+    script = load_script("benchmarks/strength_transfer.py")
+    paths = public_forger_defence
+    stem = tmp_path / "own"
+    assert script.main(["--public", str(paths["public"]), "--forger", str(paths["forger"]), "--stem", str(stem),
+                        "--n-faces", "4", "--seed", "0", "--note", "The PG's training faces."]) == 0
+    md = stem.with_suffix(".md").read_text()
+    assert "the first of its defender split (seed 0)" in md and "The PG's training faces." in md
+    assert json.loads(stem.with_suffix(".json").read_text())["note"] == "The PG's training faces."
