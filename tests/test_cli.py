@@ -69,6 +69,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "saturated (`initiative_sign`" in md
     assert "2 gradient steps on the defender's model (`initiative_refined`" in md
     assert methods["initiative_refined"]["refine_steps"] == 2
+    # the second half of the defence's 4 iterations decays the learning rates (the public code's schedule)
+    assert methods["initiative"]["defence_config"]["lr_decay_start"] == 2
     assert "Report and figures written to" in capsys.readouterr().out
     # A second run reuses the cached models and gives the same forgery figures.
     assert main(args) == 0
