@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 
 from art_initiative.attacks.initiative.config import InitiativeConfig, make_config, parse_settings
 from art_initiative.benchmark.attribute import defence_overrides
@@ -70,9 +70,11 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
     stored_config = {"arch": "res6", **report["config"]}  # the demo's architecture before the setting existed
     stored = DemoConfig(**{k: v for k, v in stored_config.items() if k in {f.name for f in fields(DemoConfig)}})
     bench = wanted.benchmark_config()
-    if stored.benchmark_config() != bench:
+    # models and data from the demo's settings; the defence's from the settings its PG recorded (the demo's
+    # defaults for the defence, such as its learning-rate decay, may have changed since the report was written)
+    if replace(stored.benchmark_config(), defence={}) != replace(bench, defence={}):
         return None
-    # the PG's own settings too: a profile's defaults may have changed since the report was written
+    # the PG's own settings: a profile's or the demo's defaults may have changed since the report was written
     expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
     pg = next((r for r in report["records"] if r["method"] == "initiative"), None)
     if pg is None or "defence_config" not in pg:

@@ -30,8 +30,8 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
                  iterations: int, checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 1000,
                  resume: bool = True, verbose: bool = True,
                  callback: Callable[[int, dict[str, float]], None] | None = None,
-                 extra_state: dict[str, Any] | None = None, ignore: tuple[str, ...] = ("iterations",)
-                 ) -> dict[str, float]:
+                 extra_state: dict[str, Any] | None = None, ignore: tuple[str, ...] = ("iterations",),
+                 check_resume: Callable[[dict[str, Any], int], None] | None = None) -> dict[str, float]:
     """Call ``step(iteration)`` for every iteration not done yet and return the last losses.
 
     :param name: shown on the progress bar.
@@ -46,6 +46,9 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     :param extra_state: JSON-serialisable values the step keeps between iterations (best score...): saved with
         each checkpoint and updated in place on resume.
     :param ignore: config fields that may differ on resume.
+    :param check_resume: called as ``check_resume(stored_config, done_iterations)`` before a checkpoint is resumed;
+        it raises ``ValueError`` when the run cannot go on from there with ``config`` (an ``ignore`` field that
+        matters for the iterations already trained).
 
     Each checkpoint's state also records ``seconds``: the training time of all its iterations, across resumes
     (:func:`checkpoint_seconds` reads it).
@@ -59,6 +62,8 @@ def run_training(name: str, config: Any, modules: dict[str, torch.nn.Module],
     if ckpt and resume and os.path.isfile(ckpt):
         defaults = {f.name: f.default for f in fields(config) if f.default is not MISSING}
         stored = load_checkpoint(ckpt, asdict(config), ignore=ignore, defaults=defaults)
+        if check_resume is not None:
+            check_resume(stored["config"], int(stored["state"]["iteration"]))
         restore(stored, modules, optimizers)
         start = int(stored["state"]["iteration"])
         if start > iterations:

@@ -110,6 +110,15 @@ def test_a_resumed_run_may_add_the_learning_rate_decay(template, video, tmp_path
         x, z, lm, checkpoint_path=tmp_path / "b.pt")
     np.testing.assert_allclose(resumed.generate(x[:4]), decayed.generate(x[:4]), atol=1e-6)
     assert [h["lr_factor"] for h in decayed.history] == [1.0, 1.0, 2 / 3, 1 / 3]
+    # A run that already trained past the new decay's start cannot take it, nor a finished decayed run more
+    # iterations: the rates of its past iterations would not be the new schedule's.
+    InitiativeDefenseReenactment(template, iterations=2, **kw).fit(x, z, lm, checkpoint_path=tmp_path / "c.pt")
+    with pytest.raises(ValueError, match="would have trained iteration 1 and later at other learning rates"):
+        InitiativeDefenseReenactment(template, iterations=4, lr_decay_start=1, **kw).fit(
+            x, z, lm, checkpoint_path=tmp_path / "c.pt")
+    with pytest.raises(ValueError, match="lr_decay_start=2 of iterations=4; lr_decay_start=2 of iterations=6"):
+        InitiativeDefenseReenactment(template, iterations=6, lr_decay_start=2, **kw).fit(
+            x, z, lm, checkpoint_path=tmp_path / "a.pt")
     constant = InitiativeDefenseReenactment(template, iterations=4, **kw).fit(x, z, lm)
     assert constant.history[1]["pg"] == decayed.history[1]["pg"]  # the same until the first smaller steps
     assert constant.history[2]["pg"] != decayed.history[2]["pg"]  # (the SM's in iteration 3 moves PG's loss)

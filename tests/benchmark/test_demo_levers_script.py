@@ -76,6 +76,13 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
     (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is not None
     assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_settings={"pg_output": "sign"})) is None
+    # a PG trained before the demo's defaults decayed the learning rates (no lr_decay_start recorded): the same as a
+    # demo asking for no decay today, not the demo's defaults
+    del record["defence_config"]["lr_decay_start"]
+    (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None
+    assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_settings={"lr_decay_start": 0})) is not None
+    record["defence_config"]["lr_decay_start"] = 500
     # a report written before the demo's architecture was a setting is of the res6 demo of that time
     (tmp_path / "report.json").write_text(json.dumps({"config": {k: v for k, v in config.items() if k != "arch"},
                                                       "records": [record]}))

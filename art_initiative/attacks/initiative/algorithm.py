@@ -10,7 +10,8 @@ import contextlib
 import copy
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -90,18 +91,41 @@ def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: 
     return dist
 
 
-def decay_learning_rates(nets: DefenceNetworks, cfg: InitiativeConfig, it: int, first: int, total: int) -> float:
-    """The public code's schedule (not in the paper): from alternating iteration ``cfg.lr_decay_start`` the learning
-    rates of PG, D_B, SM and D_A fall linearly towards 0 at the last iteration; constant before it and when
-    ``cfg.lr_decay_start`` is 0. Sets every optimizer's rate for iteration ``it`` (global index; Algorithm 1's
-    iterations run from ``first`` to ``total``) and returns the factor applied to the configured rates."""
-    start = first + cfg.lr_decay_start
-    factor = 1.0 if cfg.lr_decay_start <= 0 or it < start else (total - it) / (total - start + 1)
+def lr_factor(cfg: InitiativeConfig, it: int) -> float:
+    """The public code's schedule (not in the paper): the factor of every learning rate at iteration ``it`` (global
+    index: the SM warm start and PG's distillation come first). From alternating iteration ``cfg.lr_decay_start``
+    it falls linearly towards 0 at the last iteration; 1 before it and when ``cfg.lr_decay_start`` is 0."""
+    first = cfg.sm_pretrain_iterations + cfg.distill_iterations
+    total, start = first + cfg.iterations, first + cfg.lr_decay_start
+    return 1.0 if cfg.lr_decay_start <= 0 or it < start else (total - it) / (total - start + 1)
+
+
+def decay_learning_rates(nets: DefenceNetworks, cfg: InitiativeConfig, it: int) -> float:
+    """Set the rates of PG, D_B, SM and D_A for iteration ``it`` (:func:`lr_factor` times the configured ones)
+    and return the factor."""
+    factor = lr_factor(cfg, it)
     for opt, lr in ((nets.opt_pg, cfg.pg_lr), (nets.opt_critic, cfg.critic_lr), (nets.opt_sm, cfg.sm_lr),
                     (nets.opt_d_a, cfg.sm_lr)):
         for group in opt.param_groups:
             group["lr"] = lr * factor
     return factor
+
+
+def check_schedule(cfg: InitiativeConfig, stored: dict[str, Any], done: int) -> None:
+    """A resumed run may grow longer or add the learning-rate decay only where the iterations already trained keep
+    their rates: refuse a checkpoint of ``done`` iterations trained under ``stored`` (its config) otherwise.
+
+    :raises ValueError: the new schedule would have trained some of those iterations at other rates.
+    """
+    old = replace(cfg, iterations=int(stored.get("iterations", cfg.iterations)),
+                  lr_decay_start=int(stored.get("lr_decay_start", 0)))
+    changed = [it for it in range(done) if lr_factor(old, it) != lr_factor(cfg, it)]
+    if changed:
+        raise ValueError(
+            f"the checkpoint trained {done} iterations with lr_decay_start={old.lr_decay_start} of "
+            f"iterations={old.iterations}; lr_decay_start={cfg.lr_decay_start} of iterations={cfg.iterations} would "
+            f"have trained iteration {changed[0]} and later at other learning rates. Resume with the checkpoint's "
+            f"schedule, start the decay at or after the resume point, or use another checkpoint path.")
 
 
 def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: Callable[[int], dict[str, float]],
@@ -110,6 +134,7 @@ def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: C
     """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
     run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
                  resume, verbose, callback, extra_state=best,
+                 check_resume=lambda stored, done: check_schedule(cfg, stored, done),
                  ignore=("iterations", "lr_decay_start", "checkpoint_every", "eval_every", "precision",
                          "channels_last"))
     nets.pg.eval()

@@ -118,7 +118,7 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
         rng = iteration_rng(cfg.seed, it)
         idx = shard(batch_indices(rng, len(x_all), cfg.batch_size))
         xb, zb, mb = (to_layout(a[idx].to(device), cfg.channels_last) for a in (x_all, z_all, m_all))
-        factor = decay_learning_rates(nets, cfg, it, warm, total)
+        factor = decay_learning_rates(nets, cfg, it)
         if it < warm or cfg.alternating:
             losses = surrogate_step(nets, zb, xb, cfg)
             if it < warm:
