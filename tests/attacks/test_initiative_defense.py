@@ -602,7 +602,7 @@ def test_a_pg_with_a_learned_pattern_trains_saves_and_loads(template, faces, tmp
     np.testing.assert_array_equal(loaded.generate(x), defence.generate(x))
 
 
-def test_learning_rates_decay_linearly_from_lr_decay_start_and_only_in_algorithm_1(template, faces):
+def test_learning_rates_decay_linearly_from_lr_decay_start_of_algorithm_1(template, faces):
     x, y = faces
     # tiny: 6 alternating iterations after a warm start of 2; the decay starts at the 4th alternating one.
     defence = InitiativeDefense(template, profile="tiny", verbose=False, sm_pretrain_iterations=2, lr_decay_start=3)
@@ -616,7 +616,7 @@ def test_learning_rates_decay_linearly_from_lr_decay_start_and_only_in_algorithm
 
     defence.fit(x, y, callback=record)
     cfg = defence.config
-    assert [rates[it][0] for it in range(8)] == [None, None, 1.0, 1.0, 1.0, 3 / 4, 2 / 4, 1 / 4]
+    assert [rates[it][0] for it in range(8)] == [1.0, 1.0, 1.0, 1.0, 1.0, 3 / 4, 2 / 4, 1 / 4]
     for it in range(2, 8):
         factor, pg, sm, critic = rates[it]
         assert (pg, sm, critic) == pytest.approx((cfg.pg_lr * factor, cfg.sm_lr * factor, cfg.critic_lr * factor))

@@ -131,8 +131,13 @@ def check_schedule(cfg: InitiativeConfig, stored: dict[str, Any], done: int) -> 
 def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: Callable[[int], dict[str, float]],
                 total: int, best: dict[str, float], checkpoint_path: str | os.PathLike | None, resume: bool,
                 verbose: bool, callback: Callable[[int, dict[str, float]], None] | None) -> dict[str, float]:
-    """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them); leave PGs in eval mode."""
-    run_training(name, cfg, nets.modules(), nets.optimizers(), step, total, checkpoint_path, cfg.checkpoint_every,
+    """Run ``step`` for ``total`` iterations with checkpoints (``best`` saved with them), each at the learning
+    rates of :func:`decay_learning_rates` (its losses add ``lr_factor``); leave PGs in eval mode."""
+    def scheduled(it: int) -> dict[str, float]:
+        factor = decay_learning_rates(nets, cfg, it)
+        return {**step(it), "lr_factor": factor}
+
+    run_training(name, cfg, nets.modules(), nets.optimizers(), scheduled, total, checkpoint_path, cfg.checkpoint_every,
                  resume, verbose, callback, extra_state=best,
                  check_resume=lambda stored, done: check_schedule(cfg, stored, done),
                  ignore=("iterations", "lr_decay_start", "checkpoint_every", "eval_every", "precision",

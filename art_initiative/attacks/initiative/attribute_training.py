@@ -17,7 +17,6 @@ import torch
 from art_initiative.attacks.initiative.algorithm import (
     DefenceNetworks,
     critic_step,
-    decay_learning_rates,
     frozen,
     keep_best,
     run_defence,
@@ -181,7 +180,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
     def algorithm_step(it: int, xb: torch.Tensor, c_org: torch.Tensor, targets: list[torch.Tensor],
                        rng: np.random.Generator) -> dict[str, float]:
         """One iteration of Algorithm 1: stage A (when alternating), D_B's step, PG's step."""
-        losses = {"lr_factor": decay_learning_rates(nets, cfg, it)}
+        losses = {}
         if cfg.alternating:
             if cfg.snapshot == "iteration" and uses_previous_surrogate(cfg):
                 snapshot_surrogate(nets)

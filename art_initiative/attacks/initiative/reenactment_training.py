@@ -16,14 +16,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from art_initiative.attacks.initiative.algorithm import (
-    DefenceNetworks,
-    critic_step,
-    decay_learning_rates,
-    frozen,
-    keep_best,
-    run_defence,
-)
+from art_initiative.attacks.initiative.algorithm import DefenceNetworks, critic_step, frozen, keep_best, run_defence
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.losses import pg_adversarial_loss, pg_loss, reenactment_influence_loss
 from art_initiative.attacks.initiative.unrolled import adam_step_scale, unrolled_update
@@ -118,14 +111,12 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
         rng = iteration_rng(cfg.seed, it)
         idx = shard(batch_indices(rng, len(x_all), cfg.batch_size))
         xb, zb, mb = (to_layout(a[idx].to(device), cfg.channels_last) for a in (x_all, z_all, m_all))
-        factor = decay_learning_rates(nets, cfg, it)
         if it < warm or cfg.alternating:
             losses = surrogate_step(nets, zb, xb, cfg)
             if it < warm:
                 return losses
         else:
             losses = {}
-        losses["lr_factor"] = factor
         nets.pg.train()
         gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
         losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
