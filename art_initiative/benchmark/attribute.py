@@ -298,6 +298,8 @@ class AttributeData:
     :param faces: for synthetic data, the test split's :class:`SyntheticFaces` (it renders ground-truth edits).
     :param crop_scale: for video crops, the crop's side as a multiple of the face box (the translation check then
         also re-measures the landmarks of the edits, :class:`~art_initiative.data.expressions.CropExpressionLabeller`).
+    :param extra_faces: faces rendered beyond the splits for the defence, by how many (filled by
+        :func:`defence_training_faces`, so that each learned variant and the universal control share one rendering).
     """
 
     defender: tuple[np.ndarray, np.ndarray]
@@ -307,6 +309,7 @@ class AttributeData:
     settings: dict[str, tuple[str, ...]]
     faces: SyntheticFaces | None = None
     crop_scale: float | None = None
+    extra_faces: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     def columns(self, setting: str) -> list[int]:
         """The label columns of a domain setting."""
@@ -368,11 +371,13 @@ def defence_training_faces(split: AttributeData, cfg: AttributeBenchmarkConfig) 
     if split.faces is None:
         raise ValueError(f"defence_faces above the defender's split ({len(xd)} faces) needs synthetic data, which "
                          f"can render more; got defence_faces={n} on a data source with a fixed split.")
-    test = split.faces  # the extra faces continue the data set's stream after the test split
-    extra = SyntheticFaces(n - len(xd), test.image_size, seed=test.seed, attributes=test.attributes,
-                           offset=test.offset + len(test))
-    xe, le = extra.arrays(n_jobs=cfg.n_jobs)
-    return np.concatenate([xd, xe]), np.concatenate([ld, le])
+    if n not in split.extra_faces:
+        test = split.faces  # the extra faces continue the data set's stream after the test split
+        extra = SyntheticFaces(n - len(xd), test.image_size, seed=test.seed, attributes=test.attributes,
+                               offset=test.offset + len(test))
+        xe, le = extra.arrays(n_jobs=cfg.n_jobs)
+        split.extra_faces[n] = np.concatenate([xd, xe]), np.concatenate([ld, le])
+    return split.extra_faces[n]
 
 
 def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,

@@ -339,6 +339,7 @@ def test_the_defence_can_train_on_more_rendered_faces_disjoint_from_every_split(
     few = defence_training_faces(split, replace(cfg, defence_faces=4).validate())
     np.testing.assert_array_equal(few[0], xd[:4])
     x, labels = defence_training_faces(split, replace(cfg, defence_faces=20).validate())
+    assert defence_training_faces(split, replace(cfg, defence_faces=20).validate())[0] is x  # rendered once
     assert x.shape == (20, *xd.shape[1:]) and labels.shape == (20, ld.shape[1])
     np.testing.assert_array_equal(x[:6], xd)  # the split first, then faces rendered after the test split
     others = np.concatenate([split.forger[0], split.test[0], xd])

@@ -119,12 +119,12 @@ def check_schedule(cfg: InitiativeConfig, stored: dict[str, Any], done: int) -> 
     """
     old = replace(cfg, iterations=int(stored.get("iterations", cfg.iterations)),
                   lr_decay_start=int(stored.get("lr_decay_start", 0)))
-    changed = [it for it in range(done) if lr_factor(old, it) != lr_factor(cfg, it)]
-    if changed:
+    changed = next((it for it in range(done) if lr_factor(old, it) != lr_factor(cfg, it)), None)
+    if changed is not None:
         raise ValueError(
             f"the checkpoint trained {done} iterations with lr_decay_start={old.lr_decay_start} of "
             f"iterations={old.iterations}; lr_decay_start={cfg.lr_decay_start} of iterations={cfg.iterations} would "
-            f"have trained iteration {changed[0]} and later at other learning rates. Resume with the checkpoint's "
+            f"have trained iteration {changed} and later at other learning rates. Resume with the checkpoint's "
             f"schedule, start the decay at or after the resume point, or use another checkpoint path.")
 
 
