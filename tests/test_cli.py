@@ -79,6 +79,20 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert again["initiative"]["mse"] == pytest.approx(methods["initiative"]["mse"])
 
 
+def test_the_demo_decays_over_the_second_half_of_the_iterations_its_defence_trains():
+    from art_initiative.attacks.initiative.config import make_config
+    from art_initiative.benchmark.attribute import defence_overrides
+    from art_initiative.benchmark.demo import DemoConfig
+
+    def decay(**kwargs) -> int:
+        bench = DemoConfig(**kwargs).benchmark_config()
+        return make_config("cpu", **defence_overrides("initiative", bench)).lr_decay_start
+
+    assert decay() == 500 and decay(defence_iterations=600) == 300
+    assert decay(defence_settings={"iterations": 100}) == 50  # --set iterations=100 is what the PG trains
+    assert decay(defence_settings={"lr_decay_start": 0}) == 0
+
+
 def test_train_defense_protect_and_evaluate(tmp_path, capsys):
     from art_initiative.data import read_image
 

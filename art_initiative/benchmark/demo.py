@@ -87,6 +87,10 @@ class DemoConfig:
         public = self.forger_start == "public"
         warm = self.sm_pretrain_iterations if self.sm_pretrain_iterations is not None else (250 if public else 1000)
         its = self.defence_iterations if self.defence_iterations is not None else (1000 if public else 375)
+        defence = {"sm_pretrain_iterations": warm, "iterations": its, "eval_every": max(1, (warm + its) // 4),
+                   **self.defence_settings}
+        its = defence["iterations"]  # the decay covers the second half of what the PG trains (--set may change it)
+        defence.setdefault("lr_decay_start", its // 2 if isinstance(its, int) and not isinstance(its, bool) else 0)
         return AttributeBenchmarkConfig(
             profile="cpu", image_size=self.image_size, width=self.width, disc_width=self.disc_width,
             n_train=self.n_train, n_test=self.n_test, classifier_iterations=self.classifier_iterations,
@@ -94,8 +98,7 @@ class DemoConfig:
             targets=(self.arch,), surrogate_arch=self.arch, domains=("SD",), seed=self.seed,
             forger_start=self.forger_start,
             finetune_iterations=self.finetune_iterations, defence_faces=self.defence_faces,
-            defence={"sm_pretrain_iterations": warm, "iterations": its, "lr_decay_start": its // 2,
-                     "eval_every": max(1, (warm + its) // 4), **self.defence_settings}).validate()
+            defence=defence).validate()
 
 
 def run_demo(output: str | os.PathLike, config: DemoConfig | None = None, device_type: str = "gpu",
