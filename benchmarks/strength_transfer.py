@@ -8,6 +8,11 @@ A protection that is weak on the public model itself needs more strength (capaci
 there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
 saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise.
 
+``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
+iterations, and one trained from scratch): the paper's claim is that a PG trained against a surrogate that keeps
+changing still disrupts a model that has drifted away from the public one, where a per-image attack fades. Each
+forger then has its own white-box row, and the PNG is a curve through the models in the order given.
+
 The faces are fresh synthetic draws (``--seed``, not the harness's seed 0), so the harness's test split is never
 used to choose a lever::
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -33,7 +39,10 @@ THRESHOLDS = (0.05, 0.02, 0.01)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
-    parser.add_argument("--forger", required=True, help="train_stargan checkpoint the forger fine-tuned from it")
+    parser.add_argument("--forger", required=True, action="append", metavar="[LABEL=]PATH",
+                        help="train_stargan checkpoint the forger fine-tuned from it (repeatable with labels, for "
+                        "example one per fine-tuning length: the rows are then scored on every forger and the PNG "
+                        "is a curve from the public model through the forgers in the order given)")
     parser.add_argument("--defence", action="append", default=[], metavar="LABEL=PATH",
                         help="a saved InitiativeDefense trained on the public model (repeatable)")
     parser.add_argument("--stem", required=True, help="output path without extension")
@@ -50,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         if not label or not path:
             parser.error(f"--defence must be LABEL=PATH, got {spec!r}")
         defences.append((label, path))
+    forger_specs = [spec.partition("=") if "=" in spec else ("forger", "", spec) for spec in args.forger]
+    if len(forger_specs) > 1 and any(not label or not path for label, _, path in forger_specs):
+        parser.error(f"several --forger need LABEL=PATH each, got {args.forger}")
+    if len({label for label, _, _ in forger_specs}) < len(forger_specs):
+        parser.error(f"--forger labels must differ, got {[label for label, _, _ in forger_specs]}")
 
     from art_initiative.attacks import InitiativeDefense, RuizDisruption
     from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
@@ -58,9 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     from art_initiative.data.synthetic import ALL_ATTRIBUTES, SyntheticFaces
     from art_initiative.training.stargan import load_stargan
 
-    public, forger = load_stargan(args.public, args.device), load_stargan(args.forger, args.device)
-    if tuple(public.input_shape) != tuple(forger.input_shape):
-        parser.error(f"--public takes {tuple(public.input_shape)} images, --forger {tuple(forger.input_shape)}")
+    public = load_stargan(args.public, args.device)
+    forgers = {label: load_stargan(path, args.device) for label, _, path in forger_specs}
+    for label, forger in forgers.items():
+        if tuple(public.input_shape) != tuple(forger.input_shape):
+            parser.error(f"--public takes {tuple(public.input_shape)} images, --forger {label} "
+                         f"{tuple(forger.input_shape)}")
     size = public.input_shape[1]
     x, labels = SyntheticFaces(args.n_faces, size, seed=args.seed, attributes=ALL_ATTRIBUTES).arrays()
     columns = [ALL_ATTRIBUTES.index(a) for a in DOMAIN_SETTINGS["SD"]]
@@ -75,24 +92,29 @@ def main(argv: list[str] | None = None) -> int:
         defence = InitiativeDefense.load(path, public, verbose=False)
         protections += [(label, lambda d=defence: d.generate(x, eps=args.eps)),
                         (f"{label} saturated", lambda d=defence: d.generate(x, eps=args.eps, saturate=True))]
-    protections += [("ruiz_pgd (on the public model)", lambda: pgd(public)),
-                    ("whitebox_pgd (on the forger)", lambda: pgd(forger)),
-                    ("sign_noise", lambda: sign_noise(x, args.eps, 0))]
+    protections.append(("ruiz_pgd (on the public model)", lambda: pgd(public)))
+    protections += [(f"whitebox_pgd (on {'the forger' if len(forgers) == 1 else label})", lambda m=forger: pgd(m))
+                    for label, forger in forgers.items()]
+    protections.append(("sign_noise", lambda: sign_noise(x, args.eps, 0)))
     rows = []
     for label, make in protections:
         start = time.perf_counter()
         protected = make()
         seconds = time.perf_counter() - start
-        on_public, on_forger = (pair_scores(m, x, protected, domains, THRESHOLDS) for m in (public, forger))
-        rows.append({"method": label, "public": on_public, "forger": on_forger,
-                     "retention": on_forger["mse"] / max(on_public["mse"], 1e-12),
+        on_public = pair_scores(public, x, protected, domains, THRESHOLDS)
+        on_forgers = {name: pair_scores(m, x, protected, domains, THRESHOLDS) for name, m in forgers.items()}
+        first = next(iter(on_forgers.values()))
+        rows.append({"method": label, "public": on_public, "forger": first, "forgers": on_forgers,
+                     "retention": first["mse"] / max(on_public["mse"], 1e-12),
                      "linf_used": float(np.abs(protected - x).mean() / args.eps), "seconds": seconds})
-        print(f"{label}: public MSE {on_public['mse']:.4f}, forger MSE {on_forger['mse']:.4f}", flush=True)
+        print(f"{label}: public MSE {on_public['mse']:.4f}, " +
+              ", ".join(f"{name} MSE {v['mse']:.4f}" for name, v in on_forgers.items()), flush=True)
 
     command = "python benchmarks/strength_transfer.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump({"rows": rows, "faces": args.n_faces, "seed": args.seed, "image_size": size, "eps": args.eps,
-                   "note": args.note, "command": command}, fh, indent=1)
+        json.dump({"rows": rows, "forgers": {label: path for label, _, path in forger_specs}, "faces": args.n_faces,
+                   "seed": args.seed, "image_size": size, "eps": args.eps, "note": args.note, "command": command},
+                  fh, indent=1)
 
     def cells(s: dict[str, float]) -> str:
         return " / ".join(f"{100 * s[f'dsr_{t:g}']:.0f}%" for t in THRESHOLDS) + f" | {s['mse']:.4f}"
@@ -102,11 +124,20 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# Strength on the public model against transfer to the fine-tuned forger ({size} px, eps {args.eps:g})",
              "", f"{args.n_faces} {faces} (seed {args.seed}) x the five SD domains. DSR at MSE > 0.05 / 0.02 / "
              "0.01. `retention`: forger MSE / public MSE. `budget used`: mean |x' - x| / eps.",
-             *(["", args.note] if args.note else []), "",
-             "| method | public: DSR | public: MSE | forger: DSR | forger: MSE | retention | budget used |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['method']} | {cells(r['public'])} | {cells(r['forger'])} | {r['retention']:.2f} | "
-              f"{r['linf_used']:.2f} |" for r in rows]
+             *(["", args.note] if args.note else [])]
+    if len(forgers) == 1:
+        lines += ["", "| method | public: DSR | public: MSE | forger: DSR | forger: MSE | retention | budget used |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['method']} | {cells(r['public'])} | {cells(r['forger'])} | {r['retention']:.2f} | "
+                  f"{r['linf_used']:.2f} |" for r in rows]
+    else:
+        lines += ["", "Each cell: forgery MSE (DSR at MSE > 0.05). Forgers: " +
+                  ", ".join(f"`{label}` = `{os.path.basename(path)}`" for label, _, path in forger_specs) + ".",
+                  "", "| method | public | " + " | ".join(forgers) + " | budget used |",
+                  "|---|---|" + "---|" * len(forgers) + "---|"]
+        lines += [f"| {r['method']} | " + " | ".join(f"{s['mse']:.4f} ({100 * s['dsr_0.05']:.0f}%)"
+                                                      for s in (r["public"], *r["forgers"].values())) +
+                  f" | {r['linf_used']:.2f} |" for r in rows]
     lines += ["", f"Command: `{command}`"]
     with open(args.stem + ".md", "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -118,17 +149,51 @@ def main(argv: list[str] | None = None) -> int:
 
     from art_initiative.benchmark.figures import save_figure
 
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 3.8))
-    at = np.arange(len(rows))
-    ax.bar(at - 0.2, [r["public"]["mse"] for r in rows], 0.4, label="on the public model")
-    ax.bar(at + 0.2, [r["forger"]["mse"] for r in rows], 0.4, label="on the fine-tuned forger")
-    ax.axhline(0.05, color="grey", ls="--", lw=1, label="the paper's DSR threshold")
-    ax.set_xticks(at, [r["method"].replace(" (", "\n(") for r in rows], fontsize=7)
-    ax.set(ylabel="forgery MSE", title=f"Strength against transfer ({size} px, eps {args.eps:g})")
-    ax.legend(fontsize=8)
-    save_figure(fig, args.stem + ".png")
+    if len(forgers) == 1:
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 3.8))
+        at = np.arange(len(rows))
+        ax.bar(at - 0.2, [r["public"]["mse"] for r in rows], 0.4, label="on the public model")
+        ax.bar(at + 0.2, [r["forger"]["mse"] for r in rows], 0.4, label="on the fine-tuned forger")
+        ax.axhline(0.05, color="grey", ls="--", lw=1, label="the paper's DSR threshold")
+        ax.set_xticks(at, [r["method"].replace(" (", "\n(") for r in rows], fontsize=7)
+        ax.set(ylabel="forgery MSE", title=f"Strength against transfer ({size} px, eps {args.eps:g})")
+        ax.legend(fontsize=8)
+    else:
+        fig = drift_figure(rows, list(forgers), size, args.eps)
+    save_figure(fig, args.stem + ".png", tight=len(forgers) == 1)
     print(f"wrote {args.stem}.json, .md and .png")
     return 0
+
+
+def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
+    """The curve of several forgers: forgery MSE (log) and DSR at MSE > 0.05 and > 0.02 from the public model
+    through ``forgers`` in order, one line per protection as trained (the saturated rows are in the table), Ruiz
+    PGD, sign noise, and as the ceiling each model's own white-box PGD (Ruiz PGD on the public model)."""
+    import matplotlib.pyplot as plt
+
+    names = ["public", *forgers]
+    at = np.arange(len(names))
+    fig, axes = plt.subplots(1, 3, figsize=(max(13.0, 2.0 * len(names)), 4.6))
+    ruiz = next(r for r in rows if r["method"].startswith("ruiz_pgd"))
+    ceiling = [ruiz["public"], *(next(r for r in rows if r["method"] == f"whitebox_pgd (on {n})")["forgers"][n]
+                                 for n in forgers)]
+    shown = [r for r in rows if not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
+    for ax, key, ylabel in ((axes[0], "mse", "forgery MSE"), (axes[1], "dsr_0.05", "DSR (MSE > 0.05)"),
+                            (axes[2], "dsr_0.02", "DSR (MSE > 0.02)")):
+        for r in shown:
+            style = dict(color="k", lw=2.5) if r is ruiz else dict(color="grey") if r["method"] == "sign_noise" else {}
+            ax.plot(at, [r["public"][key], *(r["forgers"][n][key] for n in forgers)], marker="o", label=r["method"],
+                    **style)
+        ax.plot(at, [c[key] for c in ceiling], "k--", marker="x", label="white-box PGD on each model (ceiling)")
+        ax.set_xticks(at, names, fontsize=8)
+        ax.set(ylabel=ylabel, xlabel="the model scored")
+    axes[0].axhline(0.05, color="grey", ls=":", lw=1)
+    axes[0].set_yscale("log")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=5)
+    fig.subplots_adjust(bottom=0.3, wspace=0.3, left=0.06, right=0.98)
+    fig.suptitle(f"Strength against the forger's drift ({size} px, eps {eps:g})")
+    return fig
 
 
 if __name__ == "__main__":

@@ -53,10 +53,12 @@ def plot_sweep(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
     save_figure(fig, path, dpi=110)
 
 
-def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> None:
-    """Lay out a matplotlib figure, write it to ``path`` (PNG) and close it."""
+def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120, tight: bool = True) -> None:
+    """Lay out a matplotlib figure (``tight``: ``tight_layout``; False keeps the caller's ``subplots_adjust``, for
+    example room for a figure legend), write it to ``path`` (PNG) and close it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(os.fspath(path), dpi=dpi)
     plt.close(fig)

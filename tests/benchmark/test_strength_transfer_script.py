@@ -48,3 +48,38 @@ def test_seed_0_says_the_faces_are_the_harness_defenders_own(tmp_path, load_scri
     md = stem.with_suffix(".md").read_text()
     assert "the first of its defender split (seed 0)" in md and "The PG's training faces." in md
     assert json.loads(stem.with_suffix(".json").read_text())["note"] == "The PG's training faces."
+
+
+def test_several_forgers_score_every_row_on_each_and_draw_a_curve(tmp_path, load_script, public_forger_defence):
+    script = load_script("benchmarks/strength_transfer.py")
+    paths = public_forger_defence
+    stem = tmp_path / "drift"
+    # The public model itself stands in for a forger that has not drifted at all.
+    assert script.main(["--public", str(paths["public"]), "--forger", f"ft0={paths['public']}",
+                        "--forger", f"ft={paths['forger']}", "--defence", f"pg={paths['defence']}",
+                        "--stem", str(stem), "--n-faces", "4"]) == 0
+    out = json.loads(stem.with_suffix(".json").read_text())
+    rows = {r["method"]: r for r in out["rows"]}
+    assert list(rows) == ["pg", "pg saturated", "ruiz_pgd (on the public model)", "whitebox_pgd (on ft0)",
+                          "whitebox_pgd (on ft)", "sign_noise"]
+    assert out["forgers"] == {"ft0": str(paths["public"]), "ft": str(paths["forger"])}
+    for r in rows.values():
+        assert list(r["forgers"]) == ["ft0", "ft"]
+        assert r["forger"] == r["forgers"]["ft0"]
+        # ft0 is the public model: every protection scores the same on both.
+        assert r["forgers"]["ft0"]["mse"] == pytest.approx(r["public"]["mse"], rel=1e-5)
+    for name in ("ft0", "ft"):
+        assert rows[f"whitebox_pgd (on {name})"]["forgers"][name]["mse"] > rows["sign_noise"]["forgers"][name]["mse"]
+    md = stem.with_suffix(".md").read_text()
+    assert "| method | public | ft0 | ft | budget used |" in md
+    assert stem.with_suffix(".png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("forgers", [["a.pt", "b.pt"], ["x=a.pt", "x=b.pt"]])
+def test_several_forgers_need_distinct_labels(tmp_path, load_script, forgers):
+    script = load_script("benchmarks/strength_transfer.py")
+    argv = ["--public", "p.pt", "--stem", str(tmp_path / "s")]
+    for f in forgers:
+        argv += ["--forger", f]
+    with pytest.raises(SystemExit):
+        script.main(argv)

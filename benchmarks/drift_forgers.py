@@ -1,0 +1,70 @@
+"""The forgers of a drift curve (``strength_transfer.py`` with several ``--forger``): the demo's released model
+(``make demo``'s setting, ``--arch``) fine-tuned on the forger's faces for each of ``--lengths`` iterations, one
+run continued from length to length in the cache, and with ``--scratch`` the same architecture trained from random
+weights on the forger's faces for the released model's iterations (the paper's gray-box protocol). The released
+model is trained first if the cache does not hold it; a demo's ``cache`` folder can be given to reuse its models.
+
+Prints the ``--public`` and ``--forger LABEL=PATH`` arguments of ``strength_transfer.py``::
+
+    .venv/bin/python benchmarks/drift_forgers.py --cache /tmp/drift/cache --lengths 500 1000 2000 4000 8000 --scratch
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+from art_initiative.benchmark.attribute import (
+    AttributeBenchmarkConfig,
+    attribute_data,
+    defender_surrogate,
+    forger_target,
+    forger_target_path,
+    public_model,
+)
+
+
+def drift_forgers(bench: AttributeBenchmarkConfig, lengths: list[int], scratch: bool, cache: str,
+                  device_type: str = "cpu", verbose: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """Train (or read from ``cache``) the released model and the forgers of ``bench``'s first target: one
+    fine-tuned for each of ``lengths`` (labels ``ft<N>``, in increasing order so that each run continues the
+    last) and, with ``scratch``, one from random weights (label ``scratch``). Returns the released model's path and
+    the ``(label, path)`` of each forger."""
+    if not lengths and not scratch:
+        raise ValueError("drift_forgers needs lengths (fine-tuning iterations) or scratch=True, got neither.")
+    if any(n < 1 for n in lengths):
+        raise ValueError(f"lengths must be fine-tuning iterations >= 1, got {lengths}.")
+    split = attribute_data("synthetic", bench)
+    public = replace(bench, forger_start="public")
+    defender_surrogate(split, public, device_type, cache, verbose=verbose)
+    arch, forgers = bench.targets[0], []
+    for label, cfg in [(f"ft{n}", replace(public, finetune_iterations=n)) for n in sorted(set(lengths))] + \
+            ([("scratch", replace(bench, forger_start="scratch"))] if scratch else []):
+        start = time.perf_counter()
+        forger_target(split, cfg, arch, "SD", device_type, cache, verbose=verbose)
+        forgers.append((label, forger_target_path(split, cfg, arch, "SD", cache)))
+        if verbose:
+            print(f"{label}: {forgers[-1][1]} ({time.perf_counter() - start:.0f} s)", flush=True)
+    return public_model(split, public, cache), forgers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", required=True, help="the cache folder (a demo's cache reuses its models)")
+    parser.add_argument("--arch", default="cnet", help="the demo's architecture (DemoConfig.arch)")
+    parser.add_argument("--lengths", type=int, nargs="*", default=[500, 1000, 2000, 4000, 8000],
+                        help="the forger's fine-tuning iterations")
+    parser.add_argument("--scratch", action="store_true", help="also a forger trained from random weights")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
+    args = parser.parse_args(argv)
+    from art_initiative.benchmark.demo import DemoConfig
+
+    public, forgers = drift_forgers(DemoConfig(arch=args.arch).benchmark_config(), args.lengths, args.scratch,
+                                    args.cache, args.device, verbose=True)
+    print(" ".join([f"--public {public}"] + [f"--forger {label}={path}" for label, path in forgers]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

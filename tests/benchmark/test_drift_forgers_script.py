@@ -1,0 +1,46 @@
+"""``benchmarks/drift_forgers.py``: the released model fine-tuned for growing lengths, and a forger from scratch."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def test_each_length_continues_the_last_and_scratch_starts_afresh(tmp_path, load_script):
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+    from art_initiative.training.stargan import load_stargan
+
+    script = load_script("benchmarks/drift_forgers.py")
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=8, n_test=2,
+                                   target_iterations=4, targets=("res6",), domains=("SD",),
+                                   forger_start="public").validate()
+    cache = str(tmp_path / "cache")
+    public, forgers = script.drift_forgers(cfg, [10, 5], True, cache)
+    assert [label for label, _ in forgers] == ["ft5", "ft10", "scratch"]
+    assert all(os.path.exists(path) for _, path in [("public", public), *forgers])
+    paths = dict(forgers)
+    assert "-ft" in paths["ft5"] and paths["ft5"].endswith("-it5.pt") and paths["ft10"].endswith("-it10.pt")
+    assert "-ft" not in paths["scratch"] and paths["scratch"].endswith("-it4.pt")
+    # Different weights (a generator step every n_critic = 5 iterations): the longer fine-tuning moved on, the
+    # scratch model is not the released one.
+    import numpy as np
+
+    x = np.zeros((1, 3, 16, 16), np.float32)
+    c = np.ones((1, 5), np.float32)
+    outs = {name: load_stargan(path, "cpu").predict(x, conditions=c) for name, path in
+            [("public", public), *forgers]}
+    assert len({o.tobytes() for o in outs.values()}) == 4
+    # A second call reads the cache: the same paths, nothing retrained.
+    stamps = {path: os.path.getmtime(path) for path in paths.values()}
+    assert script.drift_forgers(cfg, [5, 10], True, cache) == (public, forgers)
+    assert {path: os.path.getmtime(path) for path in paths.values()} == stamps
+
+
+@pytest.mark.parametrize(("lengths", "scratch", "match"), [([], False, "needs lengths"), ([0], False, ">= 1")])
+def test_nothing_to_train_or_a_bad_length_is_refused(tmp_path, load_script, lengths, scratch, match):
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+
+    script = load_script("benchmarks/drift_forgers.py")
+    with pytest.raises(ValueError, match=match):
+        script.drift_forgers(AttributeBenchmarkConfig(profile="tiny"), lengths, scratch, str(tmp_path))
