@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--defence must be LABEL=PATH, got {spec!r}")
         defences.append((label, path))
     forger_specs = [spec.partition("=") if "=" in spec else ("forger", "", spec) for spec in args.forger]
-    if len(forger_specs) > 1 and any(not label or not path for label, _, path in forger_specs):
-        parser.error(f"several --forger need LABEL=PATH each, got {args.forger}")
+    if any(not label or not path for label, _, path in forger_specs) or \
+            (len(forger_specs) > 1 and any("=" not in spec for spec in args.forger)):
+        parser.error(f"--forger is PATH, or LABEL=PATH (several: LABEL=PATH each), got {args.forger}")
     if len({label for label, _, _ in forger_specs}) < len(forger_specs):
         parser.error(f"--forger labels must differ, got {[label for label, _, _ in forger_specs]}")
 

@@ -49,6 +49,7 @@ from art_initiative.benchmark.common import (
     sign_noise,
     uniform_noise,
     variant_overrides,
+    weights_digest,
 )
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import (
@@ -456,8 +457,10 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
              verbose: bool) -> tuple[InitiativeDefense, float]:
     overrides = defence_overrides(method, cfg)
     scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
+    # keyed by the training faces and by the model the defence starts from (the public model or the surrogate)
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
-                                                                  f"{digest(x, labels)}{scenario}")
+                                                                  f"{digest(x, labels)}-m{weights_digest(surrogate)}"
+                                                                  f"{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
                           lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,
                           attributes=attributes)

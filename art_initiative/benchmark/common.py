@@ -39,6 +39,12 @@ def digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:12]
 
 
+def weights_digest(model: PyTorchImageTranslator) -> str:
+    """:func:`digest` of a model's weights (every tensor of its state dict, in order): keys a cached defence by the
+    model it started from, so that a retrained public model or surrogate is not met with a stale defence."""
+    return digest(*(t.detach().float().cpu().numpy() for t in model.model.state_dict().values()))
+
+
 def pair_scores(model: PyTorchImageTranslator, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray],
                 thresholds: tuple[float, ...] = (0.05, 0.02, 0.01)) -> dict[str, float]:
     """How far ``model``'s forgeries of ``protected`` move from those of ``x``: the MSE per (face, domain) pair over

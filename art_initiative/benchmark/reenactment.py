@@ -45,6 +45,7 @@ from art_initiative.benchmark.common import (
     uniform_noise,
     universal_sign_noise,
     variant_overrides,
+    weights_digest,
 )
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import (
@@ -206,7 +207,7 @@ def _defence(method: str, eps: float, x: np.ndarray, z: np.ndarray, landmarks: n
     template = PyTorchImageTranslator.from_architecture("unet256", size, cfg.width, 0, device_type)
     overrides = variant_overrides("reenactment", method, cfg.profile, {**cfg.defence, "eps": eps})
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{eps:g}-"
-                                                                  f"{digest(x, z)}")
+                                                                  f"{digest(x, z)}-m{weights_digest(template)}")
     return cached_defence(InitiativeDefenseReenactment, template, cfg.profile, overrides,
                           lambda d, path: d.fit(x, z, landmarks, checkpoint_path=path), stem, verbose)
 

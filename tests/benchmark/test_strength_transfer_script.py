@@ -75,8 +75,8 @@ def test_several_forgers_score_every_row_on_each_and_draw_a_curve(tmp_path, load
     assert stem.with_suffix(".png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("forgers", [["a.pt", "b.pt"], ["x=a.pt", "x=b.pt"]])
-def test_several_forgers_need_distinct_labels(tmp_path, load_script, forgers):
+@pytest.mark.parametrize("forgers", [["a.pt", "b.pt"], ["x=a.pt", "x=b.pt"], ["x="], ["=a.pt"]])
+def test_forgers_need_a_path_and_distinct_labels(tmp_path, load_script, forgers):
     script = load_script("benchmarks/strength_transfer.py")
     argv = ["--public", "p.pt", "--stem", str(tmp_path / "s")]
     for f in forgers:

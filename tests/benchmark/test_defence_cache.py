@@ -1,0 +1,37 @@
+"""The harness's defence cache: keyed by the training faces and by the weights of the model the defence starts
+from, so that a retrained public model (or surrogate) is not met with a defence trained on another."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+
+def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tmp_path):
+    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
+    from art_initiative.benchmark.common import weights_digest
+    from art_initiative.estimators import PyTorchImageTranslator
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2,
+                                   defence={"iterations": 2}).validate()
+    split = attribute_data("synthetic", cfg)
+    (x, labels), cols = split.defender, split.columns("SD")
+    models = [PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=s) for s in (0, 0, 1)]
+    assert weights_digest(models[0]) == weights_digest(models[1]) != weights_digest(models[2])
+    cache = str(tmp_path)
+
+    def fit(model):
+        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, cfg, cache, False)
+
+    first, _ = fit(models[0])
+    files = sorted(glob.glob(os.path.join(cache, "initiative-*.pt")))
+    stamps = {f: os.path.getmtime(f) for f in files}
+    again, _ = fit(models[1])  # the same weights: read from the cache, nothing trained
+    assert {f: os.path.getmtime(f) for f in files} == stamps
+    out_a = first.generate(x[:2], eps=0.05)
+    assert (again.generate(x[:2], eps=0.05) == out_a).all()
+    fit(models[2])  # another model's weights: a defence of its own, the first one kept
+    assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 2 * len(files)
+    assert all(os.path.getmtime(f) == t for f, t in stamps.items())
+    assert any(weights_digest(models[2]) in f for f in glob.glob(os.path.join(cache, "initiative-*.pt")))
