@@ -2,7 +2,8 @@
 (``make demo``'s setting, ``--arch``) fine-tuned on the forger's faces for each of ``--lengths`` iterations, one
 run continued from length to length in the cache, and with ``--scratch`` the same architecture trained from random
 weights on the forger's faces for the released model's iterations (the paper's gray-box protocol). The released
-model is trained first if the cache does not hold it; a demo's ``cache`` folder can be given to reuse its models.
+model is trained first if the cache does not hold it; a demo's ``cache`` folder can be given to reuse its models
+(with the demo's own ``--image-size`` / ``--width`` / ``--n-train`` / ``--target-iterations`` if it changed them).
 
 Prints the ``--public`` and ``--forger LABEL=PATH`` arguments of ``strength_transfer.py``::
 
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", required=True, help="the cache folder (a demo's cache reuses its models)")
     parser.add_argument("--arch", default="cnet", help="the demo's architecture (DemoConfig.arch)")
+    parser.add_argument("--image-size", type=int, help="DemoConfig.image_size (default: the demo's)")
+    parser.add_argument("--width", type=int, help="DemoConfig.width, the generators' channels (default: the demo's)")
+    parser.add_argument("--n-train", type=int, help="DemoConfig.n_train, faces per split (default: the demo's)")
+    parser.add_argument("--target-iterations", type=int,
+                        help="DemoConfig.target_iterations, the released model's (default: the demo's)")
     parser.add_argument("--lengths", type=int, nargs="*", default=[500, 1000, 2000, 4000, 8000],
                         help="the forger's fine-tuning iterations")
     parser.add_argument("--scratch", action="store_true", help="also a forger trained from random weights")
@@ -60,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from art_initiative.benchmark.demo import DemoConfig
 
-    public, forgers = drift_forgers(DemoConfig(arch=args.arch).benchmark_config(), args.lengths, args.scratch,
-                                    args.cache, args.device, verbose=True)
+    given = {k: getattr(args, k) for k in ("image_size", "width", "n_train", "target_iterations")
+             if getattr(args, k) is not None}
+    demo = DemoConfig(arch=args.arch, **given)
+    public, forgers = drift_forgers(demo.benchmark_config(), args.lengths, args.scratch, args.cache, args.device,
+                                    verbose=True)
     print(" ".join([f"--public {public}"] + [f"--forger {label}={path}" for label, path in forgers]))
     return 0
 

@@ -44,3 +44,17 @@ def test_nothing_to_train_or_a_bad_length_is_refused(tmp_path, load_script, leng
     script = load_script("benchmarks/drift_forgers.py")
     with pytest.raises(ValueError, match=match):
         script.drift_forgers(AttributeBenchmarkConfig(profile="tiny"), lengths, scratch, str(tmp_path))
+
+
+def test_the_command_line_passes_the_demos_settings(tmp_path, load_script, capsys):
+    script = load_script("benchmarks/drift_forgers.py")
+    cache = tmp_path / "cache"
+    assert script.main(["--cache", str(cache), "--arch", "cnet", "--image-size", "16", "--width", "4",
+                        "--n-train", "6", "--target-iterations", "2", "--lengths", "1"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    assert printed.startswith("--public ") and " --forger ft1=" in printed
+    public = printed.split()[1]
+    assert public.endswith("-it2.pt") and "stargan-cnet-" in public and os.path.exists(public)
+    from art_initiative.training.stargan import load_stargan
+
+    assert tuple(load_stargan(public, "cpu").input_shape) == (3, 16, 16)
