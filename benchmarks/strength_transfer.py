@@ -178,16 +178,16 @@ def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     ruiz = next(r for r in rows if r["method"].startswith("ruiz_pgd"))
     ceiling = [ruiz["public"], *(next(r for r in rows if r["method"] == f"whitebox_pgd (on {n})")["forgers"][n]
                                  for n in forgers)]
-    shown = [r for r in rows if not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # tab10 without its grey
-    learned = [r for r in shown if r is not ruiz and r["method"] != "sign_noise"]
-    styles = {id(r): dict(color=palette[i % len(palette)], ls="-" if i < len(palette) else "--")
-              for i, r in enumerate(learned)}
-    styles[id(ruiz)] = dict(color="k", lw=2.5)
+    learned = [r for r in rows if r is not ruiz and r["method"] != "sign_noise"
+               and not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
+    shown = [(r, dict(color=palette[i % len(palette)], ls="-" if i < len(palette) else "--"))
+             for i, r in enumerate(learned)]
+    shown += [(ruiz, dict(color="k", lw=2.5))]
+    shown += [(r, dict(color="silver", ls=":")) for r in rows if r["method"] == "sign_noise"]
     for ax, key, ylabel in ((axes[0], "mse", "forgery MSE"), (axes[1], "dsr_0.05", "DSR (MSE > 0.05)"),
                             (axes[2], "dsr_0.02", "DSR (MSE > 0.02)")):
-        for r in shown:
-            style = styles.get(id(r), dict(color="silver", ls=":"))
+        for r, style in shown:
             ax.plot(at, [r["public"][key], *(r["forgers"][n][key] for n in forgers)], marker="o", label=r["method"],
                     **style)
         ax.plot(at, [c[key] for c in ceiling], "k--", marker="x", label="white-box PGD on each model (ceiling)")
