@@ -35,13 +35,13 @@ from art_initiative.benchmark.demo import DemoConfig, run_demo
 DEMO_KEYS = ("defence_faces",)  # variant keys that are DemoConfig's (ints), not the defence's
 
 
-def parse_variant(spec: str) -> tuple[str, int, dict[str, object]]:
+def parse_variant(spec: str, flag: str = "--variant") -> tuple[str, int, dict[str, object]]:
     """``"nocyc=600,lambda_cyc=0"`` -> ``("nocyc", 600, {"lambda_cyc": 0.0})`` (``defence_faces=N`` stays an
-    int under its own name)."""
+    int under its own name); errors name the option ``flag``."""
     name, sep, rest = spec.partition("=")
     its, *pairs = rest.split(",") if rest else [""]
     if not sep or not name or not its.isdigit():
-        raise ValueError(f"--variant must be NAME=ITERATIONS[,KEY=VALUE...], got {spec!r}.")
+        raise ValueError(f"{flag} must be NAME=ITERATIONS[,KEY=VALUE...], got {spec!r}.")
     demo = {}
     for pair in [p for p in pairs if p.partition("=")[0] in DEMO_KEYS]:
         key, _, text = pair.partition("=")

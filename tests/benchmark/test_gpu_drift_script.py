@@ -1,0 +1,70 @@
+"""``benchmarks/gpu_drift.py``: the prepared GPU run of issue #12's drift curve, at tiny settings on the CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_drift.py"
+TINY_PG = "pg_width=4,pg_levels=2,sm_disc_width=4,critic_width=4,batch_size=4,sm_pretrain_iterations=2"
+
+
+def test_rounds_stop_before_a_round_that_would_pass_the_deadline_and_on_an_error(load_script):
+    rounds = load_script("benchmarks/gpu_drift.py").rounds
+    seen: list[int] = []
+
+    def slow(n: int) -> None:  # 0.1 s per added iteration
+        time.sleep(0.1 * (n - (seen[-1] if seen else 0)))
+        seen.append(n)
+
+    out = rounds([1, 2, 10], slow, time.time() + 0.6, "job")
+    assert out["iterations"] == [1, 2] and seen == [1, 2]  # 8 more iterations at 0.1 s would pass the deadline
+    assert "error" not in out and len(out["round_seconds"]) == 2
+
+    def fails_at_3(n: int) -> None:
+        if n == 3:
+            raise RuntimeError("out of memory")
+
+    out = rounds([1, 3, 5], fails_at_3, time.time() + 60, "job")
+    assert out["iterations"] == [1] and "out of memory" in out["error"]
+
+
+def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curve(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--image-size", "16", "--width", "4",
+                           "--disc-width", "8", "--n-train", "16", "--target-iterations", "10", "--step", "5",
+                           "--lengths", "10", "5", "--scratch", "--defence", f"ats=3,{TINY_PG},defence_faces=24",
+                           "--defence", f"frozen=3,{TINY_PG},alternating=false", "--pg-max-iterations", "6",
+                           "--faces", "4", "--threads", "1", "--n-jobs", "1", "--cache-dir", str(cache),
+                           "--output", str(out)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "released model 10, forgers ft5, ft10, scratch, ats 6, frozen 6" in done.stdout
+    assert not list(tmp_path.glob("gpu_drift_data_*"))  # the workers' copy of the faces is removed
+    summary = json.loads((out / "gpu_drift-cpu-16-cnet.json").read_text())
+    assert summary["released_iterations"] == 10 and summary["release"]["iterations"] == [5, 10]
+    assert [d["iterations"] for d in summary["defences"]] == [[3, 6], [3, 6]]
+    for d in summary["defences"]:  # every round's PG kept, and the 6-iteration round resumed the 3-iteration one
+        assert [os.path.basename(p) for _, p in d["paths"]] == ["pg-it3.pt", "pg-it6.pt"]
+        training = next((cache / f"defence-{d['name']}").glob("*-training.json"))
+        assert json.loads(training.read_text())["config"]["iterations"] == 6
+    curve = json.loads((out / "strength_transfer-synthetic-cpu-16-cnet-drift.json").read_text())
+    assert list(curve["forgers"]) == ["ft5", "ft10", "scratch"]
+    methods = [r["method"] for r in curve["rows"]]
+    assert {"ats-3", "ats-6", "frozen-3", "frozen-6", "ats-6 saturated", "ruiz_pgd (on the public model)",
+            "whitebox_pgd (on ft10)", "whitebox_pgd (on scratch)", "sign_noise"} <= set(methods)
+    assert all(set(r["forgers"]) == {"ft5", "ft10", "scratch"} for r in curve["rows"])
+    ruiz = next(r for r in curve["rows"] if r["method"].startswith("ruiz_pgd"))
+    noise = next(r for r in curve["rows"] if r["method"] == "sign_noise")
+    assert ruiz["public"]["mse"] > noise["public"]["mse"]  # PGD on the model it was computed on beats noise
+    assert (out / "strength_transfer-synthetic-cpu-16-cnet-drift.png").stat().st_size > 0
+
+
+def test_bad_variant_is_refused_by_name(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--defence", "ats", "--output",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--defence must be NAME=ITERATIONS" in done.stderr
