@@ -8,6 +8,10 @@ model is trained first if the cache does not hold it; a demo's ``cache`` folder 
 Prints the ``--public`` and ``--forger LABEL=PATH`` arguments of ``strength_transfer.py``::
 
     .venv/bin/python benchmarks/drift_forgers.py --cache /tmp/drift/cache --lengths 500 1000 2000 4000 8000 --scratch
+
+With ``--on defender`` it trains what the defender itself can: the released model fine-tuned on the defender's own
+faces (another seed), and prints ``--pgd-on LABEL=PATH`` arguments (PGD computed on those models, scored on the
+forgers).
 """
 
 from __future__ import annotations
@@ -23,7 +27,35 @@ from art_initiative.benchmark.attribute import (
     forger_target,
     forger_target_path,
     public_model,
+    target_path,
+    train_target,
 )
+
+SELF_SEED = 3  # the seed offset of the defender's own fine-tuning (the released model has 1, the forger 2)
+
+
+def self_drift(bench: AttributeBenchmarkConfig, lengths: list[int], cache: str, device_type: str = "cpu",
+               verbose: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """The defender's own drift: the released model fine-tuned on the defender's faces (which it trained on; the
+    forger's are never used) with another seed than the forger's, for each of ``lengths`` (labels ``self<N>``, one
+    run continued). What the defender can compute to guess where a forger's fine-tuning goes. Returns the released
+    model's path and the ``(label, path)`` of each."""
+    if not lengths or any(n < 1 for n in lengths):
+        raise ValueError(f"lengths must be fine-tuning iterations >= 1, got {lengths}.")
+    split = attribute_data("synthetic", bench)
+    public = replace(bench, forger_start="public")
+    defender_surrogate(split, public, device_type, cache, verbose=verbose)
+    released = public_model(split, public, cache)
+    (xd, ld), sd = split.defender, split.columns("SD")
+    arch, models = bench.targets[0], []
+    for n in sorted(set(lengths)):
+        start = time.perf_counter()
+        args = (xd, ld[:, sd], arch, bench.seed + SELF_SEED, public)
+        train_target(*args, device_type, cache, iterations=n, verbose=verbose, init_from=released)
+        models.append((f"self{n}", target_path(*args, cache, iterations=n, init_from=released)))
+        if verbose:
+            print(f"self{n}: {models[-1][1]} ({time.perf_counter() - start:.0f} s)", flush=True)
+    return released, models
 
 
 def drift_forgers(bench: AttributeBenchmarkConfig, lengths: list[int], scratch: bool, cache: str,
@@ -62,13 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs="*", default=[500, 1000, 2000, 4000, 8000],
                         help="the forger's fine-tuning iterations")
     parser.add_argument("--scratch", action="store_true", help="also a forger trained from random weights")
+    parser.add_argument("--on", choices=("forger", "defender"), default="forger",
+                        help="defender: the defender's own fine-tuning of the released model on its faces "
+                        "(labels self<N>, printed as --pgd-on arguments; no scratch model)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     args = parser.parse_args(argv)
+    if args.on == "defender" and args.scratch:
+        parser.error("--scratch is a forger's model; it does not go with --on defender")
     from art_initiative.benchmark.demo import DemoConfig
 
     given = {k: getattr(args, k) for k in ("image_size", "width", "n_train", "target_iterations")
              if getattr(args, k) is not None}
     demo = DemoConfig(arch=args.arch, **given)
+    if args.on == "defender":
+        public, models = self_drift(demo.benchmark_config(), args.lengths, args.cache, args.device, verbose=True)
+        print(" ".join([f"--public {public}"] + [f"--pgd-on {label}={path}" for label, path in models]))
+        return 0
     public, forgers = drift_forgers(demo.benchmark_config(), args.lengths, args.scratch, args.cache, args.device,
                                     verbose=True)
     print(" ".join([f"--public {public}"] + [f"--forger {label}={path}" for label, path in forgers]))

@@ -6,7 +6,8 @@ Ruiz baseline start from) and on the forger's fine-tuned copy of it (the harness
 is the forger's forgery MSE over the public model's: below 1 the effect fades with the fine-tuning, above 1 it grows.
 A protection that is weak on the public model itself needs more strength (capacity, iterations); one that is strong
 there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
-saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise.
+saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each
+``--pgd-on LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their mean loss).
 
 ``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
 iterations, and one trained from scratch): the paper's claim is that a PG trained against a surrogate that keeps
@@ -36,6 +37,40 @@ import numpy as np
 THRESHOLDS = (0.05, 0.02, 0.01)
 
 
+def ensemble_pgd(models: list, x: np.ndarray, domains: list[np.ndarray], eps: float, steps: int = 10,
+                 seed: int = 0, batch_size: int = 128) -> np.ndarray:
+    """Ruiz PGD (random start, ``steps`` signed steps of ``min(0.01, eps)``, every domain jointly) on the summed
+    disruption loss of several :class:`PyTorchImageTranslator` models (the same loss as ``RuizDisruption`` for one)."""
+    import torch
+
+    from art_initiative.attacks.ruiz import ascent_step, disruption_loss
+
+    device = models[0].device
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    modes = [m.model.training for m in models]
+    for m in models:
+        m.model.eval()
+    out = np.empty_like(x)
+    for start in range(0, len(x), batch_size):
+        xb = torch.from_numpy(x[start:start + batch_size]).to(device)
+        conds = [torch.from_numpy(np.asarray(d[start:start + batch_size], np.float32)).to(device) for d in domains]
+        with torch.no_grad():
+            refs = [[m.translate(xb, c) for c in conds] for m in models]
+
+        def objective(v: torch.Tensor, conds: list = conds, refs: list = refs) -> torch.Tensor:
+            return sum(disruption_loss(m.translate(v, c), r).sum()
+                       for m, rs in zip(models, refs, strict=True) for c, r in zip(conds, rs, strict=True))
+
+        x_adv = torch.clamp(xb + torch.empty_like(xb).uniform_(-eps, eps, generator=generator), -1.0, 1.0)
+        for _ in range(steps):
+            x_adv = ascent_step(x_adv, xb, objective, min(0.01, eps), eps, (-1.0, 1.0))
+        out[start:start + batch_size] = x_adv.cpu().numpy()
+    for m, mode in zip(models, modes, strict=True):
+        m.model.train(mode)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
@@ -45,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                         "is a curve from the public model through the forgers in the order given)")
     parser.add_argument("--defence", action="append", default=[], metavar="LABEL=PATH",
                         help="a saved InitiativeDefense trained on the public model (repeatable)")
+    parser.add_argument("--pgd-on", action="append", default=[], metavar="LABEL=PATH[+PATH...]",
+                        help="a row of PGD-10 computed on this train_stargan checkpoint, or on the mean loss of "
+                        "several (an ensemble: for example the defender's own fine-tunings of the public model, "
+                        "drift_forgers.py --on defender); repeatable")
     parser.add_argument("--stem", required=True, help="output path without extension")
     parser.add_argument("--n-faces", type=int, default=100)
     parser.add_argument("--seed", type=int, default=123, help="seed of the fresh faces (the harness uses 0)")
@@ -59,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         if not label or not path:
             parser.error(f"--defence must be LABEL=PATH, got {spec!r}")
         defences.append((label, path))
+    pgd_specs = []
+    for spec in args.pgd_on:
+        label, _, paths = spec.partition("=")
+        if not label or not paths or "" in paths.split("+"):
+            parser.error(f"--pgd-on must be LABEL=PATH[+PATH...], got {spec!r}")
+        pgd_specs.append((label, paths.split("+")))
     forger_specs = [spec.partition("=") if "=" in spec else ("forger", "", spec) for spec in args.forger]
     if any(not label or not path for label, _, path in forger_specs) or \
             (len(forger_specs) > 1 and any("=" not in spec for spec in args.forger)):
@@ -94,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         protections += [(label, lambda d=defence: d.generate(x, eps=args.eps)),
                         (f"{label} saturated", lambda d=defence: d.generate(x, eps=args.eps, saturate=True))]
     protections.append(("ruiz_pgd (on the public model)", lambda: pgd(public)))
+    for label, paths in pgd_specs:
+        models = [load_stargan(path, args.device) for path in paths]
+        for path, m in zip(paths, models, strict=True):
+            if tuple(m.input_shape) != tuple(public.input_shape):
+                parser.error(f"--pgd-on {label}: {path} takes {tuple(m.input_shape)} images, --public "
+                             f"{tuple(public.input_shape)}")
+        protections.append((f"pgd (on {label})", lambda ms=models: ensemble_pgd(ms, x, domains, args.eps)))
     protections += [(f"whitebox_pgd (on {'the forger' if len(forgers) == 1 else label})", lambda m=forger: pgd(m))
                     for label, forger in forgers.items()]
     protections.append(("sign_noise", lambda: sign_noise(x, args.eps, 0)))

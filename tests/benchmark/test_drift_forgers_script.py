@@ -58,3 +58,27 @@ def test_the_command_line_passes_the_demos_settings(tmp_path, load_script, capsy
     from art_initiative.training.stargan import load_stargan
 
     assert tuple(load_stargan(public, "cpu").input_shape) == (3, 16, 16)
+
+
+def test_the_defenders_own_drift_fine_tunes_on_its_faces_with_its_own_seed(tmp_path, load_script):
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+
+    script = load_script("benchmarks/drift_forgers.py")
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=8, n_test=2,
+                                   target_iterations=4, targets=("res6",), domains=("SD",),
+                                   forger_start="public").validate()
+    cache = str(tmp_path / "cache")
+    public, models = script.self_drift(cfg, [6, 3], cache)
+    _, forgers = script.drift_forgers(cfg, [3], False, cache)
+    assert [label for label, _ in models] == ["self3", "self6"]
+    # Fine-tuned from the released model (a -ft key), but on the defender's faces with seed 3: not the forger's file.
+    assert all("-ft" in path and "-s3-" in path and os.path.exists(path) for _, path in models)
+    assert dict(models)["self3"] != dict(forgers)["ft3"] and "-s2-" in dict(forgers)["ft3"]
+    with pytest.raises(ValueError, match=">= 1"):
+        script.self_drift(cfg, [], cache)
+
+
+def test_the_command_line_refuses_scratch_for_the_defender(tmp_path, load_script):
+    script = load_script("benchmarks/drift_forgers.py")
+    with pytest.raises(SystemExit):
+        script.main(["--cache", str(tmp_path), "--on", "defender", "--scratch"])
