@@ -136,11 +136,53 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
     return 0
 
 
+def _surrogate_checkpoint(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The settings stored with ``train-defense --surrogate``'s checkpoint (None without one), after checking that
+    the file exists, is of the task's recipe (StarGAN or pix2pix) and agrees with ``--arch`` / ``--image-size`` /
+    ``--width`` where they were given; those not given are filled in from it (else the defaults 32 and 16)."""
+    if args.surrogate is None:
+        args.image_size = 32 if args.image_size is None else args.image_size
+        args.width = 16 if args.width is None else args.width
+        return None
+    from art_initiative.utils.checkpoint import load_checkpoint
+
+    if not os.path.isfile(args.surrogate):
+        raise ValueError(f"expected a train-target checkpoint (.pt), got {args.surrogate!r}, which does not exist.")
+    config = load_checkpoint(args.surrogate).get("config") or {}
+    conditional = "c_dim" in config
+    if {"arch", "image_size", "width"} - set(config) or conditional != (args.task == "attribute_editing"):
+        what = "StarGAN (train-target --task attribute_editing)" if args.task == "attribute_editing" else \
+            "pix2pix (train-target --task reenactment)"
+        raise ValueError(f"expected a {what} checkpoint for --task {args.task}, got {args.surrogate!r} with "
+                         f"settings {sorted(config)}.")
+    for name, given in (("arch", args.arch), ("image_size", args.image_size), ("width", args.width)):
+        if given is not None and given != config[name]:
+            raise ValueError(f"{args.surrogate!r} is a {config['arch']} of width {config['width']} at "
+                             f"{config['image_size']} px; --{name.replace('_', '-')} {given} disagrees (leave it "
+                             "out to take the checkpoint's).")
+    args.arch, args.image_size, args.width = config["arch"], config["image_size"], config["width"]
+    return config
+
+
+def _template(args: argparse.Namespace, trained: dict[str, Any] | None, default_arch: str, c_dim: int):
+    """The defence's estimator: ``--surrogate``'s trained generator, or an untrained ``--arch``."""
+    from art_initiative.estimators import PyTorchImageTranslator
+
+    if trained is None:
+        return PyTorchImageTranslator.from_architecture(args.arch or default_arch, args.image_size, args.width, c_dim,
+                                                        args.device)
+    if trained.get("c_dim", 0) != c_dim:
+        raise ValueError(f"{args.surrogate!r} takes {trained.get('c_dim', 0)} attributes, the training data has "
+                         f"{c_dim}.")
+    from art_initiative.training import load_pix2pix, load_stargan
+
+    return (load_stargan if c_dim else load_pix2pix)(args.surrogate, args.device)
+
+
 def _cmd_train_defense(args: argparse.Namespace) -> int:
     from art_initiative.attacks import InitiativeDefense, InitiativeDefenseReenactment
     from art_initiative.attacks.initiative.config import parse_settings
     from art_initiative.data import CelebA, SyntheticFaces, SyntheticTalkingFace, VideoFrames
-    from art_initiative.estimators import PyTorchImageTranslator
     from art_initiative.training import distributed
 
     if os.path.exists(args.output):
@@ -151,9 +193,16 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: --set: {err}", file=sys.stderr)
         return 2
+    try:
+        trained = _surrogate_checkpoint(args)
+    except (OSError, ValueError) as err:
+        print(f"error: --surrogate: {err}", file=sys.stderr)
+        return 2
     distributed.init_from_env(args.device)  # under torchrun: join the group before the template lands on a GPU
-    # The template below is an untrained architecture: its SM starts from seeded fresh weights.
-    overrides = {"sm_init": "fresh", "precision": args.precision, "channels_last": args.channels_last, **settings,
+    # Without --surrogate the template is an untrained architecture: its SM starts from seeded fresh weights; with
+    # it, from the checkpoint's trained weights (a user's own model: fitting on top of it is cheap).
+    overrides = {"sm_init": "fresh" if trained is None else "estimator", "precision": args.precision,
+                 "channels_last": args.channels_last, **settings,
                  **{k: v for k, v in dict(iterations=args.iterations, eps=args.eps).items() if v is not None}}
     checkpoint = args.checkpoint or os.path.splitext(args.output)[0] + "-training.pt"
     if args.task == "reenactment":
@@ -163,8 +212,7 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
         video = VideoFrames(args.video, image_size=args.image_size, max_frames=args.n_train, verbose=not args.quiet) \
             if args.video else SyntheticTalkingFace(args.n_train, args.image_size, seed=args.data_seed)
         frames, sketches, landmarks = video.arrays()
-        template = PyTorchImageTranslator.from_architecture(args.arch or "unet256", args.image_size, args.width, 0,
-                                                            args.device)
+        template = _template(args, trained, "unet256", 0)
         defence = InitiativeDefenseReenactment(template, profile=args.profile, verbose=not args.quiet, **overrides)
         defence.fit(frames, sketches, landmarks, checkpoint_path=checkpoint)
     else:
@@ -177,8 +225,11 @@ def _cmd_train_defense(args: argparse.Namespace) -> int:
             data = CelebA(args.celeba_root, image_size=args.image_size, split="defense",
                           split_sizes=(args.n_train, args.n_train, 2600))
         x, y = data.arrays()
-        template = PyTorchImageTranslator.from_architecture(args.arch or "res6", args.image_size, args.width,
-                                                            y.shape[1], args.device)
+        try:
+            template = _template(args, trained, "res6", y.shape[1])
+        except ValueError as err:
+            print(f"error: --surrogate: {err}", file=sys.stderr)
+            return 2
         defence = InitiativeDefense(template, profile=args.profile, attributes=data.attributes,
                                     verbose=not args.quiet, **overrides)
         defence.fit(x, y, checkpoint_path=checkpoint)
@@ -480,8 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--profile", choices=("paper", "cpu", "tiny"), default="cpu")
     td.add_argument("--arch", help="surrogate architecture (the forger's, gray-box; default res6, or unet256 "
                     "for reenactment)")
-    td.add_argument("--image-size", type=int, default=32)
-    td.add_argument("--width", type=int, default=16, help="surrogate width")
+    td.add_argument("--surrogate", metavar="CHECKPOINT",
+                    help="a train-target checkpoint (your own trained model): the defence's SM starts from its "
+                    "weights (sm_init=estimator) and takes its architecture, size and width")
+    td.add_argument("--image-size", type=int, help="default 32 (or --surrogate's)")
+    td.add_argument("--width", type=int, help="surrogate width; default 16 (or --surrogate's)")
     td.add_argument("--n-train", type=int, default=2000, help="training faces (reenactment: frames)")
     td.add_argument("--iterations", type=int, help="override the profile's iterations")
     td.add_argument("--eps", type=float, help="override the profile's eps")

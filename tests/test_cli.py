@@ -258,3 +258,35 @@ def test_reenactment_defence_from_a_video_file_and_protecting_the_video(tmp_path
     ok, frame = reread.read()
     assert ok and frame.shape == (16, 16, 3)
     assert main(["protect", str(video), str(out), "--defense", str(defence), "--device", "cpu", "--quiet"]) == 2
+
+
+def test_train_defense_starts_its_sm_from_a_given_surrogate(tmp_path, capsys):
+    import torch
+
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.training import load_stargan
+
+    target = tmp_path / "mine.pt"
+    assert main(["train-target", str(target), "--arch", "cnet", "--n", "16", "--image-size", "16", "--width", "4",
+                 "--iterations", "2", "--disc-width", "4", "--batch-size", "4", "--device", "cpu", "--quiet"]) == 0
+    defence = tmp_path / "on-mine.pt"
+    common = ["--profile", "tiny", "--n-train", "8", "--iterations", "2", "--device", "cpu", "--quiet",
+              "--set", "sm_pretrain_iterations=0"]
+    assert main(["train-defense", str(defence), "--surrogate", str(target), *common]) == 0
+    stored = json.loads(defence.with_suffix(".json").read_text())
+    assert stored["config"]["sm_init"] == "estimator"
+    # The SM started from the given weights: 2 iterations at the tiny profile's rate move them only a little,
+    # while a fresh SM of the same architecture is far from them.
+    mine = load_stargan(str(target), "cpu").model.state_dict()
+    sm = torch.load(tmp_path / "on-mine-training.pt", weights_only=True)["modules"]["sm"]
+    fresh = PyTorchImageTranslator.from_architecture("cnet", 16, 4, 5, "cpu").model.state_dict()
+    key = next(k for k in mine if k.endswith("weight") and mine[k].ndim == 4)
+    assert (sm[key] - mine[key]).abs().mean() < 0.2 * (fresh[key] - mine[key]).abs().mean()
+    # Its architecture, size and width come from the checkpoint; a disagreeing one is refused by name.
+    assert main(["train-defense", str(tmp_path / "x.pt"), "--surrogate", str(target), "--width", "8", *common]) == 2
+    assert "--width 8 disagrees" in capsys.readouterr().err
+    assert main(["train-defense", str(tmp_path / "y.pt"), "--surrogate", str(tmp_path / "missing.pt"), *common]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["train-defense", str(tmp_path / "z.pt"), "--task", "reenactment", "--surrogate", str(target),
+                 *common]) == 2
+    assert "expected a pix2pix" in capsys.readouterr().err
