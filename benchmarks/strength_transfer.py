@@ -37,6 +37,21 @@ import numpy as np
 THRESHOLDS = (0.05, 0.02, 0.01)
 
 
+def labelled(specs: list[str], flag: str, form: str, several: bool = False, default: str | None = None
+             ) -> list[tuple[str, str]]:
+    """``["a=x.pt", ...]`` -> ``[("a", "x.pt"), ...]``; a spec without ``=`` is labelled ``default`` when one is
+    given. ``several``: the path part is ``PATH+PATH...``. Raises ``ValueError`` naming ``flag`` and ``form``."""
+    out = []
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep and default is not None:
+            label, path = default, spec
+        if not label or not path or (several and "" in path.split("+")):
+            raise ValueError(f"{flag} must be {form}, got {spec!r}")
+        out.append((label, path))
+    return out
+
+
 def ensemble_pgd(models: list, x: np.ndarray, domains: list[np.ndarray], eps: float, steps: int = 10,
                  seed: int = 0, batch_size: int = 128) -> np.ndarray:
     """Ruiz PGD (random start, ``steps`` signed steps of ``min(0.01, eps)``, every domain jointly) on the summed
@@ -92,24 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default="", help="a sentence for the Markdown (for example what the faces are: "
                         "--seed 0 draws the first faces of the harness's defender split, the PG's own)")
     args = parser.parse_args(argv)
-    defences = []
-    for spec in args.defence:
-        label, _, path = spec.partition("=")
-        if not label or not path:
-            parser.error(f"--defence must be LABEL=PATH, got {spec!r}")
-        defences.append((label, path))
-    pgd_specs = []
-    for spec in args.pgd_on:
-        label, _, paths = spec.partition("=")
-        if not label or not paths or "" in paths.split("+"):
-            parser.error(f"--pgd-on must be LABEL=PATH[+PATH...], got {spec!r}")
-        pgd_specs.append((label, paths.split("+")))
-    forger_specs = [spec.partition("=") if "=" in spec else ("forger", "", spec) for spec in args.forger]
-    if any(not label or not path for label, _, path in forger_specs) or \
-            (len(forger_specs) > 1 and any("=" not in spec for spec in args.forger)):
-        parser.error(f"--forger is PATH, or LABEL=PATH (several: LABEL=PATH each), got {args.forger}")
-    if len({label for label, _, _ in forger_specs}) < len(forger_specs):
-        parser.error(f"--forger labels must differ, got {[label for label, _, _ in forger_specs]}")
+    try:
+        defences = labelled(args.defence, "--defence", "LABEL=PATH")
+        pgd_specs = [(label, paths.split("+")) for label, paths in
+                     labelled(args.pgd_on, "--pgd-on", "LABEL=PATH[+PATH...]", several=True)]
+        forger_specs = labelled(args.forger, "--forger", "PATH, or LABEL=PATH (several: LABEL=PATH each)",
+                                default="forger" if len(args.forger) == 1 else None)
+    except ValueError as err:
+        parser.error(str(err))
+    if len({label for label, _ in forger_specs}) < len(forger_specs):
+        parser.error(f"--forger labels must differ, got {[label for label, _ in forger_specs]}")
 
     from art_initiative.attacks import InitiativeDefense, RuizDisruption
     from art_initiative.benchmark.attribute import DOMAIN_SETTINGS
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from art_initiative.training.stargan import load_stargan
 
     public = load_stargan(args.public, args.device)
-    forgers = {label: load_stargan(path, args.device) for label, _, path in forger_specs}
+    forgers = {label: load_stargan(path, args.device) for label, path in forger_specs}
     for label, forger in forgers.items():
         if tuple(public.input_shape) != tuple(forger.input_shape):
             parser.error(f"--public takes {tuple(public.input_shape)} images, --forger {label} "
@@ -165,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "python benchmarks/strength_transfer.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump({"rows": rows, "forgers": {label: path for label, _, path in forger_specs}, "faces": args.n_faces,
+        json.dump({"rows": rows, "forgers": {label: path for label, path in forger_specs}, "faces": args.n_faces,
                    "seed": args.seed, "image_size": size, "eps": args.eps, "note": args.note, "command": command},
                   fh, indent=1)
 
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['linf_used']:.2f} |" for r in rows]
     else:
         lines += ["", "Each cell: forgery MSE (DSR at MSE > 0.05). Forgers: " +
-                  ", ".join(f"`{label}` = `{os.path.basename(path)}`" for label, _, path in forger_specs) + ".",
+                  ", ".join(f"`{label}` = `{os.path.basename(path)}`" for label, path in forger_specs) + ".",
                   "", "| method | public | " + " | ".join(forgers) + " | budget used |",
                   "|---|---|" + "---|" * len(forgers) + "---|"]
         lines += [f"| {r['method']} | " + " | ".join(f"{s['mse']:.4f} ({100 * s['dsr_0.05']:.0f}%)"

@@ -75,14 +75,26 @@ def test_several_forgers_score_every_row_on_each_and_draw_a_curve(tmp_path, load
     assert stem.with_suffix(".png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("forgers", [["a.pt", "b.pt"], ["x=a.pt", "x=b.pt"], ["x="], ["=a.pt"]])
-def test_forgers_need_a_path_and_distinct_labels(tmp_path, load_script, forgers):
+@pytest.mark.parametrize(("forgers", "message"), [(["a.pt", "b.pt"], "--forger must be PATH, or LABEL=PATH"),
+                                                  (["x=a.pt", "x=b.pt"], "--forger labels must differ"),
+                                                  (["x="], "--forger must be"), (["=a.pt"], "--forger must be")])
+def test_forgers_need_a_path_and_distinct_labels(tmp_path, load_script, forgers, message, capsys):
     script = load_script("benchmarks/strength_transfer.py")
     argv = ["--public", "p.pt", "--stem", str(tmp_path / "s")]
     for f in forgers:
         argv += ["--forger", f]
     with pytest.raises(SystemExit):
         script.main(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_labelled_specs(load_script):
+    labelled = load_script("benchmarks/strength_transfer.py").labelled
+    assert labelled(["a=x.pt", "b=y=z.pt"], "--f", "LABEL=PATH") == [("a", "x.pt"), ("b", "y=z.pt")]
+    assert labelled(["x.pt"], "--f", "PATH", default="forger") == [("forger", "x.pt")]
+    assert labelled(["e=a.pt+b.pt"], "--f", "LABEL=PATH+...", several=True) == [("e", "a.pt+b.pt")]
+    with pytest.raises(ValueError, match="--f must be LABEL=PATH, got 'x.pt'"):
+        labelled(["x.pt"], "--f", "LABEL=PATH")
 
 
 def test_pgd_on_one_model_is_ruiz_pgd_and_on_several_a_row_of_its_own(tmp_path, load_script, public_forger_defence):
