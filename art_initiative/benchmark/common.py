@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -15,6 +14,7 @@ from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import make_config
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.training.loop import checkpoint_seconds
+from art_initiative.utils.digest import digest, module_digest  # noqa: F401 - digest: the harness's key of data
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +31,10 @@ INITIATIVE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def digest(*arrays: np.ndarray) -> str:
-    """A short SHA-1 of the arrays' bytes, to key cached models by the data they were trained on."""
-    h = hashlib.sha1()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()[:12]
-
-
 def weights_digest(model: PyTorchImageTranslator) -> str:
-    """:func:`digest` of a model's weights (every tensor of its state dict, in order): keys a cached defence by the
-    model it started from, so that a retrained public model or surrogate is not met with a stale defence."""
-    return digest(*(t.detach().float().cpu().numpy() for t in model.model.state_dict().values()))
+    """:func:`~art_initiative.utils.digest.module_digest` of a model's weights: keys a cached defence by the model
+    it started from, so that a retrained public model or surrogate is not met with a stale defence."""
+    return module_digest(model.model)
 
 
 def pair_scores(model: PyTorchImageTranslator, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray],

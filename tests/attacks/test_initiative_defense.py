@@ -625,3 +625,61 @@ def test_learning_rates_decay_linearly_from_lr_decay_start_of_algorithm_1(templa
     kept_plain = _capture_networks(plain)
     plain.fit(x, y, callback=lambda it, losses: rates.update({it: losses["lr_factor"]}))
     assert kept_plain[0].opt_pg.param_groups[0]["lr"] == plain.config.pg_lr and rates[5] == 1.0
+
+
+def _other_model(seed: int) -> PyTorchImageTranslator:
+    torch.manual_seed(seed)
+    return PyTorchImageTranslator(build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, device_type="cpu")
+
+
+def test_further_surrogates_make_the_influence_term_their_mean_with_sm(template, faces, monkeypatch):
+    from art_initiative.attacks.initiative import attribute_training
+    from art_initiative.attacks.initiative.losses import influence_loss
+    from art_initiative.data import target_domains
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = faces
+    xb, c_org = torch.from_numpy(x[:4]), torch.from_numpy(y[:4])
+    targets = [torch.from_numpy(c) for c in target_domains(y[:4], PAPER_ATTRIBUTES)]
+    others = [_other_model(1), _other_model(2)]
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, surrogates=others, lambda_cyc=0.0,
+                                enhancement=False)
+    assert len(defence.config.surrogate_digests.split(",")) == 2
+    nets = defence._networks()
+    assert len(nets.surrogates) == 2 and all(not m.training for m in nets.surrogates)
+    monkeypatch.setattr(attribute_training, "optimizer_step", lambda opt, loss: None)  # PG unchanged by the step
+    with torch.no_grad():
+        x_adv = attribute_training.protect(nets.pg, xb, defence.config.eps, (-1.0, 1.0))
+        weights = dict(lambda_bs=10.0, lambda_cyc=0.0, lambda_dom=1.0, distance="l1")
+        each = [influence_loss(m, nets.d_a, xb, x_adv, c_org, targets, **weights)[0].item()
+                for m in (nets.sm, *nets.surrogates)]
+    out = attribute_training.pg_step(nets, xb, c_org, targets, defence.config, (-1.0, 1.0))
+    assert out["influence_sm"] == pytest.approx(each[0], rel=1e-4)
+    assert out["influence"] == pytest.approx(np.mean(each), rel=1e-4)
+    assert len(set(np.round(each, 6))) == 3  # three different models: the mean is not SM's term alone
+
+
+def test_further_surrogates_train_save_load_and_are_checked(template, faces, tmp_path):
+    x, y = faces
+    others = [_other_model(1)]
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, surrogates=others)
+    defence.fit(x, y, checkpoint_path=tmp_path / "run.pt")
+    defence.save(tmp_path / "pg.pt")
+    loaded = InitiativeDefense.load(tmp_path / "pg.pt", template, verbose=False)
+    assert loaded.config.surrogate_digests == defence.config.surrogate_digests != ""
+    np.testing.assert_allclose(loaded.generate(x[:4]), defence.generate(x[:4]), atol=1e-6)
+    with pytest.raises(ValueError, match="names 1 further surrogates"):
+        loaded.fit(x, y)  # training again needs the models themselves
+    with pytest.raises(ValueError, match="pass the surrogates it was trained with"):
+        InitiativeDefense(template, loaded.config, surrogates=[_other_model(2)])
+    # The same models continue the run; other ones are another config, refused by the checkpoint.
+    resumed = InitiativeDefense(template, loaded.config, verbose=False, surrogates=others, iterations=8)
+    resumed.fit(x, y, checkpoint_path=tmp_path / "run.pt")
+    with pytest.raises(ValueError, match="surrogate_digests"):
+        InitiativeDefense(template, profile="tiny", verbose=False, surrogates=[_other_model(2)]).fit(
+            x, y, checkpoint_path=tmp_path / "run.pt")
+    with pytest.raises(ValueError, match=r"surrogates\[0\] takes \(3, 8, 8\)"):
+        InitiativeDefense(template, profile="tiny", surrogates=[
+            PyTorchImageTranslator(build_model("res6", 8, 4, 5), (3, 8, 8), c_dim=5, device_type="cpu")])
+    with pytest.raises(ValueError, match="surrogate_digests are set by"):
+        make_config("tiny", surrogate_digests="abc")

@@ -10,7 +10,7 @@ import contextlib
 import copy
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -27,7 +27,7 @@ from art_initiative.training.loop import run_training
 class DefenceNetworks:
     """The networks of the two stages and their optimizers (``d_a``: SM's own discriminator, StarGAN's or
     pix2pix's; ``sm_prev`` and ``d_a_prev``: the SM and D_A of the last iteration for eq. 12, None where
-    unused)."""
+    unused; ``surrogates``: further frozen models PG is trained against, none in the paper)."""
 
     pg: torch.nn.Module
     pg_best: torch.nn.Module
@@ -40,6 +40,8 @@ class DefenceNetworks:
     opt_sm: torch.optim.Optimizer
     opt_d_a: torch.optim.Optimizer
     d_a_prev: torch.nn.Module | None = None
+    surrogates: list[torch.nn.Module] = field(default_factory=list)  # further frozen surrogates of PG's loss (an
+    #                                                                   ensemble; never trained, not checkpointed)
 
     def modules(self) -> dict[str, torch.nn.Module]:
         named = {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,

@@ -18,6 +18,7 @@ from art_initiative.attacks.initiative.refine import edit_requests, refine_prote
 from art_initiative.data.synthetic import PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.models import build_model
+from art_initiative.utils.digest import module_digest
 
 
 class InitiativeDefense(PerturbationGeneratorDefense):
@@ -44,6 +45,12 @@ class InitiativeDefense(PerturbationGeneratorDefense):
     :param refine_requests: edit requests per refinement step (default None: all of a face's requests at every
         step). With m of K requests a step costs m/K as much; the steps take the requests in turn, and the faces
         of a batch different ones (:func:`~art_initiative.attacks.initiative.refine.rotated_requests`).
+    :param surrogates: further trained models (the estimator's input shape and ``c_dim``) that PG is trained against
+        as well, frozen: each PG step's influence term is the mean over SM and them (an ensemble of surrogates, as
+        CMUA-Watermark uses across editors; not the paper's). For example the defender's own fine-tunings of a
+        released model, which stand in for where a forger's fine-tuning goes (docs' results). Their weights
+        digests are stored in the config (``surrogate_digests``), so a resumed or cached run meets the same
+        ones; :meth:`generate` does not need them.
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
 
@@ -54,11 +61,20 @@ class InitiativeDefense(PerturbationGeneratorDefense):
     def __init__(self, estimator: PyTorchImageTranslator, profile: str | InitiativeConfig = "paper",
                  attributes: Sequence[str] = PAPER_ATTRIBUTES, batch_size: int = 128, verbose: bool = True,
                  refine_steps: int = 0, refine_step_size: float | None = None, refine_requests: int | None = None,
-                 **overrides: Any) -> None:
+                 surrogates: Sequence[PyTorchImageTranslator] = (), **overrides: Any) -> None:
         self.attributes = tuple(attributes)
         self.refine_steps = refine_steps
         self.refine_step_size = refine_step_size
         self.refine_requests = refine_requests
+        self.surrogates = tuple(surrogates)
+        digests = _surrogate_digests(estimator, self.surrogates)
+        if digests:
+            stored = overrides.get("surrogate_digests", profile.surrogate_digests
+                                   if isinstance(profile, InitiativeConfig) else "")
+            if stored and stored != digests:
+                raise ValueError(f"surrogates have the weights digests {digests!r}, the config was made with "
+                                 f"{stored!r}: pass the surrogates it was trained with.")
+            overrides["surrogate_digests"] = digests
         super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
         self._check_params()
 
@@ -113,7 +129,9 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         sm_prev = copy.deepcopy(sm)
         torch.manual_seed(cfg.seed + 1)
         d_a = build_model("stargan_disc", image_size=size, width=cfg.sm_disc_width, c_dim=est.c_dim).to(est.device)
-        return self._assemble(sm, d_a, sm_prev, copy.deepcopy(d_a) if cfg.snapshot == "iteration" else None)
+        nets = self._assemble(sm, d_a, sm_prev, copy.deepcopy(d_a) if cfg.snapshot == "iteration" else None)
+        nets.surrogates = [copy.deepcopy(s.model).to(est.device).eval() for s in self.surrogates]
+        return nets
 
     def fit(self, x: np.ndarray | Any, y: np.ndarray | None = None, x_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None, checkpoint_path: str | os.PathLike | None = None, resume: bool = True,
@@ -133,6 +151,10 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         if hasattr(x, "arrays"):
             x, y = x.arrays()
         est, cfg = self.estimator, self.config
+        if cfg.surrogate_digests != _surrogate_digests(est, self.surrogates):
+            n = len(cfg.surrogate_digests.split(","))
+            raise ValueError(f"this defence's config names {n} further surrogates ({cfg.surrogate_digests}); build it "
+                             f"with surrogates=[...] (the same models) to fit it.")
         x = self._check_x(x)
         if y is None:
             raise ValueError(f"y (the images' own attributes, shape ({len(x)}, {est.c_dim})) is required.")
@@ -149,6 +171,18 @@ class InitiativeDefense(PerturbationGeneratorDefense):
                                                        self._clip, checkpoint_path, resume, self.verbose, record),
                     callback)
         return self
+
+
+def _surrogate_digests(estimator: PyTorchImageTranslator, surrogates: Sequence[Any]) -> str:
+    """The comma-separated weights digests of ``surrogates`` ("" for none), after checking that each is a
+    :class:`PyTorchImageTranslator` of the estimator's input shape and ``c_dim``."""
+    for k, s in enumerate(surrogates):
+        if not isinstance(s, PyTorchImageTranslator):
+            raise ValueError(f"surrogates[{k}] must be a PyTorchImageTranslator, got {type(s).__name__}.")
+        if tuple(s.input_shape) != tuple(estimator.input_shape) or s.c_dim != estimator.c_dim:
+            raise ValueError(f"surrogates[{k}] takes {tuple(s.input_shape)} images with c_dim {s.c_dim}; the "
+                             f"estimator {tuple(estimator.input_shape)} with c_dim {estimator.c_dim}.")
+    return ",".join(module_digest(s.model) for s in surrogates)
 
 
 def _check_refinement(steps: Any, step_size: Any, per_step: Any = None) -> None:

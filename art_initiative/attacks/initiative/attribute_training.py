@@ -99,8 +99,11 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
     and ``d_a_prev`` (the public code's previous D_A, kept with ``cfg.snapshot == "iteration"``), or the current
     D_A where there is no ``d_a_prev``. With ``cfg.pg_gradient == "sign"`` PG's weights receive the sign of the
     loss's gradient at x' (not the paper's); with ``cfg.pg_output == "sign"`` x' is the full-budget protection
-    ``clip(x + eps * sign(PG(x)))``, its gradient passed straight through the sign (not the paper's)."""
-    frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic) if m is not None]
+    ``clip(x + eps * sign(PG(x)))``, its gradient passed straight through the sign (not the paper's). With
+    ``nets.surrogates`` (an ensemble, not the paper's) the influence term is the mean over SM and each of them
+    (eq. 12's second term stays SM's own)."""
+    frozen_nets = [m for m in (nets.sm, nets.sm_prev, nets.d_a, nets.d_a_prev, nets.critic, *nets.surrogates)
+                   if m is not None]
     with frozen(*frozen_nets), autocast(x.device, cfg.precision):
         x_adv = protect(nets.pg, x, cfg.eps, clip_values, cfg.saturated)
         if cfg.pg_gradient == "sign" and x_adv.requires_grad:  # PG learns from the sign of dL_PG/dx' per pixel
@@ -113,6 +116,11 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
         weights = dict(lambda_bs=cfg.lambda_bs, lambda_cyc=cfg.lambda_cyc, lambda_dom=cfg.lambda_dom,
                        distance=cfg.influence_distance)
         infl, parts = influence_loss(nets.sm, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)
+        if nets.surrogates:  # an ensemble (not the paper's): the mean influence over SM and the further surrogates
+            others = [influence_loss(m, nets.d_a, x_in, x_adv_in, c_org, targets, **weights)[0]
+                      for m in nets.surrogates]
+            parts["influence_sm"] = infl.item()
+            infl = (infl + sum(others)) / (1 + len(others))
         d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev
         prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \
             if uses_previous_surrogate(cfg) else None

@@ -67,6 +67,9 @@ class InitiativeConfig:
     #                              code: as they were when this iteration began) or "update" (the SM before its
     #                              latest generator step, with the current D_A: never equal to the current SM)
     sm_init: str = "estimator"   # SM starts from the estimator's weights, or "fresh" random ones (gray-box protocol)
+    surrogate_digests: str = ""  # attribute editing: the weights digests (comma-separated) of the further frozen
+    #                              surrogates PG is also trained against (InitiativeDefense(surrogates=...) sets
+    #                              it; an ensemble, not the paper's); "" none
     tm_lr: float = 2e-4          # reenactment: step size of the temporary model TM (scaled by SM's Adam moments)
     tm_steps: int = 1            # reenactment: unrolled TM steps
     sm_lambda_l1: float = 100.0  # reenactment: L1 weight of the surrogate's pix2pix recipe
@@ -123,6 +126,10 @@ class InitiativeConfig:
         if self.task == "reenactment" and self.distill_iterations:
             raise ValueError(f"distill_iterations applies to attribute editing, got {self.distill_iterations!r} "
                              "for reenactment.")
+        if self.surrogate_digests and (self.task == "reenactment" or not all(
+                len(d) == 12 and all(ch in "0123456789abcdef" for ch in d) for d in self.surrogate_digests.split(","))):
+            raise ValueError("surrogate_digests are set by InitiativeDefense(surrogates=...) (attribute editing): "
+                             f"comma-separated 12-digit hex digests, got {self.surrogate_digests!r} for {self.task}.")
         if self.task == "reenactment" and self.pg_output != "tanh":
             raise ValueError(f"pg_output applies to attribute editing, got {self.pg_output!r} for reenactment.")
         from art_initiative.preprocessing.eot import parse_eot
