@@ -6,8 +6,9 @@ PGD on the released model, sign noise, white-box PGD on the forger) are the firs
 
 Each ``--variant NAME=ITERATIONS[,KEY=VALUE...]`` is one demo run in ``<workdir>/NAME`` with ITERATIONS
 alternating iterations of the defence and the ``InitiativeConfig`` settings given (``--set`` of ``art-initiative
-demo``), or ``defence_faces=N``: the defence trains on N faces (``DemoConfig.defence_faces``); a folder
-that already holds the ``report.json`` of the same variant is read instead of run again (a folder with the trained
+demo``), or ``defence_faces=N``: the defence trains on N faces (``DemoConfig.defence_faces``), or
+``surrogates=PATH+PATH...``: the defence is also trained against those frozen models
+(``DemoConfig.defence_surrogates``, an ensemble); a folder that already holds the ``report.json`` of the same variant is read instead of run again (a folder with the trained
 defence but no such report re-measures it)::
 
     .venv/bin/python benchmarks/demo_levers.py --workdir /tmp/demo_levers \\
@@ -32,7 +33,7 @@ from art_initiative.attacks.initiative.config import InitiativeConfig, make_conf
 from art_initiative.benchmark.attribute import defence_overrides
 from art_initiative.benchmark.demo import DemoConfig, run_demo
 
-DEMO_KEYS = ("defence_faces",)  # variant keys that are DemoConfig's (ints), not the defence's
+DEMO_KEYS = ("defence_faces", "surrogates")  # variant keys that are DemoConfig's, not the defence's
 
 
 def parse_variant(spec: str, flag: str = "--variant") -> tuple[str, int, dict[str, object]]:
@@ -42,9 +43,14 @@ def parse_variant(spec: str, flag: str = "--variant") -> tuple[str, int, dict[st
     its, *pairs = rest.split(",") if rest else [""]
     if not sep or not name or not its.isdigit():
         raise ValueError(f"{flag} must be NAME=ITERATIONS[,KEY=VALUE...], got {spec!r}.")
-    demo = {}
+    demo: dict[str, object] = {}
     for pair in [p for p in pairs if p.partition("=")[0] in DEMO_KEYS]:
         key, _, text = pair.partition("=")
+        if key == "surrogates":  # PATH+PATH...: the defence's further frozen surrogates
+            if not text or "" in text.split("+"):
+                raise ValueError(f"surrogates must be PATH[+PATH...], got {text!r} in {spec!r}.")
+            demo[key] = tuple(text.split("+"))
+            continue
         if not text.isdigit() or int(text) < 1:
             raise ValueError(f"{key} must be an int >= 1, got {text!r} in {spec!r}.")
         demo[key] = int(text)
@@ -53,7 +59,7 @@ def parse_variant(spec: str, flag: str = "--variant") -> tuple[str, int, dict[st
 
 def demo_config(arch: str, its: int, settings: dict[str, object]) -> DemoConfig:
     """The demo of one variant: its iterations, its DemoConfig keys and its defence settings."""
-    demo = {k: v for k, v in settings.items() if k in DEMO_KEYS}
+    demo = {("defence_surrogates" if k == "surrogates" else k): v for k, v in settings.items() if k in DEMO_KEYS}
     return DemoConfig(arch=arch, defence_iterations=its, **demo,
                       defence_settings={k: v for k, v in settings.items() if k not in DEMO_KEYS})
 

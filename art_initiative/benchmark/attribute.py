@@ -66,9 +66,10 @@ from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import lbp_maps
 from art_initiative.models import GENERATOR_NAMES
-from art_initiative.training import train_stargan
+from art_initiative.training import load_stargan, train_stargan
 from art_initiative.training.loop import resolve_device
 from art_initiative.training.stargan import STARGAN_UNET_NORM
+from art_initiative.utils.digest import module_digest
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,10 @@ class AttributeBenchmarkConfig:
         set, rendered after the test split (disjoint from every split), as a protection service would train on a
         large face collection (the paper's PG sees CelebA's 160k training faces); the public model and the
         baseline's surrogate keep the split. Fewer: the first ones of the split.
+    :param defence_surrogates: :func:`~art_initiative.training.train_stargan` checkpoints the learned defence is
+        trained against as well, frozen (``InitiativeDefense(surrogates=...)``: an ensemble, not the paper's), for
+        example the defender's own fine-tunings of the public model (``benchmarks/drift_forgers.py --on
+        defender``); empty: none.
     :param perceptual: also the metrics that need a network (LPIPS and the VGG distance, whose ImageNet trunk weights
         ``make setup`` installs); False leaves them out of the records (``benchmarks/gpu_testbed.py`` on a machine
         without those weights).
@@ -187,6 +192,7 @@ class AttributeBenchmarkConfig:
     blackbox_iterations: int | None = None
     surrogate_arch: str = PAPER_SURROGATE
     defence_faces: int | None = None
+    defence_surrogates: tuple[str, ...] = ()
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
@@ -209,6 +215,9 @@ class AttributeBenchmarkConfig:
         if self.defence_faces is not None and (isinstance(self.defence_faces, bool)
                                                or not isinstance(self.defence_faces, int) or self.defence_faces < 1):
             raise ValueError(f"defence_faces must be None or an int >= 1, got {self.defence_faces!r}.")
+        missing = [p for p in self.defence_surrogates if not os.path.isfile(p)]
+        if missing:
+            raise ValueError(f"defence_surrogates must be train_stargan checkpoints; {missing} do not exist.")
         if self.recipe not in FORGER_RECIPES:
             raise ValueError(f"recipe must be one of {sorted(FORGER_RECIPES)}, got {self.recipe!r}.")
         n_requests = len(DOMAIN_SETTINGS["SD"])  # the refinement disrupts the defender's own attributes
@@ -457,13 +466,18 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
              verbose: bool) -> tuple[InitiativeDefense, float]:
     overrides = defence_overrides(method, cfg)
     scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
-    # keyed by the training faces and by the model the defence starts from (the public model or the surrogate)
+    device = "gpu" if surrogate.device.type == "cuda" else "cpu"
+    others = [load_stargan(path, device) for path in cfg.defence_surrogates]
+    ensemble = "" if not others else "-e" + digest(np.frombuffer(
+        ",".join(module_digest(m.model) for m in others).encode(), np.uint8))
+    # keyed by the training faces, by the model the defence starts from (the public model or the surrogate) and by
+    # the further surrogates it is trained against
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}-m{weights_digest(surrogate)}"
-                                                                  f"{scenario}")
+                                                                  f"{ensemble}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
                           lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,
-                          attributes=attributes)
+                          attributes=attributes, **({"surrogates": others} if others else {}))
 
 
 Protection = Callable[[np.ndarray, np.ndarray], np.ndarray]

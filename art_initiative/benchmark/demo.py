@@ -61,6 +61,8 @@ class DemoConfig:
     :param classifier_iterations: training iterations of the attribute classifier that checks the target's edits.
     :param defence_faces: faces the defence trains on (None: the defender's ``n_train``; more: further rendered
         faces, :class:`~art_initiative.benchmark.attribute.AttributeBenchmarkConfig`).
+    :param defence_surrogates: checkpoints the defence is also trained against, frozen (an ensemble, not the
+        paper's; :class:`~art_initiative.benchmark.attribute.AttributeBenchmarkConfig`).
     :param defence_settings: further :class:`~art_initiative.attacks.InitiativeConfig` settings of the defence
         (``--set KEY=VALUE`` on the command line), applied after the two above.
     """
@@ -78,6 +80,7 @@ class DemoConfig:
     defence_iterations: int | None = None
     classifier_iterations: int = 500
     defence_faces: int | None = None
+    defence_surrogates: tuple[str, ...] = ()
     eps: float = 0.05
     seed: int = 0
     defence_settings: dict[str, Any] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class DemoConfig:
             targets=(self.arch,), surrogate_arch=self.arch, domains=("SD",), seed=self.seed,
             forger_start=self.forger_start,
             finetune_iterations=self.finetune_iterations, defence_faces=self.defence_faces,
+            defence_surrogates=tuple(self.defence_surrogates),
             defence=defence).validate()
 
 

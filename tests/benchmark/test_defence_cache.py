@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 
 
 def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tmp_path):
@@ -35,3 +36,34 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
     assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 2 * len(files)
     assert all(os.path.getmtime(f) == t for f, t in stamps.items())
     assert any(weights_digest(models[2]) in f for f in glob.glob(os.path.join(cache, "initiative-*.pt")))
+
+
+def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
+    from dataclasses import replace
+
+    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.utils.digest import module_digest
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=6, n_test=2,
+                                   target_iterations=2, defence={"iterations": 2}).validate()
+    split = attribute_data("synthetic", cfg)
+    (x, labels), cols = split.defender, split.columns("SD")
+    other = train_target(x, labels[:, cols], "res6", 7, cfg, "cpu", str(tmp_path / "models"))
+    path = glob.glob(str(tmp_path / "models" / "stargan-*.pt"))[0]
+    with_other = replace(cfg, defence_surrogates=(path,)).validate()
+    model = PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=0)
+    cache = str(tmp_path / "cache")
+
+    def fit(c):
+        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache, False)[0]
+
+    assert fit(with_other).config.surrogate_digests == module_digest(other.model)
+    (saved,) = [f for f in glob.glob(os.path.join(cache, "initiative-*.pt"))
+                if re.search(r"-m[0-9a-f]{12}-e[0-9a-f]{12}", f) and not f.endswith("-training.pt")]
+    stamp = os.path.getmtime(saved)
+    assert fit(with_other).config.surrogate_digests == module_digest(other.model)  # read back, not retrained
+    assert os.path.getmtime(saved) == stamp
+    assert fit(cfg).config.surrogate_digests == ""  # without them: a run and a file of its own
+    assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 4 and os.path.getmtime(saved) == stamp

@@ -27,6 +27,15 @@ def test_variant_specs_give_typed_settings_or_a_clear_error(load_script):
     assert demo.benchmark_config().defence_faces == 20000
     with pytest.raises(ValueError, match="defence_faces must be an int >= 1, got 'many'"):
         levers.parse_variant("x=400,defence_faces=many")
+    # surrogates=PATH+PATH: the defence's further frozen surrogates, a DemoConfig setting
+    _, _, settings = levers.parse_variant("ens=2000,alternating=false,surrogates=a.pt+b.pt")
+    assert settings == {"alternating": False, "surrogates": ("a.pt", "b.pt")}
+    demo = levers.demo_config("cnet", 2000, settings)
+    assert demo.defence_surrogates == ("a.pt", "b.pt") and demo.defence_settings == {"alternating": False}
+    with pytest.raises(ValueError, match="defence_surrogates must be train_stargan checkpoints"):
+        demo.benchmark_config()  # the files do not exist
+    with pytest.raises(ValueError, match="surrogates must be PATH"):
+        levers.parse_variant("x=400,surrogates=a.pt+")
 
 
 def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_script):
