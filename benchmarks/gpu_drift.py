@@ -96,6 +96,7 @@ def bench_config(ns: argparse.Namespace, target_iterations: int, settings: dict[
                       n_train=ns.n_train,
                       target_iterations=target_iterations, defence_iterations=iterations,
                       defence_faces=settings.pop("defence_faces", None),
+                      defence_surrogates=tuple(settings.pop("surrogates", ())),
                       defence_settings={"lr_decay_start": 0, **settings})
     return replace(demo.benchmark_config(), n_jobs=ns.n_jobs)
 
