@@ -7,14 +7,19 @@ import os
 import pytest
 
 
-def test_each_length_continues_the_last_and_scratch_starts_afresh(tmp_path, load_script):
+def _tiny_public():
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+
+    return AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=8, n_test=2,
+                                    target_iterations=4, targets=("res6",), domains=("SD",),
+                                    forger_start="public").validate()
+
+
+def test_each_length_continues_the_last_and_scratch_starts_afresh(tmp_path, load_script):
     from art_initiative.training.stargan import load_stargan
 
     script = load_script("benchmarks/drift_forgers.py")
-    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=8, n_test=2,
-                                   target_iterations=4, targets=("res6",), domains=("SD",),
-                                   forger_start="public").validate()
+    cfg = _tiny_public()
     cache = str(tmp_path / "cache")
     public, forgers = script.drift_forgers(cfg, [10, 5], True, cache)
     assert [label for label, _ in forgers] == ["ft5", "ft10", "scratch"]
@@ -61,12 +66,8 @@ def test_the_command_line_passes_the_demos_settings(tmp_path, load_script, capsy
 
 
 def test_the_defenders_own_drift_fine_tunes_on_its_faces_with_its_own_seed(tmp_path, load_script):
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
-
     script = load_script("benchmarks/drift_forgers.py")
-    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, n_train=8, n_test=2,
-                                   target_iterations=4, targets=("res6",), domains=("SD",),
-                                   forger_start="public").validate()
+    cfg = _tiny_public()
     cache = str(tmp_path / "cache")
     public, models = script.self_drift(cfg, [6, 3], cache)
     _, forgers = script.drift_forgers(cfg, [3], False, cache)
