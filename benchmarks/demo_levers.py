@@ -8,8 +8,8 @@ Each ``--variant NAME=ITERATIONS[,KEY=VALUE...]`` is one demo run in ``<workdir>
 alternating iterations of the defence and the ``InitiativeConfig`` settings given (``--set`` of ``art-initiative
 demo``), or ``defence_faces=N``: the defence trains on N faces (``DemoConfig.defence_faces``), or
 ``surrogates=PATH+PATH...``: the defence is also trained against those frozen models
-(``DemoConfig.defence_surrogates``, an ensemble); a folder that already holds the ``report.json`` of the same variant is read instead of run again (a folder with the trained
-defence but no such report re-measures it)::
+(``DemoConfig.defence_surrogates``, an ensemble); a folder that already holds the ``report.json`` of the same
+variant is read instead of run again (a folder with the trained defence but no such report re-measures it)::
 
     .venv/bin/python benchmarks/demo_levers.py --workdir /tmp/demo_levers \\
         --stem benchmarks/results/demo_levers-synthetic-cpu \\
@@ -155,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _shown(value: object) -> str:
+    """A setting as the table shows it: paths (``surrogates``) by their file names, joined by ``+``."""
+    if isinstance(value, (list, tuple)):
+        return "+".join(os.path.basename(str(v)) for v in value)
+    return str(value)
+
+
 def markdown(result: dict) -> str:
     """The variants and controls as a Markdown table."""
     def pct(v: float) -> str:
@@ -167,7 +174,7 @@ def markdown(result: dict) -> str:
               ">0.05 / 0.02 | MSE |", "|---|---|---|---|---|---|---|---|"]
     for r in result["variants"]:
         p, s = r["initiative"], r["initiative_sign"]
-        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items()) or "demo defaults"
+        settings = ", ".join(f"{k}={_shown(v)}" for k, v in r["settings"].items()) or "demo defaults"
         train = f"{r['train_seconds']:.0f}" if r.get("train_seconds") else "-"
         lines.append(f"| {r['variant']} | {settings} | {r['iterations']} | {train} | {pct(p['dsr'])} / "
                      f"{pct(p['dsr_0.02'])} / {pct(p['dsr_0.01'])} | {p['mse']:.4f} | {pct(s['dsr'])} / "

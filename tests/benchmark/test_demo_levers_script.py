@@ -50,6 +50,8 @@ def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_
     md = levers.markdown(result)
     assert "| base | demo defaults | 400 | 427 | 0% / 50% / 90% | 0.0154 | 1% / 50% | 0.0201 |" in md
     assert "| nocyc | lambda_cyc=0.0 | 600 | - |" in md
+    result["variants"][1]["settings"] = {"surrogates": ["/tmp/c/a.pt", "/tmp/c/b.pt"]}
+    assert "| nocyc | surrogates=a.pt+b.pt | 600 |" in levers.markdown(result)
     assert "| ruiz_pgd (control) | - | - | - | 12% / 50% / 90% | 0.0301 | - | - |" in md
     levers.figure(result, str(tmp_path / "levers.png"))
     assert (tmp_path / "levers.png").stat().st_size > 0
