@@ -227,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     """The curve of several forgers: forgery MSE (log) and DSR at MSE > 0.05 and > 0.02 from the public model
-    through ``forgers`` in order, one line per protection as trained (the saturated rows are in the table), Ruiz
-    PGD, sign noise, and as the ceiling each model's own white-box PGD (Ruiz PGD on the public model)."""
+    through ``forgers`` in order, one line per protection as trained (the saturated rows are in the table; per-image
+    PGD on other models, ``--pgd-on``, dash-dotted with squares), Ruiz PGD, sign noise, and as the ceiling each
+    model's own white-box PGD (Ruiz PGD on the public model)."""
     import matplotlib.pyplot as plt
 
     names = ["public", *forgers]
@@ -240,15 +241,16 @@ def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # tab10 without its grey
     learned = [r for r in rows if r is not ruiz and r["method"] != "sign_noise"
                and not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
-    shown = [(r, dict(color=palette[i % len(palette)], ls="-" if i < len(palette) else "--"))
+    shown = [(r, {"color": palette[i % len(palette)], "ls": "-" if i < len(palette) else "--",
+                  **({"ls": "-.", "marker": "s"} if r["method"].startswith("pgd (on") else {})})
              for i, r in enumerate(learned)]
     shown += [(ruiz, dict(color="k", lw=2.5))]
     shown += [(r, dict(color="silver", ls=":")) for r in rows if r["method"] == "sign_noise"]
     for ax, key, ylabel in ((axes[0], "mse", "forgery MSE"), (axes[1], "dsr_0.05", "DSR (MSE > 0.05)"),
                             (axes[2], "dsr_0.02", "DSR (MSE > 0.02)")):
         for r, style in shown:
-            ax.plot(at, [r["public"][key], *(r["forgers"][n][key] for n in forgers)], marker="o", label=r["method"],
-                    **style)
+            ax.plot(at, [r["public"][key], *(r["forgers"][n][key] for n in forgers)], label=r["method"],
+                    **{"marker": "o", **style})
         ax.plot(at, [c[key] for c in ceiling], "k--", marker="x", label="white-box PGD on each model (ceiling)")
         ax.set_xticks(at, names, fontsize=8)
         ax.set(ylabel=ylabel, xlabel="the model scored")
