@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 
@@ -99,3 +100,34 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
                                                       "records": [record]}))
     assert levers.existing_report(str(tmp_path), levers.DemoConfig(arch="res6")) is not None
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None
+
+
+def test_a_report_with_further_surrogates_is_reused_for_the_same_models_only(tmp_path, load_script):
+    import json
+    from dataclasses import asdict, replace
+
+    from art_initiative.attacks.initiative.config import make_config
+    from art_initiative.benchmark.attribute import defence_overrides
+    from art_initiative.training import load_stargan, train_stargan
+    from art_initiative.utils.digest import module_digest
+
+    levers = load_script("benchmarks/demo_levers.py")
+    x = np.zeros((4, 3, 16, 16), np.float32)
+    y = np.eye(5, dtype=np.float32)[:4]
+    path = tmp_path / "other.pt"
+    train_stargan(x, y, arch="cnet", width=4, disc_width=4, iterations=1, batch_size=2,
+                  device_type="cpu", checkpoint_path=str(path), verbose=False)
+    wanted = levers.DemoConfig(defence_surrogates=(str(path),))
+    bench = wanted.benchmark_config()
+    trained = asdict(replace(make_config("cpu", **defence_overrides("initiative", bench)),
+                             surrogate_digests=module_digest(load_stargan(str(path), "cpu").model)))
+    out = tmp_path / "run"
+    out.mkdir()
+    record = {"method": "initiative", "defence_config": json.loads(json.dumps(trained))}
+    (out / "report.json").write_text(json.dumps({"config": json.loads(json.dumps(asdict(wanted))),
+                                                 "records": [record]}))
+    assert levers.existing_report(str(out), wanted) is not None
+    record["defence_config"]["surrogate_digests"] = "0123456789ab"  # trained against other weights at that path
+    (out / "report.json").write_text(json.dumps({"config": json.loads(json.dumps(asdict(wanted))),
+                                                 "records": [record]}))
+    assert levers.existing_report(str(out), wanted) is None
