@@ -83,11 +83,10 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
     # the PG's own settings: a profile's or the demo's defaults may have changed since the report was written
     expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
     if bench.defence_surrogates:  # the defence records its further surrogates by their weights
+        from art_initiative.attacks.initiative.attribute import surrogate_digests
         from art_initiative.training import load_stargan
-        from art_initiative.utils.digest import module_digest
 
-        expected["surrogate_digests"] = ",".join(module_digest(load_stargan(p, "cpu").model)
-                                                 for p in bench.defence_surrogates)
+        expected["surrogate_digests"] = surrogate_digests([load_stargan(p, "cpu") for p in bench.defence_surrogates])
     pg = next((r for r in report["records"] if r["method"] == "initiative"), None)
     if pg is None or "defence_config" not in pg:
         return None

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from art_initiative.attacks import InitiativeDefense, RuizDisruption, generate_with_art
+from art_initiative.attacks.initiative.attribute import surrogate_digests
 from art_initiative.attacks.references import jittered_reference
 from art_initiative.attacks.torchattacks_compat import DisruptionLogits
 from art_initiative.attacks.universal import UniversalDisruption
@@ -69,7 +70,6 @@ from art_initiative.models import GENERATOR_NAMES
 from art_initiative.training import load_stargan, train_stargan
 from art_initiative.training.loop import resolve_device
 from art_initiative.training.stargan import STARGAN_UNET_NORM
-from art_initiative.utils.digest import module_digest
 
 logger = logging.getLogger(__name__)
 
@@ -468,8 +468,7 @@ def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[s
     scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
     device = "gpu" if surrogate.device.type == "cuda" else "cpu"
     others = [load_stargan(path, device) for path in cfg.defence_surrogates]
-    ensemble = "" if not others else "-e" + digest(np.frombuffer(
-        ",".join(module_digest(m.model) for m in others).encode(), np.uint8))
+    ensemble = "" if not others else "-e" + digest(np.frombuffer(surrogate_digests(others).encode(), np.uint8))
     # keyed by the training faces, by the model the defence starts from (the public model or the surrogate) and by
     # the further surrogates it is trained against
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"

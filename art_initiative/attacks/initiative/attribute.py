@@ -173,16 +173,22 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         return self
 
 
+def surrogate_digests(surrogates: Sequence[PyTorchImageTranslator]) -> str:
+    """The comma-separated weights digests of further surrogates, as a defence trained against them records them
+    in its config (``surrogate_digests``; "" for none)."""
+    return ",".join(module_digest(s.model) for s in surrogates)
+
+
 def _surrogate_digests(estimator: PyTorchImageTranslator, surrogates: Sequence[Any]) -> str:
-    """The comma-separated weights digests of ``surrogates`` ("" for none), after checking that each is a
-    :class:`PyTorchImageTranslator` of the estimator's input shape and ``c_dim``."""
+    """:func:`surrogate_digests`, after checking that each surrogate is a :class:`PyTorchImageTranslator` of the
+    estimator's input shape and ``c_dim``."""
     for k, s in enumerate(surrogates):
         if not isinstance(s, PyTorchImageTranslator):
             raise ValueError(f"surrogates[{k}] must be a PyTorchImageTranslator, got {type(s).__name__}.")
         if tuple(s.input_shape) != tuple(estimator.input_shape) or s.c_dim != estimator.c_dim:
             raise ValueError(f"surrogates[{k}] takes {tuple(s.input_shape)} images with c_dim {s.c_dim}; the "
                              f"estimator {tuple(estimator.input_shape)} with c_dim {estimator.c_dim}.")
-    return ",".join(module_digest(s.model) for s in surrogates)
+    return surrogate_digests(surrogates)
 
 
 def _check_refinement(steps: Any, step_size: Any, per_step: Any = None) -> None:
