@@ -48,7 +48,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling scripts below
 
 from demo_levers import parse_variant  # noqa: E402
-from gpu_testbed import curve, device_slug  # noqa: E402
+from gpu_testbed import curve, device_slug, rounds  # noqa: E402
 
 from art_initiative.benchmark.attribute import (  # noqa: E402
     AttributeBenchmarkConfig,
@@ -61,30 +61,6 @@ from art_initiative.benchmark.attribute import (  # noqa: E402
     public_model,
 )
 from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
-
-
-def rounds(lengths: list[int], train: Callable[[int], Any], deadline: float, name: str) -> dict[str, Any]:
-    """``train(n)`` for each ``n`` of ``lengths`` (increasing; each run continues the last) until the next would end
-    after ``deadline`` (a ``time.time()``), judged by the last round's seconds per added iteration.
-
-    :return: the lengths completed and their seconds, and the error of a round that failed (the rounds before it
-        stay usable)."""
-    done: list[int] = []
-    seconds: list[float] = []
-    for n in lengths:
-        if done and time.time() + 1.1 * seconds[-1] / (done[-1] - (done[-2] if len(done) > 1 else 0)) * \
-                (n - done[-1]) > deadline:
-            break
-        start = time.time()
-        try:
-            train(n)
-        except Exception as err:  # noqa: BLE001 - one job's failure (memory...) must not cost the others' results
-            print(f"{name}: the round to {n} iterations failed: {err!r}", flush=True)
-            return {"name": name, "iterations": done, "round_seconds": seconds, "error": repr(err)}
-        seconds.append(time.time() - start)
-        done.append(n)
-        print(f"{name}: {n} iterations ({seconds[-1]:.0f} s for the round)", flush=True)
-    return {"name": name, "iterations": done, "round_seconds": seconds}
 
 
 def bench_config(ns: argparse.Namespace, target_iterations: int, settings: dict[str, Any] | None = None,

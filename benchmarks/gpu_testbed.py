@@ -44,6 +44,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,30 @@ def device_slug(device_type: str) -> str:
     return "-".join(torch.cuda.get_device_name().lower().replace("nvidia", "nvidia ").split())
 
 
+def rounds(lengths: list[int], train: Callable[[int], Any], deadline: float, name: str) -> dict[str, Any]:
+    """``train(n)`` for each ``n`` of ``lengths`` (increasing; each run continues the last) until the next would end
+    after ``deadline`` (a ``time.time()``), judged by the last round's seconds per added iteration.
+
+    :return: the lengths completed and their seconds, and the error of a round that failed (the rounds before it
+        stay usable)."""
+    done: list[int] = []
+    seconds: list[float] = []
+    for n in lengths:
+        if done and time.time() + 1.1 * seconds[-1] / (done[-1] - (done[-2] if len(done) > 1 else 0)) * \
+                (n - done[-1]) > deadline:
+            break
+        start = time.time()
+        try:
+            train(n)
+        except Exception as err:  # noqa: BLE001 - one job's failure (memory...) must not cost the others' results
+            print(f"{name}: round to {n} iterations failed: {err!r}", flush=True)
+            return {"name": name, "iterations": done, "round_seconds": seconds, "error": repr(err)}
+        seconds.append(time.time() - start)
+        done.append(n)
+        print(f"{name}: {n} iterations ({seconds[-1]:.0f} s for the round)", flush=True)
+    return {"name": name, "iterations": done, "round_seconds": seconds}
+
+
 def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
     """One model's training, in rounds of ``job["step"]`` iterations until the deadline (a time.time() value) would
     be passed by another round of the last one's length, or ``job["max_iterations"]`` is reached; every round is a
@@ -76,24 +101,10 @@ def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
     x = np.load(job["x"])
     labels = np.load(job["labels"])
     cfg = AttributeBenchmarkConfig(**job["cfg"])
-    done: list[int] = []
-    seconds: list[float] = []
-    n = job["step"]
-    while n <= job["max_iterations"]:
-        if seconds and time.time() + 1.1 * seconds[-1] > job["deadline"]:
-            break
-        t = time.time()
-        try:
-            train_target(x, labels, job["arch"], job["seed"], cfg, job["device_type"], job["cache_dir"],
-                         iterations=n)
-        except Exception as err:  # noqa: BLE001 - one model's failure (memory...) must not cost the others' results
-            print(f"{job['name']}: round to {n} iterations failed: {err!r}", flush=True)
-            return {"name": job["name"], "iterations": done, "round_seconds": seconds, "error": repr(err)}
-        seconds.append(time.time() - t)
-        done.append(n)
-        print(f"{job['name']}: {n} iterations ({seconds[-1]:.0f} s for the round)", flush=True)
-        n += job["step"]
-    return {"name": job["name"], "iterations": done, "round_seconds": seconds}
+    return rounds(list(range(job["step"], job["max_iterations"] + 1, job["step"])),
+                  lambda n: train_target(x, labels, job["arch"], job["seed"], cfg, job["device_type"],
+                                         job["cache_dir"], iterations=n),
+                  job["deadline"], job["name"])
 
 
 def curve(counts: list[int], points: int) -> list[int]:
