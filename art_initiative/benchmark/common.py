@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
+from art_initiative.attacks.initiative.algorithm import RESUMABLE_SETTINGS
 from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import make_config
 from art_initiative.estimators import PyTorchImageTranslator
@@ -89,6 +93,12 @@ def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchIma
     a defence with the same settings was saved there (``stem`` None: always train, keep nothing). ``kwargs`` go to
     the class (e.g. the attribute names of the attribute-editing defence).
 
+    A defence saved at ``stem`` whose settings differ only in those a run may change when it goes on
+    (:data:`~art_initiative.attacks.initiative.algorithm.RESUMABLE_SETTINGS`: more iterations, a decay added) is
+    resumed from its training checkpoint ``<stem>-training.pt``. One that differs in any other setting (``--set
+    pg_width=64`` on a cache of the profile's PG) is kept: the new defence goes to ``<stem>-s<digest of its
+    settings>`` instead, so that the same cache holds both and neither is overwritten.
+
     :return: the defence and the seconds its training took: those recorded in its training checkpoint
         ``<stem>-training.pt`` (all of its iterations, across resumes) when there is one, else the wall time of
         this call.
@@ -98,16 +108,37 @@ def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchIma
     if stem is None:
         fit(defence, None)
         return defence, time.perf_counter() - t
+    loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
+    if loaded is not None and fixed_settings(loaded.config) != fixed_settings(defence.config):
+        key = hashlib.sha256(json.dumps(fixed_settings(defence.config), sort_keys=True, default=str).encode())
+        logger.info("%s.pt holds a defence with other settings (%s); this one is kept in %s-s%s.", stem,
+                    config_changes(loaded.config, defence.config, set(fixed_settings(defence.config))), stem,
+                    key.hexdigest()[:12])
+        stem = f"{stem}-s{key.hexdigest()[:12]}"
+        loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
     training = stem + "-training.pt"
-    if os.path.exists(stem + ".pt"):
-        loaded = cls.load(stem + ".pt", template, verbose=verbose)
+    if loaded is not None:
         if loaded.config == defence.config:
             recorded = checkpoint_seconds(training) if os.path.exists(training) else None
             return loaded, time.perf_counter() - t if recorded is None else recorded
-        logger.info("%s.pt was trained with other settings; training again.", stem)
+        logger.info("%s.pt was trained with other %s (%s); %s.", stem, "/".join(RESUMABLE_SETTINGS),
+                    config_changes(loaded.config, defence.config),
+                    "resuming from its training checkpoint" if os.path.exists(training) else "training again")
     fit(defence, training)
     defence.save(stem + ".pt")
     return defence, checkpoint_seconds(training) or time.perf_counter() - t
+
+
+def fixed_settings(config: Any) -> dict[str, Any]:
+    """A defence's settings (a dataclass) but :data:`RESUMABLE_SETTINGS`: what a cached run must share to go on."""
+    return {k: v for k, v in asdict(config).items() if k not in RESUMABLE_SETTINGS}
+
+
+def config_changes(stored: Any, wanted: Any, keys: set[str] | None = None) -> str:
+    """``"pg_width: 32 -> 64, ..."`` for the settings (dataclasses) that differ, all or only ``keys``."""
+    a, b = asdict(stored), asdict(wanted)
+    return ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
+                     if a.get(k) != b.get(k) and (keys is None or k in keys))
 
 
 def check_settings(config: Any, choices: dict[str, tuple[str, ...]], positive: tuple[str, ...]) -> None:

@@ -67,3 +67,44 @@ def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
     assert os.path.getmtime(saved) == stamp
     assert fit(cfg).config.surrogate_digests == ""  # without them: a run and a file of its own
     assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 4 and os.path.getmtime(saved) == stamp
+
+
+def test_other_settings_get_a_slot_of_their_own_and_more_iterations_resume(tmp_path, caplog):
+    from dataclasses import replace
+
+    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.training.loop import checkpoint_seconds
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2,
+                                   defence={"iterations": 2}).validate()
+    split = attribute_data("synthetic", cfg)
+    (x, labels), cols = split.defender, split.columns("SD")
+    model = PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=0)
+    cache = str(tmp_path)
+
+    def fit(defence: dict):
+        c = replace(cfg, defence=defence).validate()
+        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache, False)[0]
+
+    def saved() -> list[str]:
+        return sorted(f for f in glob.glob(os.path.join(cache, "initiative-*.pt")) if not f.endswith("-training.pt"))
+
+    first = fit({"iterations": 2})
+    (base,) = saved()
+    stamp = os.path.getmtime(base)
+    with caplog.at_level("INFO", logger="art_initiative.benchmark.common"):
+        wide = fit({"iterations": 2, "pg_width": 8})  # another setting: trained in a slot of its own
+    assert wide.config.pg_width == 8 != first.config.pg_width
+    (other,) = [f for f in saved() if f != base]
+    assert re.search(r"-s[0-9a-f]{12}\.pt$", other) and os.path.getmtime(base) == stamp
+    assert "pg_width: 4 -> 8" in caplog.text
+    assert fit({"iterations": 2}).config == first.config and os.path.getmtime(base) == stamp  # both kept
+    assert fit({"iterations": 2, "pg_width": 8}).config.pg_width == 8 and len(saved()) == 2
+    with caplog.at_level("INFO"):
+        longer = fit({"iterations": 3})  # more iterations: the same slot, resumed from its training checkpoint
+    assert longer.config.iterations == 3 and len(saved()) == 2 and os.path.getmtime(base) > stamp
+    assert "resuming from its training checkpoint" in caplog.text
+    assert "resumed InitiativeDefense" in caplog.text and "at iteration 2" in caplog.text
+    assert checkpoint_seconds(base[:-3] + "-training.pt") is not None

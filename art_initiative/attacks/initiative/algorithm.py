@@ -113,6 +113,11 @@ def decay_learning_rates(nets: DefenceNetworks, cfg: InitiativeConfig, it: int) 
     return factor
 
 
+# Settings a resumed run may change (the length and its decay schedule, checked by check_schedule; how often it
+# checkpoints and measures; the arithmetic): every other setting of a checkpoint must be the run's own.
+RESUMABLE_SETTINGS = ("iterations", "lr_decay_start", "checkpoint_every", "eval_every", "precision", "channels_last")
+
+
 def check_schedule(cfg: InitiativeConfig, stored: dict[str, Any], done: int) -> None:
     """A resumed run may grow longer or add the learning-rate decay only where the iterations already trained keep
     their rates: refuse a checkpoint of ``done`` iterations trained under ``stored`` (its config) otherwise.
@@ -142,8 +147,7 @@ def run_defence(name: str, nets: DefenceNetworks, cfg: InitiativeConfig, step: C
     run_training(name, cfg, nets.modules(), nets.optimizers(), scheduled, total, checkpoint_path, cfg.checkpoint_every,
                  resume, verbose, callback, extra_state=best,
                  check_resume=lambda stored, done: check_schedule(cfg, stored, done),
-                 ignore=("iterations", "lr_decay_start", "checkpoint_every", "eval_every", "precision",
-                         "channels_last"))
+                 ignore=RESUMABLE_SETTINGS)
     nets.pg.eval()
     nets.pg_best.eval()
     return best
