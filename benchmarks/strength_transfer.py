@@ -7,7 +7,8 @@ is the forger's forgery MSE over the public model's: below 1 the effect fades wi
 A protection that is weak on the public model itself needs more strength (capacity, iterations); one that is strong
 there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
 saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each
-``--pgd-on LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their mean loss).
+``--pgd-on LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
+``RuizDisruption(surrogates=...)``).
 
 ``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
 iterations, and one trained from scratch): the paper's claim is that a PG trained against a surrogate that keeps
@@ -52,40 +53,6 @@ def labelled(specs: list[str], flag: str, form: str, several: bool = False, defa
     return out
 
 
-def ensemble_pgd(models: list, x: np.ndarray, domains: list[np.ndarray], eps: float, steps: int = 10,
-                 seed: int = 0, batch_size: int = 128) -> np.ndarray:
-    """Ruiz PGD (random start, ``steps`` signed steps of ``min(0.01, eps)``, every domain jointly) on the summed
-    disruption loss of several :class:`PyTorchImageTranslator` models (the same loss as ``RuizDisruption`` for one)."""
-    import torch
-
-    from art_initiative.attacks.ruiz import ascent_step, disruption_loss
-
-    device = models[0].device
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
-    modes = [m.model.training for m in models]
-    for m in models:
-        m.model.eval()
-    out = np.empty_like(x)
-    for start in range(0, len(x), batch_size):
-        xb = torch.from_numpy(x[start:start + batch_size]).to(device)
-        conds = [torch.from_numpy(np.asarray(d[start:start + batch_size], np.float32)).to(device) for d in domains]
-        with torch.no_grad():
-            refs = [[m.translate(xb, c) for c in conds] for m in models]
-
-        def objective(v: torch.Tensor, conds: list = conds, refs: list = refs) -> torch.Tensor:
-            return sum(disruption_loss(m.translate(v, c), r).sum()
-                       for m, rs in zip(models, refs, strict=True) for c, r in zip(conds, rs, strict=True))
-
-        x_adv = torch.clamp(xb + torch.empty_like(xb).uniform_(-eps, eps, generator=generator), -1.0, 1.0)
-        for _ in range(steps):
-            x_adv = ascent_step(x_adv, xb, objective, min(0.01, eps), eps, (-1.0, 1.0))
-        out[start:start + batch_size] = x_adv.cpu().numpy()
-    for m, mode in zip(models, modes, strict=True):
-        m.model.train(mode)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
@@ -96,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--defence", action="append", default=[], metavar="LABEL=PATH",
                         help="a saved InitiativeDefense trained on the public model (repeatable)")
     parser.add_argument("--pgd-on", action="append", default=[], metavar="LABEL=PATH[+PATH...]",
-                        help="a row of PGD-10 computed on this train_stargan checkpoint, or on the mean loss of "
+                        help="a row of PGD-10 computed on this train_stargan checkpoint, or on the summed loss of "
                         "several (an ensemble: for example the defender's own fine-tunings of the public model, "
                         "drift_forgers.py --on defender); repeatable")
     parser.add_argument("--stem", required=True, help="output path without extension")
@@ -137,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     domains = target_domains(labels[:, columns], DOMAIN_SETTINGS["SD"])
 
     def pgd(model) -> np.ndarray:
-        return RuizDisruption(model, method="pgd", eps=args.eps, eps_step=min(0.01, args.eps), max_iter=10,
-                              class_mode="joint", batch_size=128, verbose=False).generate(x, conditions=domains)
+        models = model if isinstance(model, list) else [model]  # several: an ensemble, their summed loss
+        return RuizDisruption(models[0], method="pgd", eps=args.eps, eps_step=min(0.01, args.eps), max_iter=10,
+                              class_mode="joint", surrogates=models[1:], batch_size=128,
+                              verbose=False).generate(x, conditions=domains)
 
     protections = []
     for label, path in defences:
@@ -152,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             if tuple(m.input_shape) != tuple(public.input_shape):
                 parser.error(f"--pgd-on {label}: {path} takes {tuple(m.input_shape)} images, --public "
                              f"{tuple(public.input_shape)}")
-        protections.append((f"pgd (on {label})", lambda ms=models: ensemble_pgd(ms, x, domains, args.eps)))
+        protections.append((f"pgd (on {label})", lambda ms=models: pgd(ms)))
     protections += [(f"whitebox_pgd (on {'the forger' if len(forgers) == 1 else label})", lambda m=forger: pgd(m))
                     for label, forger in forgers.items()]
     protections.append(("sign_noise", lambda: sign_noise(x, args.eps, 0)))

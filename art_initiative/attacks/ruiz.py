@@ -5,7 +5,9 @@ perturbed image and a reference (by default the clean output ``G(x, c)``):
 
     x'_{t+1} = clip(x + clip(x'_t + eps_step * sign(grad L(x'_t)) - x, -eps, eps), clip_min, clip_max)
 
-with ``L = mean((G(x', c) - y)^2)`` (descended instead in ``targeted`` mode).
+with ``L = mean((G(x', c) - y)^2)`` (descended instead in ``targeted`` mode). With ``surrogates``, the losses of
+further models (each against its own clean output) are added to the estimator's: one perturbation for an
+ensemble, as CMUA-Watermark attacks several editors at once.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class RuizDisruption(EvasionAttack):
     :param reference_jitter: FGSM and I-FGSM start at ``x`` where the gradient of the default objective is
         exactly zero; their default reference is the clean output plus seeded Gaussian noise of this standard
         deviation (the same as :func:`jittered_reference`). PGD's random start makes it unnecessary.
+    :param surrogates: further :class:`PyTorchImageTranslator` models (the same input shape, ``c_dim`` and
+        ``clip_values`` as ``estimator``) whose disruption losses are summed with the estimator's at every step,
+        each against its own reference (its clean output, jittered as the estimator's; a given ``y`` serves all):
+        an ensemble attack, for example on the defender's own fine-tunings of a released model. Default: none.
     :param batch_size: images per step.
     :param random_seed: seeds the PGD start and the reference jitter.
     :param verbose: progress bar.
@@ -75,15 +81,16 @@ class RuizDisruption(EvasionAttack):
 
     attack_params = EvasionAttack.attack_params + [
         "method", "eps", "eps_step", "max_iter", "targeted", "class_mode", "blur_sigmas", "blur_kernel",
-        "reference_jitter", "batch_size", "random_seed", "verbose",
+        "reference_jitter", "surrogates", "batch_size", "random_seed", "verbose",
     ]
     _estimator_requirements = (PyTorchImageTranslator,)
 
     def __init__(self, estimator: PyTorchImageTranslator, method: str = "pgd", eps: float = 0.05,
                  eps_step: float = 0.01, max_iter: int = 10, targeted: bool = False, class_mode: str = "joint",
                  blur_sigmas: Sequence[float] | None = None, blur_kernel: int = 11,
-                 reference_jitter: float = DEFAULT_JITTER, batch_size: int = 32, random_seed: int = 0,
-                 verbose: bool = True) -> None:
+                 reference_jitter: float = DEFAULT_JITTER,
+                 surrogates: Sequence[PyTorchImageTranslator] | None = None, batch_size: int = 32,
+                 random_seed: int = 0, verbose: bool = True) -> None:
         super().__init__(estimator=estimator)
         self.method = method
         self.eps = eps
@@ -94,6 +101,7 @@ class RuizDisruption(EvasionAttack):
         self.blur_sigmas = None if blur_sigmas is None else tuple(blur_sigmas)
         self.blur_kernel = blur_kernel
         self.reference_jitter = reference_jitter
+        self.surrogates = () if surrogates is None else tuple(surrogates)
         self.batch_size = batch_size
         self.random_seed = random_seed
         self.verbose = verbose
@@ -135,6 +143,21 @@ class RuizDisruption(EvasionAttack):
                 number("blur_sigmas", s, positive=True)
         if not isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")
+        est = self.estimator
+        for k, model in enumerate(self.surrogates):
+            if not isinstance(model, PyTorchImageTranslator):
+                raise ValueError(f"surrogates[{k}] must be a PyTorchImageTranslator, got {type(model).__name__}.")
+            for name in ("input_shape", "c_dim", "clip_values"):
+                want, got = getattr(est, name), getattr(model, name)
+                if np.shape(want) != np.shape(got) or not np.array_equal(want, got):
+                    raise ValueError(f"surrogates[{k}] must have the estimator's {name} {want}, got {got}.")
+            if model.device != est.device:
+                raise ValueError(f"surrogates[{k}] must be on the estimator's device {est.device}, got {model.device}.")
+
+    @property
+    def models(self) -> tuple[PyTorchImageTranslator, ...]:
+        """The estimator, then the further ``surrogates``: every model whose loss the attack increases."""
+        return (self.estimator, *self.surrogates)
 
     # ------------------------------------------------------------------ inputs
     def _class_list(self, conditions: np.ndarray | Sequence[np.ndarray] | None, n: int) -> list[np.ndarray | None]:
@@ -163,7 +186,8 @@ class RuizDisruption(EvasionAttack):
         return classes
 
     def _references(self, x: np.ndarray, y: np.ndarray | None, classes: list[np.ndarray | None],
-                    jitter: bool = True) -> list[np.ndarray]:
+                    jitter: bool = True, model: PyTorchImageTranslator | None = None) -> list[np.ndarray]:
+        """One reference (or target) per class: ``y``, else ``model``'s (default: the estimator's) clean outputs."""
         n_out = (len(x), *x.shape[1:])
         if y is not None:
             y = np.asarray(y, dtype=np.float32)
@@ -176,22 +200,25 @@ class RuizDisruption(EvasionAttack):
         if self.targeted:
             raise ValueError("y (the target images) is required when targeted=True.")
         sigma = self.reference_jitter if jitter and self.method in ("fgsm", "ifgsm") else 0.0
-        return [jittered_reference(self.estimator, x, c, sigma, self.random_seed + k)
+        return [jittered_reference(model or self.estimator, x, c, sigma, self.random_seed + k)
                 for k, c in enumerate(classes)]
 
     # ------------------------------------------------------------------ attack
-    def _objective(self, x_adv: torch.Tensor, conds: list[torch.Tensor | None], refs: list[torch.Tensor]
+    def _objective(self, x_adv: torch.Tensor, conds: list[torch.Tensor | None], refs: list[list[torch.Tensor]]
                    ) -> torch.Tensor:
+        """The summed disruption loss over classes, views and models; ``refs[m][k]``: model m's reference for
+        class k."""
         views = [x_adv] if self.blur_sigmas is None else [x_adv] + [
             gaussian_blur(x_adv, s, self.blur_kernel) for s in self.blur_sigmas]
         total = x_adv.new_zeros(())
-        for c, ref in zip(conds, refs, strict=True):
-            for v in views:
-                total = total + disruption_loss(self.estimator.translate(v, c), ref).sum()
+        for model, model_refs in zip(self.models, refs, strict=True):
+            for c, ref in zip(conds, model_refs, strict=True):
+                for v in views:
+                    total = total + disruption_loss(model.translate(v, c), ref).sum()
         total = total / len(views)
         return -total if self.targeted else total
 
-    def _attack_batch(self, x: torch.Tensor, conds: list[torch.Tensor | None], refs: list[torch.Tensor],
+    def _attack_batch(self, x: torch.Tensor, conds: list[torch.Tensor | None], refs: list[list[torch.Tensor]],
                       generator: torch.Generator, start_at: torch.Tensor | None = None) -> torch.Tensor:
         clip = self.estimator.clip_values
         clip_values = (float(clip[0]), float(clip[1]))
@@ -207,7 +234,8 @@ class RuizDisruption(EvasionAttack):
         groups = [list(range(len(conds)))] if self.class_mode == "joint" else [[k] for k in range(len(conds))]
         for _ in range(steps):
             for group in groups:
-                objective = partial(self._objective, conds=[conds[k] for k in group], refs=[refs[k] for k in group])
+                objective = partial(self._objective, conds=[conds[k] for k in group],
+                                    refs=[[model_refs[k] for k in group] for model_refs in refs])
                 x_adv = ascent_step(x_adv, x, objective, step_size, self.eps, clip_values)
         return x_adv.detach()
 
@@ -235,22 +263,24 @@ class RuizDisruption(EvasionAttack):
             if x_init.shape != x.shape:
                 raise ValueError(f"x_init must have the shape of x {x.shape}, got {x_init.shape}.")
         classes = self._class_list(conditions, len(x))
-        refs = self._references(x, y, classes, jitter=x_init is None)
-        model_mode = est.model.training
-        est.model.eval()
+        modes = [m.model.training for m in self.models]  # given back at the end (predict leaves eval mode)
         out = np.empty_like(x)
         generator = torch.Generator(device=est.device)
         generator.manual_seed(self.random_seed)
         try:
+            refs = [self._references(x, y, classes, jitter=x_init is None, model=m) for m in self.models]
+            for m in self.models:
+                m.model.eval()
             starts = range(0, len(x), self.batch_size)
             for start in tqdm(starts, desc=f"Ruiz {self.method}", disable=not self.verbose):
                 sl = slice(start, min(start + self.batch_size, len(x)))
                 xb = torch.as_tensor(x[sl], device=est.device)
                 conds = [None if c is None else est.conditions_tensor(c if np.ndim(c) == 1 else c[sl], len(xb))
                          for c in classes]
-                rb = [torch.as_tensor(r[sl], device=est.device) for r in refs]
+                rb = [[torch.as_tensor(r[sl], device=est.device) for r in model_refs] for model_refs in refs]
                 start_at = None if x_init is None else torch.as_tensor(x_init[sl], device=est.device)
                 out[sl] = self._attack_batch(xb, conds, rb, generator, start_at).cpu().numpy()
         finally:
-            est.model.train(model_mode)
+            for m, mode in zip(self.models, modes, strict=True):
+                m.model.train(mode)
         return out

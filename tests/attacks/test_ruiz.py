@@ -189,3 +189,43 @@ def test_requires_an_image_translator():
     clf = PyTorchClassifier(net, torch.nn.CrossEntropyLoss(), input_shape=(3, 2, 2), nb_classes=2)
     with pytest.raises(Exception, match="PyTorchImageTranslator|estimator"):
         RuizDisruption(clf)
+
+
+def _other_translator(arch: str = "cnet", c_dim: int = 5, size: int = 32, seed: int = 1):
+    from art_initiative.estimators import PyTorchImageTranslator
+    from art_initiative.models import build_model
+
+    torch.manual_seed(seed)
+    return PyTorchImageTranslator(build_model(arch, image_size=size, width=8, c_dim=c_dim), (3, size, size),
+                                  c_dim=c_dim, device_type="cpu")
+
+
+def test_an_ensemble_of_one_model_twice_is_the_model_alone(res6_translator, images):
+    alone = RuizDisruption(res6_translator, verbose=False).generate(images, conditions=C)
+    twice = RuizDisruption(res6_translator, surrogates=[res6_translator], verbose=False).generate(images, conditions=C)
+    np.testing.assert_allclose(twice, alone, atol=1e-6)
+
+
+def test_an_ensemble_moves_each_further_model_more_than_the_estimator_alone_does(res6_translator, images):
+    other = _other_translator()
+    alone = RuizDisruption(res6_translator, verbose=False).generate(images, conditions=C)
+    other.model.train()
+    ens = RuizDisruption(res6_translator, surrogates=[other], verbose=False).generate(images, conditions=C)
+    assert other.model.training  # the surrogate's mode is given back
+    assert np.abs(ens - images).max() <= 0.05 + 1e-6
+    clean = other.predict(images, conditions=C)
+    moved = [((other.predict(a, conditions=C) - clean) ** 2).mean() for a in (alone, ens)]
+    assert moved[1] > 2 * moved[0]
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: "a model", r"surrogates\[0\] must be a PyTorchImageTranslator, got str"),
+    (lambda: _other_translator(c_dim=3), r"surrogates\[0\] must have the estimator's c_dim 5, got 3"),
+    (lambda: _other_translator(size=16), r"surrogates\[0\] must have the estimator's input_shape"),
+])
+def test_bad_surrogates_are_refused_by_name(res6_translator, make, match):
+    with pytest.raises(ValueError, match=match):
+        RuizDisruption(res6_translator, surrogates=[make()])
+    attack = RuizDisruption(res6_translator)
+    with pytest.raises(ValueError, match=match):
+        attack.set_params(surrogates=(make(),))
