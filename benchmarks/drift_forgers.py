@@ -22,6 +22,7 @@ from dataclasses import replace
 
 from art_initiative.benchmark.attribute import (
     AttributeBenchmarkConfig,
+    AttributeData,
     attribute_data,
     defender_surrogate,
     forger_target,
@@ -32,6 +33,14 @@ from art_initiative.benchmark.attribute import (
 )
 
 SELF_SEED = 3  # the seed offset of the defender's own fine-tuning (the released model has 1, the forger 2)
+
+
+def self_drift_args(split: AttributeData, bench: AttributeBenchmarkConfig) -> tuple:
+    """The leading arguments of :func:`train_target` / :func:`target_path` for the defender's own fine-tuning of
+    ``bench``'s released model (its first target's architecture): the defender's faces and SD labels, the
+    architecture, the seed and the public-model settings."""
+    (xd, ld), sd = split.defender, split.columns("SD")
+    return xd, ld[:, sd], bench.targets[0], bench.seed + SELF_SEED, replace(bench, forger_start="public")
 
 
 def self_drift(bench: AttributeBenchmarkConfig, lengths: list[int], cache: str, device_type: str = "cpu",
@@ -46,11 +55,9 @@ def self_drift(bench: AttributeBenchmarkConfig, lengths: list[int], cache: str, 
     public = replace(bench, forger_start="public")
     defender_surrogate(split, public, device_type, cache, verbose=verbose)
     released = public_model(split, public, cache)
-    (xd, ld), sd = split.defender, split.columns("SD")
-    arch, models = bench.targets[0], []
+    args, models = self_drift_args(split, bench), []
     for n in sorted(set(lengths)):
         start = time.perf_counter()
-        args = (xd, ld[:, sd], arch, bench.seed + SELF_SEED, public)
         train_target(*args, device_type, cache, iterations=n, verbose=verbose, init_from=released)
         models.append((f"self{n}", target_path(*args, cache, iterations=n, init_from=released)))
         if verbose:

@@ -14,10 +14,15 @@ arguments), with nothing to prepare but the wheels (below):
    weights in rounds up to the released model's iterations; every ``--defence NAME=STEP[,KEY=VALUE...]`` trains
    the harness's ``initiative`` PG from the released model in rounds of STEP alternating iterations at a constant
    rate (each round resumes the last) with those settings (``InitiativeConfig`` keys, or ``defence_faces=N``).
-   Each job stops before a round that its last round's pace says would end after ``--train-seconds``;
+   Each job stops before a round that its last round's pace says would end after ``--train-seconds``. With
+   ``--self-lengths``, one more process fine-tunes the released model on the *defender's* faces with its own seed
+   for those lengths (``self<N>``, ``drift_forgers.py --on defender``: the defender's guess at the forger's drift),
+   and a variant with ``surrogates=self<N>+self<M>`` (labels of those lengths) waits for them and trains against
+   them as further frozen surrogates (``InitiativeDefense(surrogates=...)``, the drift ensemble);
 3. ``strength_transfer.py`` scores every variant's PG after up to ``--curve-points`` of its rounds (always the
-   last), Ruiz PGD-10 on the released model, white-box PGD-10 on each forger and sign noise, on ``--faces`` fresh
-   faces (seed 123, never the test split), on the released model and every forger.
+   last), Ruiz PGD-10 on the released model, PGD-10 on the released model and each ensemble variant's surrogates,
+   white-box PGD-10 on each forger and sign noise, on ``--faces`` fresh faces (seed 123, never the test split), on
+   the released model and every forger.
 
 Written under ``--output``: ``strength_transfer-synthetic-<device>-<size>-<arch>-drift.{json,md,png}`` (the curve)
 and ``gpu_drift-<device>-<size>-<arch>.json`` (what each job trained, with its seconds, and the command). The
@@ -48,6 +53,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling scripts below
 
 from demo_levers import parse_variant  # noqa: E402
+from drift_forgers import self_drift_args  # noqa: E402
 from gpu_testbed import curve, device_slug, rounds  # noqa: E402
 
 from art_initiative.benchmark.attribute import (  # noqa: E402
@@ -59,6 +65,8 @@ from art_initiative.benchmark.attribute import (  # noqa: E402
     forger_target_path,
     method_protection,
     public_model,
+    target_path,
+    train_target,
 )
 from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
 
@@ -106,11 +114,45 @@ def forger_job(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def defence_job(job: dict[str, Any]) -> dict[str, Any]:
-    """One defence variant (in its own process): the ``initiative`` PG in rounds, each round's PG kept."""
+def self_job(job: dict[str, Any]) -> dict[str, Any]:
+    """The defender's own drift (in its own process): the released model fine-tuned on the defender's faces for
+    each length (``self<N>``, one run continued)."""
     torch.set_num_threads(job["threads"])
     with open(job["split"], "rb") as fh:
         split = pickle.load(fh)
+    bench: AttributeBenchmarkConfig = job["bench"]
+    args = self_drift_args(split, bench)
+    released = public_model(split, replace(bench, forger_start="public"), job["cache_dir"])
+    out = rounds(job["lengths"], lambda n: train_target(*args, job["device_type"], job["cache_dir"], iterations=n,
+                                                       init_from=released), job["deadline"], "self")
+    out["paths"] = [(f"self{n}", target_path(*args, job["cache_dir"], iterations=n, init_from=released))
+                    for n in out["iterations"]]
+    return out
+
+
+def trained(path: str) -> bool:
+    """Whether the :func:`train_target` checkpoint at ``path`` holds all of its iterations (a run in progress
+    writes its checkpoint there every 500 iterations; the sidecar is written after the weights)."""
+    sidecar = path[:-3] + ".json"
+    if not os.path.exists(sidecar):
+        return False
+    with open(sidecar, encoding="utf-8") as fh:
+        stored = json.load(fh)
+    return int(stored["state"]["iteration"]) >= int(stored["config"]["iterations"])
+
+
+def defence_job(job: dict[str, Any]) -> dict[str, Any]:
+    """One defence variant (in its own process): the ``initiative`` PG in rounds, each round's PG kept; a variant
+    with further surrogates first waits until they are trained (or the deadline passes)."""
+    torch.set_num_threads(job["threads"])
+    with open(job["split"], "rb") as fh:
+        split = pickle.load(fh)
+    waited = time.time()
+    while not all(trained(p) for p in job["settings"].get("surrogates", ())):
+        if time.time() > job["deadline"]:
+            return {"name": job["name"], "iterations": [], "round_seconds": [], "paths": [],
+                    "error": "its surrogates were not trained before the deadline"}
+        time.sleep(job.get("poll_seconds", 5.0))
     ns = argparse.Namespace(**job["ns"])
     released = defender_surrogate(split, bench_config(ns, job["target_iterations"]), job["device_type"],
                                   job["cache_dir"])
@@ -127,6 +169,7 @@ def defence_job(job: dict[str, Any]) -> dict[str, Any]:
 
     out = rounds(job["lengths"], train, job["deadline"], job["name"])
     out["paths"] = kept
+    out["waited_seconds"] = time.time() - waited - sum(out.get("round_seconds", []))
     return out
 
 
@@ -142,8 +185,9 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     os.makedirs(ns.output, exist_ok=True)
     bench = bench_config(ns, ns.step)
     split = attribute_data("synthetic", bench)
-    for _, step, settings in variants:  # render every variant's extra faces once, here
-        defence_training_faces(split, bench_config(ns, ns.step, settings, step))
+    for _, step, settings in variants:  # render every variant's extra faces once, here (its surrogates come later)
+        defence_training_faces(split, bench_config(ns, ns.step, {k: v for k, v in settings.items()
+                                                                 if k != "surrogates"}, step))
     print(f"rendered the faces in {time.time() - t0:.0f} s", flush=True)
 
     # 1. The released model, in rounds until its deadline.
@@ -155,6 +199,12 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         raise RuntimeError(f"the released model completed no round: {release}")
     released_its = release["iterations"][-1]
     bench = bench_config(ns, released_its)
+    public = public_model(split, replace(bench, forger_start="public"), cache_dir)
+    self_args = self_drift_args(split, bench)
+    self_paths = {f"self{n}": target_path(*self_args, cache_dir, iterations=n, init_from=public)
+                  for n in sorted(set(ns.self_lengths))}
+    variants = [(name, step, {**settings, "surrogates": tuple(self_paths[label] for label in settings["surrogates"])}
+                 if "surrogates" in settings else settings) for name, step, settings in variants]
 
     # 2. The forgers and the defences, concurrently, one process each.
     deadline = time.time() + ns.train_seconds
@@ -169,16 +219,21 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         if ns.scratch:
             jobs.append((forger_job, dict(base, bench=bench, scratch=True,
                                           lengths=sorted({*range(ns.step, released_its, ns.step), released_its}))))
+        n_forgers = len(jobs)
+        if self_paths:
+            jobs.append((self_job, dict(base, bench=bench, lengths=sorted(set(ns.self_lengths)))))
         ns_fields = {k: v for k, v in vars(ns).items() if k != "argv"}
         jobs += [(defence_job, dict(base, name=name, settings=settings, target_iterations=released_its, ns=ns_fields,
                                     lengths=list(range(step, ns.pg_max_iterations + 1, step))))
                  for name, step, settings in variants]
         with futures.ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
             results = [f.result() for f in [pool.submit(fn, job) for fn, job in jobs]]
-    forgers = {"paths": [p for r in results[:1 + ns.scratch] for p in r["paths"]], "jobs": results[:1 + ns.scratch]}
-    defences = results[1 + ns.scratch:]
+    forgers = {"paths": [p for r in results[:n_forgers] for p in r["paths"]], "jobs": results[:n_forgers]}
+    own = results[n_forgers] if self_paths else None
+    defences = results[n_forgers + bool(self_paths):]
     print(f"trained in {time.time() - t0:.0f} s: released model {released_its}, forgers "
           + ", ".join(label for label, _ in forgers["paths"]) + ", "
+          + ("" if own is None else "own " + (", ".join(label for label, _ in own["paths"]) or "none") + ", ")
           + ", ".join(f"{d['name']} {d['iterations'][-1] if d['iterations'] else 0}" for d in defences), flush=True)
 
     # 3. The drift curve.
@@ -186,10 +241,14 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         raise RuntimeError(f"no forger completed: {forgers}")
     slug = f"{device_slug(ns.device)}-{ns.image_size}-{ns.arch}"
     stem = os.path.join(ns.output, f"strength_transfer-synthetic-{slug}-drift")
-    args = ["--stem", stem, "--public", public_model(split, replace(bench, forger_start="public"), cache_dir),
-            "--n-faces", str(ns.faces), "--device", ns.device]
+    args = ["--stem", stem, "--public", public, "--n-faces", str(ns.faces), "--device", ns.device]
     for label, path in forgers["paths"]:
         args += ["--forger", f"{label}={path}"]
+    ensembles = {settings["surrogates"] for _, _, settings in variants if settings.get("surrogates")}
+    for paths in sorted(ensembles):  # per-image PGD on the same models as an ensemble PG: its control
+        if all(trained(p) for p in paths):
+            labels = [next(label for label, q in self_paths.items() if q == p) for p in paths]
+            args += ["--pgd-on", "+".join(["public", *labels]) + "=" + "+".join([public, *paths])]
     for d in defences:
         paths = dict(d["paths"])
         for n in curve(list(paths), ns.curve_points):
@@ -200,7 +259,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
              f"{released_its} iterations on {ns.n_train} faces; PGs at a constant rate, labelled NAME-ITERATIONS)."]
     strength_transfer.main(args)
     summary = {"command": command, "device": device_slug(ns.device), "released_iterations": released_its,
-               "release": release, "forgers": forgers, "defences": defences, "variants": ns.defence,
+               "release": release, "forgers": forgers, "own_drift": own, "defences": defences,
+               "variants": ns.defence,
                "seconds": time.time() - t0, "curve": stem}
     with open(os.path.join(ns.output, f"gpu_drift-{slug}.json"), "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)
@@ -225,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000],
                         help="the forger's fine-tuning iterations")
     parser.add_argument("--scratch", action="store_true", help="also a forger trained from random weights")
+    parser.add_argument("--self-lengths", type=int, nargs="*", default=[2000, 8000],
+                        help="the defender's own fine-tunings of the released model on its faces (self<N>), which a "
+                        "variant's surrogates=self<N>+... trains against; none: no such job")
     parser.add_argument("--defence", action="append", metavar="NAME=STEP[,KEY=VALUE...]",
                         help="a PG variant trained in rounds of STEP alternating iterations (repeatable; default "
                         "ats and frozen, 64 wide, 20000 faces, rounds of 500)")
@@ -242,9 +305,19 @@ def main(argv: list[str] | None = None) -> int:
     if ns.defence is None:
         ns.defence = ["ats=500,pg_width=64,defence_faces=20000",
                       "frozen=500,pg_width=64,defence_faces=20000,alternating=false"]
+        if {2000, 8000} <= set(ns.self_lengths):
+            ns.defence.append("ensemble=500,pg_width=64,defence_faces=20000,alternating=false,"
+                              "surrogates=self2000+self8000")
+    if any(n < 1 for n in ns.self_lengths):
+        parser.error(f"--self-lengths must be iterations >= 1, got {ns.self_lengths}")
+    own = {f"self{n}" for n in ns.self_lengths}
     try:
         for spec in ns.defence:
-            parse_variant(spec, "--defence")
+            name, _, settings = parse_variant(spec, "--defence")
+            unknown = [label for label in settings.get("surrogates", ()) if label not in own]
+            if unknown:
+                raise ValueError(f"--defence {name}: surrogates must be labels self<N> of --self-lengths "
+                                 f"({', '.join(sorted(own)) or 'none given'}), got {', '.join(unknown)}.")
     except ValueError as err:
         parser.error(str(err))
     run(ns)

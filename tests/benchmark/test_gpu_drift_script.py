@@ -38,16 +38,23 @@ def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curv
     done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--image-size", "16", "--width", "4",
                            "--disc-width", "8", "--n-train", "16", "--target-iterations", "10", "--step", "5",
                            "--lengths", "10", "5", "--scratch", "--defence", f"ats=3,{TINY_PG},defence_faces=24",
-                           "--defence", f"frozen=3,{TINY_PG},alternating=false", "--pg-max-iterations", "6",
+                           "--defence", f"frozen=3,{TINY_PG},alternating=false", "--self-lengths", "4", "8",
+                           "--defence", f"ens=3,{TINY_PG},alternating=false,surrogates=self4+self8",
+                           "--pg-max-iterations", "6",
                            "--faces", "4", "--threads", "1", "--n-jobs", "1", "--cache-dir", str(cache),
                            "--output", str(out)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "released model 10, forgers ft5, ft10, scratch, ats 6, frozen 6" in done.stdout
+    assert "released model 10, forgers ft5, ft10, scratch, own self4, self8, ats 6, frozen 6, ens 6" in done.stdout
     assert not list(tmp_path.glob("gpu_drift_data_*"))  # the workers' copy of the faces is removed
     summary = json.loads((out / "gpu_drift-cpu-16-cnet.json").read_text())
     assert summary["released_iterations"] == 10 and summary["release"]["iterations"] == [5, 10]
-    assert [d["iterations"] for d in summary["defences"]] == [[3, 6], [3, 6]]
+    assert [d["iterations"] for d in summary["defences"]] == [[3, 6], [3, 6], [3, 6]]
+    own = dict(summary["own_drift"]["paths"])
+    ens = json.loads(next((cache / "defence-ens").glob("*-training.json")).read_text())["config"]
+    assert ens["surrogate_digests"].count(",") == 1  # trained against both of the defender's own fine-tunings
+    assert all(json.loads(Path(own[k][:-3] + ".json").read_text())["state"]["iteration"] == n
+               for k, n in (("self4", 4), ("self8", 8)))
     for d in summary["defences"]:  # every round's PG kept, and the 6-iteration round resumed the 3-iteration one
         assert [os.path.basename(p) for _, p in d["paths"]] == ["pg-it3.pt", "pg-it6.pt"]
         training = next((cache / f"defence-{d['name']}").glob("*-training.json"))
@@ -55,8 +62,9 @@ def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curv
     curve = json.loads((out / "strength_transfer-synthetic-cpu-16-cnet-drift.json").read_text())
     assert list(curve["forgers"]) == ["ft5", "ft10", "scratch"]
     methods = [r["method"] for r in curve["rows"]]
-    assert {"ats-3", "ats-6", "frozen-3", "frozen-6", "ats-6 saturated", "ruiz_pgd (on the public model)",
-            "whitebox_pgd (on ft10)", "whitebox_pgd (on scratch)", "sign_noise"} <= set(methods)
+    assert {"ats-3", "ats-6", "frozen-3", "frozen-6", "ens-6", "ats-6 saturated", "ruiz_pgd (on the public model)",
+            "pgd (on public+self4+self8)", "whitebox_pgd (on ft10)", "whitebox_pgd (on scratch)",
+            "sign_noise"} <= set(methods)
     assert all(set(r["forgers"]) == {"ft5", "ft10", "scratch"} for r in curve["rows"])
     ruiz = next(r for r in curve["rows"] if r["method"].startswith("ruiz_pgd"))
     noise = next(r for r in curve["rows"] if r["method"] == "sign_noise")
@@ -68,3 +76,11 @@ def test_bad_variant_is_refused_by_name(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--defence", "ats", "--output",
                            str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--defence must be NAME=ITERATIONS" in done.stderr
+
+
+def test_an_ensemble_of_unknown_own_models_is_refused_by_name(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--self-lengths", "2000",
+                           "--defence", "ens=500,surrogates=self2000+self8000", "--output", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--defence ens: surrogates must be labels self<N> of --self-lengths" in done.stderr
+    assert "got self8000" in done.stderr
