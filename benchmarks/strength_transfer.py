@@ -6,8 +6,9 @@ Ruiz baseline start from) and on the forger's fine-tuned copy of it (the harness
 is the forger's forgery MSE over the public model's: below 1 the effect fades with the fine-tuning, above 1 it grows.
 A protection that is weak on the public model itself needs more strength (capacity, iterations); one that is strong
 there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
-saturated, Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each
-``--pgd-on LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
+saturated (and with ``--refine-steps K`` followed by K gradient steps on the public model, ``initiative_refined``),
+Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each ``--pgd-on
+LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
 ``RuizDisruption(surrogates=...)``).
 
 ``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a row of PGD-10 computed on this train_stargan checkpoint, or on the summed loss of "
                         "several (an ensemble: for example the defender's own fine-tunings of the public model, "
                         "drift_forgers.py --on defender); repeatable")
+    parser.add_argument("--refine-steps", type=int, default=0, metavar="K",
+                        help="also each --defence followed by K signed-gradient steps on the public model from its "
+                        "output (initiative_refined, not the paper's; the harness's default is 2)")
     parser.add_argument("--stem", required=True, help="output path without extension")
     parser.add_argument("--n-faces", type=int, default=100)
     parser.add_argument("--seed", type=int, default=123, help="seed of the fresh faces (the harness uses 0)")
@@ -82,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                                 default="forger" if len(args.forger) == 1 else None)
     except ValueError as err:
         parser.error(str(err))
+    if args.refine_steps < 0:
+        parser.error(f"--refine-steps must be >= 0, got {args.refine_steps}")
     if len({label for label, _ in forger_specs}) < len(forger_specs):
         parser.error(f"--forger labels must differ, got {[label for label, _ in forger_specs]}")
 
@@ -114,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         defence = InitiativeDefense.load(path, public, verbose=False)
         protections += [(label, lambda d=defence: d.generate(x, eps=args.eps)),
                         (f"{label} saturated", lambda d=defence: d.generate(x, eps=args.eps, saturate=True))]
+        if args.refine_steps:
+            protections.append((f"{label} refined {args.refine_steps}",
+                                lambda d=defence: d.generate(x, y=labels[:, columns], eps=args.eps,
+                                                             refine_steps=args.refine_steps)))
     protections.append(("ruiz_pgd (on the public model)", lambda: pgd(public)))
     for label, paths in pgd_specs:
         models = [load_stargan(path, args.device) for path in paths]

@@ -57,11 +57,13 @@ def test_several_forgers_score_every_row_on_each_and_draw_a_curve(tmp_path, load
     # The public model itself stands in for a forger that has not drifted at all.
     assert script.main(["--public", str(paths["public"]), "--forger", f"ft0={paths['public']}",
                         "--forger", f"ft={paths['forger']}", "--defence", f"pg={paths['defence']}",
-                        "--stem", str(stem), "--n-faces", "4"]) == 0
+                        "--stem", str(stem), "--n-faces", "4", "--refine-steps", "2"]) == 0
     out = json.loads(stem.with_suffix(".json").read_text())
     rows = {r["method"]: r for r in out["rows"]}
-    assert list(rows) == ["pg", "pg saturated", "ruiz_pgd (on the public model)", "whitebox_pgd (on ft0)",
-                          "whitebox_pgd (on ft)", "sign_noise"]
+    assert list(rows) == ["pg", "pg saturated", "pg refined 2", "ruiz_pgd (on the public model)",
+                          "whitebox_pgd (on ft0)", "whitebox_pgd (on ft)", "sign_noise"]
+    # two steps on the public model from PG's output move it further than PG alone
+    assert rows["pg refined 2"]["public"]["mse"] > rows["pg"]["public"]["mse"]
     assert out["forgers"] == {"ft0": str(paths["public"]), "ft": str(paths["forger"])}
     for r in rows.values():
         assert list(r["forgers"]) == ["ft0", "ft"]
