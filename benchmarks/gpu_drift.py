@@ -125,8 +125,7 @@ def self_job(job: dict[str, Any]) -> dict[str, Any]:
     released = public_model(split, replace(bench, forger_start="public"), job["cache_dir"])
     out = rounds(job["lengths"], lambda n: train_target(*args, job["device_type"], job["cache_dir"], iterations=n,
                                                        init_from=released), job["deadline"], "self")
-    out["paths"] = [(f"self{n}", target_path(*args, job["cache_dir"], iterations=n, init_from=released))
-                    for n in out["iterations"]]
+    out["paths"] = [(f"self{n}", job["paths"][f"self{n}"]) for n in out["iterations"]]  # where run() expects them
     return out
 
 
@@ -221,7 +220,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
                                           lengths=sorted({*range(ns.step, released_its, ns.step), released_its}))))
         n_forgers = len(jobs)
         if self_paths:
-            jobs.append((self_job, dict(base, bench=bench, lengths=sorted(set(ns.self_lengths)))))
+            jobs.append((self_job, dict(base, bench=bench, paths=self_paths, lengths=sorted(set(ns.self_lengths)))))
         ns_fields = {k: v for k, v in vars(ns).items() if k != "argv"}
         jobs += [(defence_job, dict(base, name=name, settings=settings, target_iterations=released_its, ns=ns_fields,
                                     lengths=list(range(step, ns.pg_max_iterations + 1, step))))
@@ -245,10 +244,10 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     for label, path in forgers["paths"]:
         args += ["--forger", f"{label}={path}"]
     ensembles = {settings["surrogates"] for _, _, settings in variants if settings.get("surrogates")}
+    label_of = {path: label for label, path in self_paths.items()}
     for paths in sorted(ensembles):  # per-image PGD on the same models as an ensemble PG: its control
         if all(trained(p) for p in paths):
-            labels = [next(label for label, q in self_paths.items() if q == p) for p in paths]
-            args += ["--pgd-on", "+".join(["public", *labels]) + "=" + "+".join([public, *paths])]
+            args += ["--pgd-on", "+".join(["public", *(label_of[p] for p in paths)]) + "=" + "+".join([public, *paths])]
     for d in defences:
         paths = dict(d["paths"])
         for n in curve(list(paths), ns.curve_points):

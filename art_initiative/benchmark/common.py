@@ -109,12 +109,12 @@ def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchIma
         fit(defence, None)
         return defence, time.perf_counter() - t
     loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
-    if loaded is not None and fixed_settings(loaded.config) != fixed_settings(defence.config):
-        key = hashlib.sha256(json.dumps(fixed_settings(defence.config), sort_keys=True, default=str).encode())
+    wanted = fixed_settings(defence.config)
+    if loaded is not None and fixed_settings(loaded.config) != wanted:
+        key = hashlib.sha256(json.dumps(wanted, sort_keys=True, default=str).encode()).hexdigest()[:12]
         logger.info("%s.pt holds a defence with other settings (%s); this one is kept in %s-s%s.", stem,
-                    config_changes(loaded.config, defence.config, set(fixed_settings(defence.config))), stem,
-                    key.hexdigest()[:12])
-        stem = f"{stem}-s{key.hexdigest()[:12]}"
+                    config_changes(loaded.config, defence.config, set(wanted)), stem, key)
+        stem = f"{stem}-s{key}"
         loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
     training = stem + "-training.pt"
     if loaded is not None:
