@@ -9,7 +9,8 @@ there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDe
 saturated (and with ``--refine-steps K`` followed by K gradient steps on the public model, ``initiative_refined``),
 Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each ``--pgd-on
 LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
-``RuizDisruption(surrogates=...)``).
+``RuizDisruption(surrogates=...)``), and each ``--ruiz-budget STEPS:STEP``: the baseline on the public model with
+another number of steps and step size than Ruiz et al.'s 10 of 0.01 (how much of its lead is its settings).
 
 ``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
 iterations, and one trained from scratch): the paper's claim is that a PG trained against a surrogate that keeps
@@ -54,6 +55,19 @@ def labelled(specs: list[str], flag: str, form: str, several: bool = False, defa
     return out
 
 
+def ruiz_budget(spec: str) -> tuple[int, float]:
+    """``"STEPS:STEP"`` -> ``(STEPS, STEP)``: a number of PGD iterations >= 1 and a step size > 0. Raises
+    ``ValueError`` naming ``--ruiz-budget``."""
+    steps, sep, step = spec.partition(":")
+    try:
+        out = (int(steps), float(step))
+    except ValueError:
+        out = None
+    if not sep or out is None or out[0] < 1 or not out[1] > 0:
+        raise ValueError(f"--ruiz-budget must be STEPS:STEP (an int >= 1 and a step size > 0), got {spec!r}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--public", required=True, help="train_stargan checkpoint of the public model")
@@ -67,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a row of PGD-10 computed on this train_stargan checkpoint, or on the summed loss of "
                         "several (an ensemble: for example the defender's own fine-tunings of the public model, "
                         "drift_forgers.py --on defender); repeatable")
+    parser.add_argument("--ruiz-budget", action="append", default=[], metavar="STEPS:STEP",
+                        help="also Ruiz PGD on the public model with STEPS iterations of size STEP (Ruiz et al.'s: "
+                        "10:0.01, the ruiz_pgd row), for example 10:0.02 or 3:0.02; repeatable")
     parser.add_argument("--refine-steps", type=int, default=0, metavar="K",
                         help="also each --defence followed by K signed-gradient steps on the public model from its "
                         "output (initiative_refined, not the paper's; the harness's default is 2)")
@@ -88,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if args.refine_steps < 0:
         parser.error(f"--refine-steps must be >= 0, got {args.refine_steps}")
+    try:
+        budgets = [ruiz_budget(spec) for spec in args.ruiz_budget]
+    except ValueError as err:
+        parser.error(str(err))
     if len({label for label, _ in forger_specs}) < len(forger_specs):
         parser.error(f"--forger labels must differ, got {[label for label, _ in forger_specs]}")
 
@@ -109,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     columns = [ALL_ATTRIBUTES.index(a) for a in DOMAIN_SETTINGS["SD"]]
     domains = target_domains(labels[:, columns], DOMAIN_SETTINGS["SD"])
 
-    def pgd(model) -> np.ndarray:
+    def pgd(model, steps: int = 10, step: float | None = None) -> np.ndarray:
         models = model if isinstance(model, list) else [model]  # several: an ensemble, their summed loss
-        return RuizDisruption(models[0], method="pgd", eps=args.eps, eps_step=min(0.01, args.eps), max_iter=10,
-                              class_mode="joint", surrogates=models[1:], batch_size=128,
+        return RuizDisruption(models[0], method="pgd", eps=args.eps, eps_step=min(0.01, args.eps) if step is None
+                              else step, max_iter=steps, class_mode="joint", surrogates=models[1:], batch_size=128,
                               verbose=False).generate(x, conditions=domains)
 
     protections = []
@@ -125,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                                 lambda d=defence: d.generate(x, y=labels[:, columns], eps=args.eps,
                                                              refine_steps=args.refine_steps)))
     protections.append(("ruiz_pgd (on the public model)", lambda: pgd(public)))
+    protections += [(f"ruiz_pgd-{steps} step {step:g} (on the public model)",
+                     lambda k=steps, a=step: pgd(public, k, a)) for steps, step in budgets]
     for label, paths in pgd_specs:
         models = [load_stargan(path, args.device) for path in paths]
         for path, m in zip(paths, models, strict=True):
@@ -207,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     """The curve of several forgers: forgery MSE (log) and DSR at MSE > 0.05 and > 0.02 from the public model
     through ``forgers`` in order, one line per protection as trained (the saturated rows are in the table; per-image
-    PGD on other models, ``--pgd-on``, dash-dotted with squares), Ruiz PGD, sign noise, and as the ceiling each
-    model's own white-box PGD (Ruiz PGD on the public model)."""
+    PGD on other models, ``--pgd-on``, dash-dotted with squares), Ruiz PGD (at other budgets, ``--ruiz-budget``,
+    thin and grey), sign noise, and as the ceiling each model's own white-box PGD (Ruiz PGD on the public model)."""
     import matplotlib.pyplot as plt
 
     names = ["public", *forgers]
@@ -218,12 +241,14 @@ def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     ceiling = [ruiz["public"], *(next(r for r in rows if r["method"] == f"whitebox_pgd (on {n})")["forgers"][n]
                                  for n in forgers)]
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # tab10 without its grey
-    learned = [r for r in rows if r is not ruiz and r["method"] != "sign_noise"
+    budgets = [r for r in rows if r is not ruiz and r["method"].startswith("ruiz_pgd")]
+    learned = [r for r in rows if r is not ruiz and r not in budgets and r["method"] != "sign_noise"
                and not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
     shown = [(r, {"color": palette[i % len(palette)], "ls": "-" if i < len(palette) else "--",
                   **({"ls": "-.", "marker": "s"} if r["method"].startswith("pgd (on") else {})})
              for i, r in enumerate(learned)]
     shown += [(ruiz, dict(color="k", lw=2.5))]
+    shown += [(r, dict(color="dimgrey", lw=1, ls=(0, (1 + i, 1)), marker="^")) for i, r in enumerate(budgets)]
     shown += [(r, dict(color="silver", ls=":")) for r in rows if r["method"] == "sign_noise"]
     for ax, key, ylabel in ((axes[0], "mse", "forgery MSE"), (axes[1], "dsr_0.05", "DSR (MSE > 0.05)"),
                             (axes[2], "dsr_0.02", "DSR (MSE > 0.02)")):

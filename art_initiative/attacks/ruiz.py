@@ -21,7 +21,7 @@ from art.attacks.attack import EvasionAttack
 from tqdm.auto import tqdm
 
 from art_initiative.attacks.references import DEFAULT_JITTER, jittered_reference
-from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.estimators import PyTorchImageTranslator, check_companions
 from art_initiative.preprocessing.transforms import gaussian_blur
 from art_initiative.utils.validation import check_images
 
@@ -143,16 +143,7 @@ class RuizDisruption(EvasionAttack):
                 number("blur_sigmas", s, positive=True)
         if not isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be a bool, got {self.verbose!r}.")
-        est = self.estimator
-        for k, model in enumerate(self.surrogates):
-            if not isinstance(model, PyTorchImageTranslator):
-                raise ValueError(f"surrogates[{k}] must be a PyTorchImageTranslator, got {type(model).__name__}.")
-            for name in ("input_shape", "c_dim", "clip_values"):
-                want, got = getattr(est, name), getattr(model, name)
-                if np.shape(want) != np.shape(got) or not np.array_equal(want, got):
-                    raise ValueError(f"surrogates[{k}] must have the estimator's {name} {want}, got {got}.")
-            if model.device != est.device:
-                raise ValueError(f"surrogates[{k}] must be on the estimator's device {est.device}, got {model.device}.")
+        check_companions(self.estimator, self.surrogates)
 
     @property
     def models(self) -> tuple[PyTorchImageTranslator, ...]:

@@ -312,3 +312,22 @@ class PyTorchImageTranslator(PyTorchEstimator):
     def layer_names(self) -> list[str] | None:
         """Names of the model's submodules, as accepted by :meth:`get_activations`."""
         return [name for name, _ in self._model.named_modules() if name]
+
+
+def check_companions(estimator: PyTorchImageTranslator, models: Any, name: str = "surrogates") -> None:
+    """Check that further models can stand beside ``estimator`` in one loss (an ensemble): each is a
+    :class:`PyTorchImageTranslator` with the estimator's ``input_shape``, ``c_dim``, ``clip_values`` and device.
+
+    :param models: the further models (a sequence).
+    :param name: the argument's name in the error messages.
+    :raises ValueError: naming ``name[k]``, what the estimator has and what came in.
+    """
+    for k, model in enumerate(models):
+        if not isinstance(model, PyTorchImageTranslator):
+            raise ValueError(f"{name}[{k}] must be a PyTorchImageTranslator, got {type(model).__name__}.")
+        for attr in ("input_shape", "c_dim", "clip_values"):
+            want, got = getattr(estimator, attr), getattr(model, attr)
+            if np.shape(want) != np.shape(got) or not np.array_equal(want, got):
+                raise ValueError(f"{name}[{k}] must have the estimator's {attr} {want}, got {got}.")
+        if model.device != estimator.device:
+            raise ValueError(f"{name}[{k}] must be on the estimator's device {estimator.device}, got {model.device}.")

@@ -678,8 +678,13 @@ def test_further_surrogates_train_save_load_and_are_checked(template, faces, tmp
     with pytest.raises(ValueError, match="surrogate_digests"):
         InitiativeDefense(template, profile="tiny", verbose=False, surrogates=[_other_model(2)]).fit(
             x, y, checkpoint_path=tmp_path / "run.pt")
-    with pytest.raises(ValueError, match=r"surrogates\[0\] takes \(3, 8, 8\)"):
+    shape = r"surrogates\[0\] must have the estimator's input_shape \(3, 16, 16\), got \(3, 8, 8\)"
+    with pytest.raises(ValueError, match=shape):
         InitiativeDefense(template, profile="tiny", surrogates=[
             PyTorchImageTranslator(build_model("res6", 8, 4, 5), (3, 8, 8), c_dim=5, device_type="cpu")])
+    # a model of [0, 1] images would be fed the estimator's [-1, 1] ones
+    with pytest.raises(ValueError, match=r"surrogates\[0\] must have the estimator's clip_values"):
+        InitiativeDefense(template, profile="tiny", surrogates=[PyTorchImageTranslator(
+            build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, clip_values=(0.0, 1.0), device_type="cpu")])
     with pytest.raises(ValueError, match="surrogate_digests are set by"):
         make_config("tiny", surrogate_digests="abc")

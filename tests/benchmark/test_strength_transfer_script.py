@@ -119,3 +119,27 @@ def test_a_bad_pgd_on_is_refused(tmp_path, load_script, spec, capsys):
     with pytest.raises(SystemExit):
         script.main(["--public", "p.pt", "--forger", "f.pt", "--pgd-on", spec, "--stem", str(tmp_path / "s")])
     assert "--pgd-on must be LABEL=PATH[+PATH...]" in capsys.readouterr().err
+
+
+def test_ruiz_budgets_are_rows_of_their_own(tmp_path, load_script, public_forger_defence):
+    script = load_script("benchmarks/strength_transfer.py")
+    paths = public_forger_defence
+    stem = tmp_path / "budget"
+    assert script.main(["--public", str(paths["public"]), "--forger", f"a={paths['forger']}",
+                        "--forger", f"b={paths['public']}", "--stem", str(stem), "--n-faces", "4",
+                        "--ruiz-budget", "10:0.01", "--ruiz-budget", "1:0.002"]) == 0
+    rows = {r["method"]: r for r in json.loads(stem.with_suffix(".json").read_text())["rows"]}
+    same = rows["ruiz_pgd-10 step 0.01 (on the public model)"]
+    weak = rows["ruiz_pgd-1 step 0.002 (on the public model)"]
+    assert same["public"] == rows["ruiz_pgd (on the public model)"]["public"]  # Ruiz et al.'s own budget
+    # one step of 0.002 from a random start moves the public model less than ten of 0.01
+    assert weak["public"]["mse"] < same["public"]["mse"]
+    assert "| ruiz_pgd-1 step 0.002 (on the public model) |" in stem.with_suffix(".md").read_text()
+
+
+@pytest.mark.parametrize("spec", ["10", "x:0.01", "0:0.01", "10:0", "10:-1", "10:y"])
+def test_a_bad_ruiz_budget_is_refused(tmp_path, load_script, spec, capsys):
+    script = load_script("benchmarks/strength_transfer.py")
+    with pytest.raises(SystemExit):
+        script.main(["--public", "p.pt", "--forger", "f.pt", "--ruiz-budget", spec, "--stem", str(tmp_path / "s")])
+    assert "--ruiz-budget must be STEPS:STEP" in capsys.readouterr().err

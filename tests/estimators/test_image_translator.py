@@ -4,7 +4,7 @@ import torch
 from art.attacks.evasion import BasicIterativeMethod, FastGradientMethod, ProjectedGradientDescent
 from art.defences.preprocessor.preprocessor import PreprocessorPyTorch
 
-from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.estimators import PyTorchImageTranslator, check_companions
 from art_initiative.models import build_model
 
 C = np.array([1, 0, 0, 1, 0], dtype=np.float32)
@@ -200,3 +200,19 @@ def test_from_architecture_builds_the_registry_network_and_its_seed_fixes_the_we
     assert conditional.predict(np.zeros((1, 3, 16, 16), np.float32), conditions=C).shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match="res7"):
         PyTorchImageTranslator.from_architecture("res7", 16, device_type="cpu")
+
+
+def test_companions_must_match_the_estimator(res6_translator):
+    def translator(size=32, c_dim=5, clip=(-1.0, 1.0)):
+        return PyTorchImageTranslator(build_model("cnet", image_size=size, width=4, c_dim=c_dim), (3, size, size),
+                                      c_dim=c_dim, clip_values=clip, device_type="cpu")
+
+    check_companions(res6_translator, [translator(), translator()])  # another architecture is fine
+    check_companions(res6_translator, [])
+    for models, match in ((["a model"], r"models\[0\] must be a PyTorchImageTranslator, got str"),
+                          ([translator(), translator(c_dim=3)],
+                           r"models\[1\] must have the estimator's c_dim 5, got 3"),
+                          ([translator(size=16)], r"models\[0\] must have the estimator's input_shape"),
+                          ([translator(clip=(0.0, 1.0))], r"models\[0\] must have the estimator's clip_values")):
+        with pytest.raises(ValueError, match=match):
+            check_companions(res6_translator, models, name="models")

@@ -16,7 +16,7 @@ from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
 from art_initiative.attacks.initiative.config import InitiativeConfig
 from art_initiative.attacks.initiative.refine import edit_requests, refine_protection
 from art_initiative.data.synthetic import PAPER_ATTRIBUTES
-from art_initiative.estimators import PyTorchImageTranslator
+from art_initiative.estimators import PyTorchImageTranslator, check_companions
 from art_initiative.models import build_model
 from art_initiative.utils.digest import module_digest
 
@@ -180,14 +180,9 @@ def surrogate_digests(surrogates: Sequence[PyTorchImageTranslator]) -> str:
 
 
 def _surrogate_digests(estimator: PyTorchImageTranslator, surrogates: Sequence[Any]) -> str:
-    """:func:`surrogate_digests`, after checking that each surrogate is a :class:`PyTorchImageTranslator` of the
-    estimator's input shape and ``c_dim``."""
-    for k, s in enumerate(surrogates):
-        if not isinstance(s, PyTorchImageTranslator):
-            raise ValueError(f"surrogates[{k}] must be a PyTorchImageTranslator, got {type(s).__name__}.")
-        if tuple(s.input_shape) != tuple(estimator.input_shape) or s.c_dim != estimator.c_dim:
-            raise ValueError(f"surrogates[{k}] takes {tuple(s.input_shape)} images with c_dim {s.c_dim}; the "
-                             f"estimator {tuple(estimator.input_shape)} with c_dim {estimator.c_dim}.")
+    """:func:`surrogate_digests`, after checking that each surrogate can stand beside the estimator
+    (:func:`~art_initiative.estimators.check_companions`)."""
+    check_companions(estimator, surrogates)
     return surrogate_digests(surrogates)
 
 
