@@ -74,7 +74,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     for key in ("image_size", "n_train", "n_test", "blocks", "forger_iterations", "forger_seeds", "forger_disc_layers",
                 "target_iterations", "recipe", "disc_width", "forger_start", "finetune_iterations",
                 "blackbox_iterations", "surrogate_arch", "adapt_iterations", "adapt_pool", "poison_rounds",
-                "refine_steps", "refine_requests", "universal_iterations", "defence_faces"):
+                "refine_steps", "refine_requests", "universal_iterations", "defence_faces", "pgd_steps", "eps_step"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.set:
@@ -472,6 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--adapt-iterations", type=int,
                        help="robustness: the fine-tuning forger's iterations on protected faces (0: skip)")
     bench.add_argument("--adapt-pool", type=int, help="robustness: how many protected faces it fine-tunes on")
+    bench.add_argument("--pgd-steps", type=int,
+                       help="attribute editing, calibration, robustness: iterations of the iterative baselines (Ruiz "
+                            "PGD and I-FGSM, ART's BIM, torchattacks' PGD) and of white-box PGD (default 10, Ruiz et "
+                            "al.'s)")
+    bench.add_argument("--eps-step", type=float,
+                       help="attribute editing, calibration, robustness: their step size (default 0.01, Ruiz et "
+                            "al.'s; at most eps)")
     bench.add_argument("--refine-steps", type=int,
                        help="attribute editing: initiative_refined's gradient steps on the surrogate after PG (2)")
     bench.add_argument("--universal-iterations", type=int,

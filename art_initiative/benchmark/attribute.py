@@ -126,7 +126,9 @@ class AttributeBenchmarkConfig:
     :param sweep: budgets of the Figure 4 sweep on the gray-box target; the learned PG trained at ``eps`` is
         applied as ``x + e PG(x)`` at each budget ``e`` (records carry ``pg_trained_eps``), the baseline and the
         noise are computed at each budget. Empty: no sweep.
-    :param pgd_steps: iterations of the iterative baselines (step ``eps_step``).
+    :param pgd_steps: iterations of the iterative baselines and of white-box PGD (step ``eps_step``; Ruiz et al.'s
+        10, the default). Records carry it and ``eps_step``.
+    :param eps_step: their step size (Ruiz et al.'s 0.01, the default; a smaller budget steps by the budget).
     :param refine_steps: ``initiative_refined``'s steps on the surrogate after PG (size eps / ``refine_steps``). The
         default, 2, was chosen on fresh faces, never the test split (``benchmarks/refine_curve.py``): the fewest steps
         after which PG is ahead of Ruiz PGD-10 at 32 and 64 px.
@@ -228,6 +230,9 @@ class AttributeBenchmarkConfig:
                              f"got {self.refine_requests!r}.")
         if not 0 < self.eps <= 1 or any(not 0 < e <= 1 for e in self.sweep):
             raise ValueError(f"eps and sweep must lie in (0, 1], got {self.eps!r} and {list(self.sweep)}.")
+        if isinstance(self.eps_step, bool) or not isinstance(self.eps_step, (int, float)) or not 0 < self.eps_step <= 1:
+            raise ValueError(f"eps_step (the iterative baselines' step size) must be a number in (0, 1], got "
+                             f"{self.eps_step!r}.")
         return self
 
 
@@ -607,6 +612,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     base = dict(task="attribute_editing", data=data, profile=cfg.profile, device=device_name(device),
                 n_images=len(x), image_size=cfg.image_size, target_iterations=cfg.target_iterations,
                 recipe=forger_recipe(cfg), forger_start=cfg.forger_start, surrogate_arch=cfg.surrogate_arch,
+                pgd_steps=cfg.pgd_steps, eps_step=cfg.eps_step,
                 **({"finetune_iterations": cfg.finetune_iterations} if public else {}))
 
     # What each method publishes at cfg.eps, with its cost.

@@ -175,7 +175,8 @@ def run_calibration(cfg: AttributeBenchmarkConfig, data: str = "synthetic", devi
             record = {"data": data, "profile": cfg.profile, "target": arch, "domains": setting,
                       "recipe": forger_recipe(cfg), "image_size": cfg.image_size, "train_seconds": seconds,
                       **({"unet_norm": unet_norm(G)} if arch.startswith("unet") else {}),
-                      "eps": cfg.eps, "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),
+                      "eps": cfg.eps, "pgd_steps": cfg.pgd_steps, "eps_step": cfg.eps_step,
+                      "n_images": len(split.test[0]), "n_pairs": len(split.test[0]) * len(cols),
                       "device": device_name(device), **rec}
             records.append({k: record[k] for k in CALIBRATION_KEYS} | record)
             if verbose:

@@ -167,7 +167,7 @@ def run_robustness(config: AttributeBenchmarkConfig, robustness: RobustnessConfi
     target = forger_target(split, cfg, arch, "SD", device_type, cache_dir, verbose)
     base = dict(task="robustness", data=data, profile=cfg.profile, device=device_name(device), target=arch,
                 domains="SD", eps=cfg.eps, n_images=len(x), image_size=cfg.image_size, recipe=forger_recipe(cfg),
-                forger_start=cfg.forger_start)
+                forger_start=cfg.forger_start, pgd_steps=cfg.pgd_steps, eps_step=cfg.eps_step)
 
     protections: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray] | None] = {}
     published: dict[str, np.ndarray] = {}

@@ -348,3 +348,27 @@ def test_the_defence_can_train_on_more_rendered_faces_disjoint_from_every_split(
     fixed = AttributeData(split.defender, split.forger, split.test, split.attributes, split.settings)  # no renderer
     with pytest.raises(ValueError, match=r"defence_faces above the defender's split \(6 faces\) needs synthetic"):
         defence_training_faces(fixed, replace(cfg, defence_faces=7).validate())
+
+
+def test_the_baselines_budget_of_steps_is_a_setting_that_records_carry(tmp_path, capsys):
+    """``--pgd-steps`` / ``--eps-step``: the Ruiz baseline (and white-box PGD) at another budget than Ruiz et al.'s
+    10 steps of 0.01; every record says which."""
+    cache = str(tmp_path / "cache")
+
+    def ruiz(steps: str, step: str) -> dict:
+        out = tmp_path / f"results-{steps}-{step}"
+        assert main(["benchmark", "--task", "attribute_editing", "--profile", "tiny", "--output", str(out),
+                     "--cache-dir", cache, "--device", "cpu", "--quiet", "--targets", "res6", "--domains", "SD",
+                     "--sweep", "--methods", "ruiz_pgd", "none", "--pgd-steps", steps, "--eps-step", step]) == 0
+        records = json.loads((out / "attribute_editing-synthetic-tiny.json").read_text())
+        assert {(r["pgd_steps"], r["eps_step"]) for r in records} == {(int(steps), float(step))}
+        return next(r for r in records if r["method"] == "ruiz_pgd")
+
+    # one step of 0.002 from a random start moves the gray-box target less than four of 0.02
+    assert ruiz("1", "0.002")["mse"] < ruiz("4", "0.02")["mse"]
+    with pytest.raises(ValueError, match=r"eps_step \(the iterative baselines' step size\) must be a number in"):
+        run_benchmark("attribute_editing", "synthetic", "tiny", tmp_path / "x", device_type="cpu", verbose=False,
+                      eps_step=0.0)
+    assert main(["benchmark", "--task", "reenactment", "--profile", "tiny", "--output", str(tmp_path / "r"),
+                 "--device", "cpu", "--quiet", "--pgd-steps", "3"]) != 0
+    assert "settings ['pgd_steps'] do not apply to reenactment" in capsys.readouterr().err
