@@ -20,7 +20,8 @@ arguments), with nothing to prepare but the wheels (below):
    and a variant with ``surrogates=self<N>+self<M>`` (labels of those lengths) waits for them and trains against
    them as further frozen surrogates (``InitiativeDefense(surrogates=...)``, the drift ensemble);
 3. ``strength_transfer.py`` scores every variant's PG after up to ``--curve-points`` of its rounds (always the
-   last), Ruiz PGD-10 on the released model, PGD-10 on the released model and each ensemble variant's surrogates,
+   last), Ruiz PGD-10 on the released model (and at each ``--ruiz-budget``, by default 50 steps of 0.01, the
+   strongest measured), PGD-10 on the released model and each ensemble variant's surrogates,
    white-box PGD-10 on each forger and sign noise, on ``--faces`` fresh faces (seed 123, never the test split), on
    the released model and every forger.
 
@@ -252,6 +253,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         paths = dict(d["paths"])
         for n in curve(list(paths), ns.curve_points):
             args += ["--defence", f"{d['name']}-{n}={paths[n]}"]
+    for spec in ns.ruiz_budget:
+        args += ["--ruiz-budget", spec]
     import strength_transfer
 
     args += ["--note", f"{command} ({ns.image_size} px, {ns.arch} {ns.width} wide, released model "
@@ -293,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-max-iterations", type=int, default=100_000)
     parser.add_argument("--train-seconds", type=float, default=300.0,
                         help="every forger and defence job stops before a round that would pass this")
+    parser.add_argument("--ruiz-budget", action="append", metavar="STEPS:STEP",
+                        help="the baseline also at this budget on the curve (strength_transfer.py --ruiz-budget; "
+                        "repeatable; default 50:0.01, the strongest measured at 32 px; Ruiz et al.'s 10:0.01 is "
+                        "always the ruiz_pgd row)")
     parser.add_argument("--curve-points", type=int, default=2, help="rounds of each PG scored (always the last)")
     parser.add_argument("--faces", type=int, default=100, help="fresh faces (seed 123) of the curve")
     parser.add_argument("--threads", type=int, default=2, help="torch threads of each process")
@@ -307,6 +314,15 @@ def main(argv: list[str] | None = None) -> int:
         if {2000, 8000} <= set(ns.self_lengths):
             ns.defence.append("ensemble=500,pg_width=64,defence_faces=20000,alternating=false,"
                               "surrogates=self2000+self8000")
+    if ns.ruiz_budget is None:
+        ns.ruiz_budget = ["50:0.01"]
+    from strength_transfer import ruiz_budget
+
+    try:
+        for spec in ns.ruiz_budget:
+            ruiz_budget(spec)
+    except ValueError as err:
+        parser.error(str(err))
     if any(n < 1 for n in ns.self_lengths):
         parser.error(f"--self-lengths must be iterations >= 1, got {ns.self_lengths}")
     own = {f"self{n}" for n in ns.self_lengths}

@@ -40,7 +40,7 @@ def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curv
                            "--lengths", "10", "5", "--scratch", "--defence", f"ats=3,{TINY_PG},defence_faces=24",
                            "--defence", f"frozen=3,{TINY_PG},alternating=false", "--self-lengths", "4", "8",
                            "--defence", f"ens=3,{TINY_PG},alternating=false,surrogates=self4+self8",
-                           "--pg-max-iterations", "6",
+                           "--pg-max-iterations", "6", "--ruiz-budget", "3:0.02",
                            "--faces", "4", "--threads", "1", "--n-jobs", "1", "--cache-dir", str(cache),
                            "--output", str(out)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "1"})
@@ -63,7 +63,8 @@ def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curv
     assert list(curve["forgers"]) == ["ft5", "ft10", "scratch"]
     methods = [r["method"] for r in curve["rows"]]
     assert {"ats-3", "ats-6", "frozen-3", "frozen-6", "ens-6", "ats-6 saturated", "ruiz_pgd (on the public model)",
-            "pgd (on public+self4+self8)", "whitebox_pgd (on ft10)", "whitebox_pgd (on scratch)",
+            "pgd (on public+self4+self8)", "ruiz_pgd-3 step 0.02 (on the public model)",
+            "whitebox_pgd (on ft10)", "whitebox_pgd (on scratch)",
             "sign_noise"} <= set(methods)
     assert all(set(r["forgers"]) == {"ft5", "ft10", "scratch"} for r in curve["rows"])
     ruiz = next(r for r in curve["rows"] if r["method"].startswith("ruiz_pgd"))
@@ -84,3 +85,10 @@ def test_an_ensemble_of_unknown_own_models_is_refused_by_name(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--defence ens: surrogates must be labels self<N> of --self-lengths" in done.stderr
     assert "got self8000" in done.stderr
+
+
+def test_a_bad_ruiz_budget_is_refused_before_anything_trains(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--ruiz-budget", "50", "--output",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--ruiz-budget must be STEPS:STEP" in done.stderr
+    assert not list(tmp_path.iterdir())
