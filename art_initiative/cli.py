@@ -478,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "al.'s)")
     bench.add_argument("--eps-step", type=float,
                        help="attribute editing, calibration, robustness: their step size (default 0.01, Ruiz et "
-                            "al.'s; at most eps)")
+                            "al.'s; a smaller eps steps by eps)")
     bench.add_argument("--refine-steps", type=int,
                        help="attribute editing: initiative_refined's gradient steps on the surrogate after PG (2)")
     bench.add_argument("--universal-iterations", type=int,
