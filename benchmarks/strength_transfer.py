@@ -9,8 +9,9 @@ there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDe
 saturated (and with ``--refine-steps K`` followed by K gradient steps on the public model, ``initiative_refined``),
 Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each ``--pgd-on
 LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
-``RuizDisruption(surrogates=...)``), and each ``--ruiz-budget STEPS:STEP``: the baseline on the public model with
-another number of steps and step size than Ruiz et al.'s 10 of 0.01 (how much of its lead is its settings).
+``RuizDisruption(surrogates=...)``; ``--pgd-on-budget STEPS:STEP`` adds each at another budget), and each
+``--ruiz-budget STEPS:STEP``: the baseline on the public model with another number of steps and step size than Ruiz
+et al.'s 10 of 0.01 (how much of its lead is its settings).
 
 ``--forger LABEL=PATH`` repeated scores every row on several forgers (for example fine-tuned for 500, 2000 and 8000
 iterations, and one trained from scratch): the paper's claim is that a PG trained against a surrogate that keeps
@@ -55,16 +56,16 @@ def labelled(specs: list[str], flag: str, form: str, several: bool = False, defa
     return out
 
 
-def ruiz_budget(spec: str) -> tuple[int, float]:
+def ruiz_budget(spec: str, flag: str = "--ruiz-budget") -> tuple[int, float]:
     """``"STEPS:STEP"`` -> ``(STEPS, STEP)``: a number of PGD iterations >= 1 and a step size > 0. Raises
-    ``ValueError`` naming ``--ruiz-budget``."""
+    ``ValueError`` naming ``flag``."""
     steps, sep, step = spec.partition(":")
     try:
         out = (int(steps), float(step))
     except ValueError:
         out = None
     if not sep or out is None or out[0] < 1 or not out[1] > 0:
-        raise ValueError(f"--ruiz-budget must be STEPS:STEP (an int >= 1 and a step size > 0), got {spec!r}")
+        raise ValueError(f"{flag} must be STEPS:STEP (an int >= 1 and a step size > 0), got {spec!r}")
     return out
 
 
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ruiz-budget", action="append", default=[], metavar="STEPS:STEP",
                         help="also Ruiz PGD on the public model with STEPS iterations of size STEP (Ruiz et al.'s: "
                         "10:0.01, the ruiz_pgd row), for example 10:0.02 or 3:0.02; repeatable")
+    parser.add_argument("--pgd-on-budget", action="append", default=[], metavar="STEPS:STEP",
+                        help="also each --pgd-on row at this budget (its own row is 10 steps of 0.01); repeatable")
     parser.add_argument("--refine-steps", type=int, default=0, metavar="K",
                         help="also each --defence followed by K signed-gradient steps on the public model from its "
                         "output (initiative_refined, not the paper's; the harness's default is 2)")
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--refine-steps must be >= 0, got {args.refine_steps}")
     try:
         budgets = [ruiz_budget(spec) for spec in args.ruiz_budget]
+        on_budgets = [ruiz_budget(spec, "--pgd-on-budget") for spec in args.pgd_on_budget]
     except ValueError as err:
         parser.error(str(err))
     if len({label for label, _ in forger_specs}) < len(forger_specs):
@@ -155,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"--pgd-on {label}: {path} takes {tuple(m.input_shape)} images, --public "
                              f"{tuple(public.input_shape)}")
         protections.append((f"pgd (on {label})", lambda ms=models: pgd(ms)))
+        protections += [(f"pgd-{steps} step {step:g} (on {label})", lambda ms=models, k=steps, a=step: pgd(ms, k, a))
+                        for steps, step in on_budgets]
     protections += [(f"whitebox_pgd (on {'the forger' if len(forgers) == 1 else label})", lambda m=forger: pgd(m))
                     for label, forger in forgers.items()]
     protections.append(("sign_noise", lambda: sign_noise(x, args.eps, 0)))
@@ -245,7 +251,7 @@ def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     learned = [r for r in rows if r is not ruiz and r not in budgets and r["method"] != "sign_noise"
                and not r["method"].startswith("whitebox_pgd") and not r["method"].endswith("saturated")]
     shown = [(r, {"color": palette[i % len(palette)], "ls": "-" if i < len(palette) else "--",
-                  **({"ls": "-.", "marker": "s"} if r["method"].startswith("pgd (on") else {})})
+                  **({"ls": "-.", "marker": "s"} if r["method"].startswith("pgd") else {})})
              for i, r in enumerate(learned)]
     shown += [(ruiz, dict(color="k", lw=2.5))]
     shown += [(r, dict(color="dimgrey", lw=1, ls=(0, (1 + i, 1)), marker="^")) for i, r in enumerate(budgets)]

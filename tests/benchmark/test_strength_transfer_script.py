@@ -105,12 +105,15 @@ def test_pgd_on_several_models_is_a_row_of_its_own(tmp_path, load_script, public
     stem = tmp_path / "ens"
     assert script.main(["--public", str(paths["public"]), "--forger", str(paths["forger"]), "--stem", str(stem),
                         "--n-faces", "4", "--pgd-on", f"both={paths['public']}+{paths['forger']}",
-                        "--pgd-on", f"pub={paths['public']}"]) == 0
+                        "--pgd-on", f"pub={paths['public']}", "--pgd-on-budget", "1:0.002"]) == 0
     rows = {r["method"]: r for r in json.loads(stem.with_suffix(".json").read_text())["rows"]}
     assert rows["pgd (on both)"]["forger"]["mse"] > rows["sign_noise"]["forger"]["mse"]
     assert rows["pgd (on pub)"]["forger"] == rows["ruiz_pgd (on the public model)"]["forger"]  # one model: Ruiz
     assert rows["pgd (on both)"]["forger"] != rows["pgd (on pub)"]["forger"]
     assert "| pgd (on both) |" in stem.with_suffix(".md").read_text()
+    # each --pgd-on row again at the other budget; one step of 0.002 moves its own model less than ten of 0.01
+    assert rows["pgd-1 step 0.002 (on pub)"]["public"]["mse"] < rows["pgd (on pub)"]["public"]["mse"]
+    assert "pgd-1 step 0.002 (on both)" in rows
 
 
 @pytest.mark.parametrize("spec", ["nolabel", "x=", "x=a.pt+"])
@@ -137,9 +140,10 @@ def test_ruiz_budgets_are_rows_of_their_own(tmp_path, load_script, public_forger
     assert "| ruiz_pgd-1 step 0.002 (on the public model) |" in stem.with_suffix(".md").read_text()
 
 
+@pytest.mark.parametrize("flag", ["--ruiz-budget", "--pgd-on-budget"])
 @pytest.mark.parametrize("spec", ["10", "x:0.01", "0:0.01", "10:0", "10:-1", "10:y"])
-def test_a_bad_ruiz_budget_is_refused(tmp_path, load_script, spec, capsys):
+def test_a_bad_budget_is_refused(tmp_path, load_script, spec, flag, capsys):
     script = load_script("benchmarks/strength_transfer.py")
     with pytest.raises(SystemExit):
-        script.main(["--public", "p.pt", "--forger", "f.pt", "--ruiz-budget", spec, "--stem", str(tmp_path / "s")])
-    assert "--ruiz-budget must be STEPS:STEP" in capsys.readouterr().err
+        script.main(["--public", "p.pt", "--forger", "f.pt", flag, spec, "--stem", str(tmp_path / "s")])
+    assert f"{flag} must be STEPS:STEP" in capsys.readouterr().err
