@@ -6,7 +6,9 @@ Ruiz baseline start from) and on the forger's fine-tuned copy of it (the harness
 is the forger's forgery MSE over the public model's: below 1 the effect fades with the fine-tuning, above 1 it grows.
 A protection that is weak on the public model itself needs more strength (capacity, iterations); one that is strong
 there but fades needs transfer. Rows: each ``--defence`` (an :meth:`InitiativeDefense.save` file) as trained and
-saturated (and with ``--refine-steps K`` followed by K gradient steps on the public model, ``initiative_refined``),
+saturated (and with ``--refine-steps K`` followed by K gradient steps on the public model, ``initiative_refined``;
+on the public model and the defence's surrogates when ``--defence-surrogates LABEL=PATH[+PATH...]`` gives the models
+an ensemble PG was trained against),
 Ruiz PGD-10 on the public model, white-box PGD-10 on the forger (the ceiling), sign noise, and each ``--pgd-on
 LABEL=PATH[+PATH...]``: PGD-10 computed on other models the defender has (several: their summed loss,
 ``RuizDisruption(surrogates=...)``; ``--pgd-on-budget STEPS:STEP`` adds each at another budget), and each
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                         "is a curve from the public model through the forgers in the order given)")
     parser.add_argument("--defence", action="append", default=[], metavar="LABEL=PATH",
                         help="a saved InitiativeDefense trained on the public model (repeatable)")
+    parser.add_argument("--defence-surrogates", action="append", default=[], metavar="LABEL=PATH[+PATH...]",
+                        help="the further models (train_stargan checkpoints) the --defence LABEL was trained against "
+                        "(InitiativeDefense(surrogates=...)); its refined row then steps on them as well")
     parser.add_argument("--pgd-on", action="append", default=[], metavar="LABEL=PATH[+PATH...]",
                         help="a row of PGD-10 computed on this train_stargan checkpoint, or on the summed loss of "
                         "several (an ensemble: for example the defender's own fine-tunings of the public model, "
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         defences = labelled(args.defence, "--defence", "LABEL=PATH")
+        defence_surrogates = {label: paths.split("+") for label, paths in labelled(
+            args.defence_surrogates, "--defence-surrogates", "LABEL=PATH[+PATH...]", several=True)}
         pgd_specs = [(label, paths.split("+")) for label, paths in
                      labelled(args.pgd_on, "--pgd-on", "LABEL=PATH[+PATH...]", several=True)]
         forger_specs = labelled(args.forger, "--forger", "PATH, or LABEL=PATH (several: LABEL=PATH each)",
@@ -113,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         on_budgets = [ruiz_budget(spec, "--pgd-on-budget") for spec in args.pgd_on_budget]
     except ValueError as err:
         parser.error(str(err))
+    unknown = sorted(set(defence_surrogates) - {label for label, _ in defences})
+    if unknown:
+        parser.error(f"--defence-surrogates must name a --defence label, got {unknown}")
     if len({label for label, _ in forger_specs}) < len(forger_specs):
         parser.error(f"--forger labels must differ, got {[label for label, _ in forger_specs]}")
 
@@ -142,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
     protections = []
     for label, path in defences:
-        defence = InitiativeDefense.load(path, public, verbose=False)
+        defence = InitiativeDefense.load(path, public, verbose=False, surrogates=[
+            load_stargan(p, args.device) for p in defence_surrogates.get(label, [])])
         protections += [(label, lambda d=defence: d.generate(x, eps=args.eps)),
                         (f"{label} saturated", lambda d=defence: d.generate(x, eps=args.eps, saturate=True))]
         if args.refine_steps:

@@ -688,3 +688,26 @@ def test_further_surrogates_train_save_load_and_are_checked(template, faces, tmp
             build_model("res6", 16, 4, 5), (3, 16, 16), c_dim=5, clip_values=(0.0, 1.0), device_type="cpu")])
     with pytest.raises(ValueError, match="surrogate_digests are set by"):
         make_config("tiny", surrogate_digests="abc")
+
+
+def test_refinement_of_an_ensemble_defence_takes_the_surrogates_gradients_too(template, faces, tmp_path):
+    from art_initiative.attacks.initiative.refine import edit_requests
+    from art_initiative.data.synthetic import PAPER_ATTRIBUTES
+
+    x, y = faces
+    others = [_other_model(1)]
+    InitiativeDefense(template, profile="tiny", verbose=False, surrogates=others).fit(x, y).save(tmp_path / "pg.pt")
+    alone = InitiativeDefense.load(tmp_path / "pg.pt", template, verbose=False)
+    both = InitiativeDefense.load(tmp_path / "pg.pt", template, verbose=False, surrogates=others)
+    assert both.surrogates == tuple(others)
+    np.testing.assert_allclose(alone.generate(x[:8]), both.generate(x[:8]), atol=1e-6)  # the same PG
+    refined = [d.generate(x[:8], y=y[:8], refine_steps=2) for d in (alone, both)]
+    other = others[0]
+    moved = [np.mean([((other.predict(p, conditions=c) - other.predict(x[:8], conditions=c)) ** 2).mean()
+                      for c in edit_requests(y[:8], PAPER_ATTRIBUTES, 8)]) for p in refined]
+    assert moved[1] > 1.2 * moved[0]  # the further model moves more when the steps take its gradient as well
+    with pytest.raises(ValueError, match="pass the surrogates it was trained with"):
+        InitiativeDefense.load(tmp_path / "pg.pt", template, surrogates=[_other_model(2)])
+    InitiativeDefense(template, profile="tiny", verbose=False).fit(x, y).save(tmp_path / "single.pt")
+    with pytest.raises(ValueError, match="was trained without further surrogates; load it without surrogates="):
+        InitiativeDefense.load(tmp_path / "single.pt", template, surrogates=others)

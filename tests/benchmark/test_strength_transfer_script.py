@@ -147,3 +147,32 @@ def test_a_bad_budget_is_refused(tmp_path, load_script, spec, flag, capsys):
     with pytest.raises(SystemExit):
         script.main(["--public", "p.pt", "--forger", "f.pt", flag, spec, "--stem", str(tmp_path / "s")])
     assert f"{flag} must be STEPS:STEP" in capsys.readouterr().err
+
+
+def test_an_ensemble_defences_refinement_steps_on_its_surrogates_too(tmp_path, load_script, public_forger_defence):
+    from art_initiative.attacks import InitiativeDefense
+    from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES, SyntheticFaces
+    from art_initiative.training.stargan import load_stargan, train_stargan
+
+    script = load_script("benchmarks/strength_transfer.py")
+    paths = public_forger_defence
+    x, labels = SyntheticFaces(48, 16, seed=0, attributes=ALL_ATTRIBUTES).arrays()
+    y = labels[:, [ALL_ATTRIBUTES.index(a) for a in PAPER_ATTRIBUTES]]
+    # a model of its own (another seed, from random weights) as the ensemble's further surrogate
+    other = train_stargan(x, y, "res6", iterations=10, checkpoint_path=tmp_path / "other.pt", seed=5, width=4,
+                          disc_width=8, device_type="cpu", verbose=False)
+    InitiativeDefense(load_stargan(paths["public"], "cpu"), profile="tiny", verbose=False,
+                      surrogates=[other]).fit(x, y).save(tmp_path / "ens.pt")
+    stem = tmp_path / "ens"
+    assert script.main(["--public", str(paths["public"]), "--forger", f"ft={paths['forger']}",
+                        "--forger", f"other={tmp_path / 'other.pt'}", "--stem", str(stem), "--n-faces", "6",
+                        "--refine-steps", "2", "--defence", f"both={tmp_path / 'ens.pt'}",
+                        "--defence-surrogates", f"both={tmp_path / 'other.pt'}",
+                        "--defence", f"alone={tmp_path / 'ens.pt'}"]) == 0
+    rows = {r["method"]: r for r in json.loads(stem.with_suffix(".json").read_text())["rows"]}
+    assert rows["both"]["forgers"] == rows["alone"]["forgers"]  # the same PG
+    # the steps that take the further model's gradient as well move it further
+    assert rows["both refined 2"]["forgers"]["other"]["mse"] > 1.2 * rows["alone refined 2"]["forgers"]["other"]["mse"]
+    with pytest.raises(SystemExit):
+        script.main(["--public", "p.pt", "--forger", "f.pt", "--defence-surrogates", "nope=a.pt",
+                     "--stem", str(tmp_path / "s")])

@@ -50,7 +50,9 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         CMUA-Watermark uses across editors; not the paper's). For example the defender's own fine-tunings of a
         released model, which stand in for where a forger's fine-tuning goes (docs' results). Their weights
         digests are stored in the config (``surrogate_digests``), so a resumed or cached run meets the same
-        ones; :meth:`generate` does not need them.
+        ones; :meth:`generate` does not need them, but its refinement steps, when asked for, take the gradients of
+        the estimator and of every one of them (``load(path, estimator, surrogates=[...])`` gives them to a saved
+        defence).
     :param overrides: settings of :class:`InitiativeConfig` that replace the profile's (``eps=0.03``...).
     """
 
@@ -77,6 +79,14 @@ class InitiativeDefense(PerturbationGeneratorDefense):
             overrides["surrogate_digests"] = digests
         super().__init__(estimator, profile, batch_size=batch_size, verbose=verbose, **overrides)
         self._check_params()
+
+    @classmethod
+    def _check_load_arguments(cls, config: InitiativeConfig, path: str | os.PathLike, kwargs: dict[str, Any]) -> None:
+        """``surrogates`` given to :meth:`load` for a defence trained without any are refused (its config would
+        otherwise claim them); for one trained with some, the constructor checks that they are the same."""
+        if kwargs.get("surrogates") and not config.surrogate_digests:
+            raise ValueError(f"the defence in {path} was trained without further surrogates; load it without "
+                             f"surrogates=, got {len(kwargs['surrogates'])}.")
 
     def _check_params(self) -> None:
         if self.estimator.c_dim != len(self.attributes):
@@ -115,7 +125,7 @@ class InitiativeDefense(PerturbationGeneratorDefense):
         eps = self.eps if eps is None else eps
         step = self.refine_step_size if self.refine_step_size is not None else eps / steps
         return refine_protection(self.estimator, x, protected, requests, eps, steps, step,
-                                 batch_size=self.batch_size, requests_per_step=per_step)
+                                 batch_size=self.batch_size, requests_per_step=per_step, surrogates=self.surrogates)
 
     def _extra_config(self) -> dict[str, Any]:
         return {"attributes": list(self.attributes)}

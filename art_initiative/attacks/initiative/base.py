@@ -300,9 +300,18 @@ class PerturbationGeneratorDefense(EvasionAttack):
                                       saturate=config.saturated), shape
 
     @classmethod
+    def _check_load_arguments(cls, config: InitiativeConfig, path: str | os.PathLike, kwargs: dict[str, Any]) -> None:
+        """Refuse constructor arguments of :meth:`load` that contradict the saved ``config`` (none here)."""
+
+    @classmethod
     def load(cls, path: str | os.PathLike, estimator: PyTorchImageTranslator, batch_size: int = 128,
-             verbose: bool = True) -> PerturbationGeneratorDefense:
-        """Load a defence written by :meth:`save` for ``estimator`` (which must match its input shape)."""
+             verbose: bool = True, **kwargs: Any) -> PerturbationGeneratorDefense:
+        """Load a defence written by :meth:`save` for ``estimator`` (which must match its input shape).
+
+        :param kwargs: further arguments of the class's constructor that the saved file does not hold (attribute
+            editing: ``surrogates``, the models an ensemble PG was trained against, checked against its config's
+            digests; ``refine_steps``...).
+        """
         stored = load_checkpoint(path)
         config, shape, _, extra = cls._split_config(stored)
         if config.task != cls.task:
@@ -310,7 +319,8 @@ class PerturbationGeneratorDefense(EvasionAttack):
         if tuple(estimator.input_shape) != shape:
             raise ValueError(f"the defence in {path} was trained for input shape {shape}, "
                              f"the estimator has {tuple(estimator.input_shape)}.")
-        defence = cls(estimator, config, batch_size=batch_size, verbose=verbose, **extra)
+        cls._check_load_arguments(config, path, kwargs)
+        defence = cls(estimator, config, batch_size=batch_size, verbose=verbose, **extra, **kwargs)
         restore(stored, {"pg": defence.pg})
         defence.pg.eval()
         defence._fitted = bool(stored["state"].get("fitted", True))

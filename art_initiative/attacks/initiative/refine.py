@@ -59,10 +59,13 @@ def rotated_requests(conditions: Sequence[np.ndarray], step: int, per_step: int)
 
 def refine_protection(estimator: PyTorchImageTranslator, x: np.ndarray, protected: np.ndarray,
                       conditions: Sequence[np.ndarray], eps: float, steps: int, step_size: float,
-                      batch_size: int = 32, requests_per_step: int | None = None) -> np.ndarray:
+                      batch_size: int = 32, requests_per_step: int | None = None,
+                      surrogates: Sequence[PyTorchImageTranslator] = ()) -> np.ndarray:
     """``steps`` I-FGSM steps of ``step_size`` on ``estimator`` from ``protected``, within ``eps`` of ``x``.
 
     :param estimator: the surrogate the steps take gradients of.
+    :param surrogates: further models whose losses the steps add to the estimator's (an ensemble:
+        ``RuizDisruption(surrogates=...)``), for example those an ensemble PG was trained against.
     :param x: the clean images.
     :param protected: the learned protection of ``x`` (the start).
     :param conditions: the edit requests, one (N, c_dim) array each (their losses are summed).
@@ -76,7 +79,7 @@ def refine_protection(estimator: PyTorchImageTranslator, x: np.ndarray, protecte
                          f"requests), got {requests_per_step!r}.")
     every = requests_per_step is None or requests_per_step == len(conditions)  # all steps in one attack
     attack = RuizDisruption(estimator, method="ifgsm", eps=eps, eps_step=step_size, max_iter=steps if every else 1,
-                            class_mode="joint", batch_size=batch_size, verbose=False)
+                            class_mode="joint", batch_size=batch_size, surrogates=surrogates, verbose=False)
     if every:
         return attack.generate(x, conditions=conditions, x_init=protected)
     for step in range(steps):
