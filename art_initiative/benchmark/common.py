@@ -91,7 +91,8 @@ def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchIma
                    stem: str | None, verbose: bool, **kwargs: Any) -> tuple[PerturbationGeneratorDefense, float]:
     """A defence of class ``cls`` trained by ``fit(defence, checkpoint_path)``, or loaded from ``<stem>.pt`` when
     a defence with the same settings was saved there (``stem`` None: always train, keep nothing). ``kwargs`` go to
-    the class (e.g. the attribute names of the attribute-editing defence).
+    the class (e.g. the attribute names of the attribute-editing defence); its ``surrogates``, if any, also to a
+    loaded one, so that a cached ensemble defence refines on them as a newly trained one does.
 
     A defence saved at ``stem`` whose settings differ only in those a run may change when it goes on
     (:data:`~art_initiative.attacks.initiative.algorithm.RESUMABLE_SETTINGS`: more iterations, a decay added) is
@@ -108,14 +109,20 @@ def cached_defence(cls: type[PerturbationGeneratorDefense], template: PyTorchIma
     if stem is None:
         fit(defence, None)
         return defence, time.perf_counter() - t
-    loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
+    # an ensemble's models go with it (its refinement steps on them); the stem is keyed by them
+    models = {"surrogates": kwargs["surrogates"]} if kwargs.get("surrogates") else {}
+
+    def load(path: str) -> PerturbationGeneratorDefense | None:
+        return cls.load(path, template, verbose=verbose, **models) if os.path.exists(path) else None
+
+    loaded = load(stem + ".pt")
     wanted = fixed_settings(defence.config)
     if loaded is not None and fixed_settings(loaded.config) != wanted:
         key = hashlib.sha256(json.dumps(wanted, sort_keys=True, default=str).encode()).hexdigest()[:12]
         logger.info("%s.pt holds a defence with other settings (%s); this one is kept in %s-s%s.", stem,
                     config_changes(loaded.config, defence.config, set(wanted)), stem, key)
         stem = f"{stem}-s{key}"
-        loaded = cls.load(stem + ".pt", template, verbose=verbose) if os.path.exists(stem + ".pt") else None
+        loaded = load(stem + ".pt")
     training = stem + "-training.pt"
     if loaded is not None:
         if loaded.config == defence.config:

@@ -63,7 +63,9 @@ def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
     (saved,) = [f for f in glob.glob(os.path.join(cache, "initiative-*.pt"))
                 if re.search(r"-m[0-9a-f]{12}-e[0-9a-f]{12}", f) and not f.endswith("-training.pt")]
     stamp = os.path.getmtime(saved)
-    assert fit(with_other).config.surrogate_digests == module_digest(other.model)  # read back, not retrained
+    again = fit(with_other)
+    assert again.config.surrogate_digests == module_digest(other.model)  # read back, not retrained
+    assert len(again.surrogates) == 1  # with its model, so initiative_refined steps on it as well
     assert os.path.getmtime(saved) == stamp
     assert fit(cfg).config.surrogate_digests == ""  # without them: a run and a file of its own
     assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 4 and os.path.getmtime(saved) == stamp
