@@ -56,6 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling sc
 from demo_levers import parse_variant  # noqa: E402
 from drift_forgers import self_drift_args  # noqa: E402
 from gpu_testbed import curve, device_slug, rounds  # noqa: E402
+from strength_transfer import main as strength_transfer_main  # noqa: E402
+from strength_transfer import pgd_budget  # noqa: E402
 
 from art_initiative.benchmark.attribute import (  # noqa: E402
     AttributeBenchmarkConfig,
@@ -255,11 +257,9 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             args += ["--defence", f"{d['name']}-{n}={paths[n]}"]
     for spec in ns.ruiz_budget:
         args += ["--ruiz-budget", spec]
-    import strength_transfer
-
     args += ["--note", f"{command} ({ns.image_size} px, {ns.arch} {ns.width} wide, released model "
              f"{released_its} iterations on {ns.n_train} faces; PGs at a constant rate, labelled NAME-ITERATIONS)."]
-    strength_transfer.main(args)
+    strength_transfer_main(args)
     summary = {"command": command, "device": device_slug(ns.device), "released_iterations": released_its,
                "release": release, "forgers": forgers, "own_drift": own, "defences": defences,
                "variants": ns.defence,
@@ -316,17 +316,12 @@ def main(argv: list[str] | None = None) -> int:
                               "surrogates=self2000+self8000")
     if ns.ruiz_budget is None:
         ns.ruiz_budget = ["50:0.01"]
-    from strength_transfer import ruiz_budget
-
-    try:
-        for spec in ns.ruiz_budget:
-            ruiz_budget(spec)
-    except ValueError as err:
-        parser.error(str(err))
     if any(n < 1 for n in ns.self_lengths):
         parser.error(f"--self-lengths must be iterations >= 1, got {ns.self_lengths}")
     own = {f"self{n}" for n in ns.self_lengths}
     try:
+        for spec in ns.ruiz_budget:
+            pgd_budget(spec, "--ruiz-budget")
         for spec in ns.defence:
             name, _, settings = parse_variant(spec, "--defence")
             unknown = [label for label in settings.get("surrogates", ()) if label not in own]

@@ -58,7 +58,7 @@ def labelled(specs: list[str], flag: str, form: str, several: bool = False, defa
     return out
 
 
-def ruiz_budget(spec: str, flag: str = "--ruiz-budget") -> tuple[int, float]:
+def pgd_budget(spec: str, flag: str) -> tuple[int, float]:
     """``"STEPS:STEP"`` -> ``(STEPS, STEP)``: a number of PGD iterations >= 1 and a step size > 0. Raises
     ``ValueError`` naming ``flag``."""
     steps, sep, step = spec.partition(":")
@@ -111,15 +111,12 @@ def main(argv: list[str] | None = None) -> int:
                      labelled(args.pgd_on, "--pgd-on", "LABEL=PATH[+PATH...]", several=True)]
         forger_specs = labelled(args.forger, "--forger", "PATH, or LABEL=PATH (several: LABEL=PATH each)",
                                 default="forger" if len(args.forger) == 1 else None)
+        budgets = [pgd_budget(spec, "--ruiz-budget") for spec in args.ruiz_budget]
+        on_budgets = [pgd_budget(spec, "--pgd-on-budget") for spec in args.pgd_on_budget]
     except ValueError as err:
         parser.error(str(err))
     if args.refine_steps < 0:
         parser.error(f"--refine-steps must be >= 0, got {args.refine_steps}")
-    try:
-        budgets = [ruiz_budget(spec) for spec in args.ruiz_budget]
-        on_budgets = [ruiz_budget(spec, "--pgd-on-budget") for spec in args.pgd_on_budget]
-    except ValueError as err:
-        parser.error(str(err))
     unknown = sorted(set(defence_surrogates) - {label for label, _ in defences})
     if unknown:
         parser.error(f"--defence-surrogates must name a --defence label, got {unknown}")
