@@ -183,7 +183,9 @@ def _launch(args: list[str], world_size: int, threads: int) -> dict[str, Any]:
         env.pop("WORLD_SIZE", None)
         if world_size > 1:
             torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or "torchrun"
-            cmd = [torchrun, "--standalone", f"--nproc_per_node={world_size}", SCRIPT]
+            # --log-dir: torchrun's per-run logs go in this temporary folder, not a torchelastic_* folder left in /tmp
+            cmd = [torchrun, "--standalone", f"--nproc_per_node={world_size}", "--log-dir", os.path.join(tmp, "logs"),
+                   SCRIPT]
         else:
             cmd = [sys.executable, SCRIPT]
         cmd += [*args, "--threads", str(threads), "--result", out]

@@ -84,6 +84,23 @@ def test_without_alternating_training_the_influence_loss_counts_once(template, f
         assert h["pg"] == pytest.approx(h["influence"] + defence.config.lambda_b * h["pg_adv"], rel=1e-5, abs=1e-5)
 
 
+def test_with_lambda_b_zero_the_critic_is_neither_trained_nor_asked(template, faces):
+    x, y = faces
+    defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=3, lambda_b=0.0)
+    kept = _capture_networks(defence)
+    defence.fit(x, y)
+    nets = kept[0]
+    fresh = InitiativeDefense(template, profile="tiny", verbose=False, iterations=3, lambda_b=0.0)._networks()
+    assert all(torch.equal(a, b) for a, b in zip(nets.critic.state_dict().values(),
+                                                 fresh.critic.state_dict().values(), strict=True))
+    steps = [h for h in defence.history if "pg" in h]
+    assert len(steps) == 3 and not any("critic" in h for h in steps)
+    assert all(np.isnan(h["pg_adv"]) and h["pg"] == pytest.approx(h["influence"] + h["influence_prev"], rel=1e-5)
+               for h in steps)
+    with_critic = InitiativeDefense(template, profile="tiny", verbose=False, iterations=3).fit(x, y)
+    assert all("critic" in h and np.isfinite(h["pg_adv"]) for h in with_critic.history if "pg" in h)
+
+
 def test_set_params_changes_every_attack_param(template, faces):
     x, y = faces
     defence = InitiativeDefense(template, profile="tiny", verbose=False, iterations=2).fit(x, y)

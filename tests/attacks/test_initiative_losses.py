@@ -125,6 +125,9 @@ def test_pg_loss_eq4_and_eq12():
     infl, adv, prev = torch.tensor(2.0), torch.tensor(3.0), torch.tensor(5.0)
     assert pg_loss(infl, adv, 0.01).item() == pytest.approx(2.03)
     assert pg_loss(infl, adv, 0.01, prev).item() == pytest.approx(7.03)
+    assert pg_loss(infl, None, 0.0, prev).item() == pytest.approx(7.0)  # lambda_b = 0: no critic needed
+    with pytest.raises(ValueError, match="adversarial .* required with lambda_b=0.01"):
+        pg_loss(infl, None, 0.01)
 
 
 def test_forgery_distance():

@@ -58,6 +58,19 @@ def test_with_eot_the_temporary_model_trains_on_transformed_frames_and_pg_still_
     assert influence["jpeg"] != pytest.approx(influence[""])
 
 
+def test_with_lambda_b_zero_the_critic_is_not_trained(template, video):
+    x, z, lm = video
+    defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, iterations=2, lambda_b=0.0)
+    critic = [p.detach().clone() for p in defence._networks().critic.parameters()]
+    nets = []
+    original = defence._networks
+    defence._networks = lambda: nets.append(original()) or nets[-1]
+    defence.fit(x, z, lm)
+    assert all(torch.equal(a, b) for a, b in zip(critic, nets[0].critic.parameters(), strict=True))
+    steps = [h for h in defence.history if "pg" in h]
+    assert steps and all(np.isnan(h["pg_adv"]) and "critic" not in h for h in steps)
+
+
 def test_fit_generate_save_load(template, video, tmp_path):
     x, z, lm = video
     defence = InitiativeDefenseReenactment(template, profile="tiny", verbose=False, sm_pretrain_iterations=2)

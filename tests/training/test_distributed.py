@@ -29,9 +29,12 @@ def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         pytest.skip("torchrun is not installed")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("WORLD_SIZE", None)
-    done = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", *args], cwd=cwd, env=env,
+    # --log-dir inside the test's folder: without it torchrun leaves a torchelastic_* folder in /tmp per run
+    done = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "--log-dir", str(cwd / "torchrun-logs"),
+                           *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (cwd / "torchrun-logs").is_dir()  # its logs went where it was told
     return done
 
 

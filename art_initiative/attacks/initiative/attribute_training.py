@@ -124,10 +124,10 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
         d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev
         prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \
             if uses_previous_surrogate(cfg) else None
-        adv = pg_adversarial_loss(nets.critic, x_adv)
+        adv = pg_adversarial_loss(nets.critic, x_adv) if cfg.lambda_b else None  # weight 0: D_B plays no part
         loss = pg_loss(infl, adv, cfg.lambda_b, prev)
     optimizer_step(nets.opt_pg, loss)
-    out = {"pg": loss.item(), "influence": infl.item(), "pg_adv": adv.item(), **parts}
+    out = {"pg": loss.item(), "influence": infl.item(), "pg_adv": float("nan") if adv is None else adv.item(), **parts}
     if prev is not None:
         out["influence_prev"] = prev.item()
     out["linf"] = (x_adv - x).abs().max().item()
@@ -194,8 +194,9 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
                 snapshot_surrogate(nets)
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()
-        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
-        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
+        if cfg.lambda_b:  # D_B (eq. 5) is trained only when L_B counts (lambda_b > 0)
+            gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
+            losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
         losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
         return losses
 

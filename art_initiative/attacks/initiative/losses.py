@@ -124,11 +124,17 @@ def pg_adversarial_loss(d_b: Callable[[torch.Tensor], torch.Tensor], x_adv: torc
     return -d_b(x_adv).mean()
 
 
-def pg_loss(influence: torch.Tensor, adversarial: torch.Tensor, lambda_b: float = 0.01,
+def pg_loss(influence: torch.Tensor, adversarial: torch.Tensor | None, lambda_b: float = 0.01,
             previous_influence: torch.Tensor | None = None) -> torch.Tensor:
     """Eq. 4 ``L_PG = L_A->B + lambda L_B``, or eq. 12 with the task-specific defence enhancement
-    ``L_PG = L_A->B + L'_A->B + lambda L_B`` when the influence on the previous iteration's SM is given."""
-    total = influence + lambda_b * adversarial
+    ``L_PG = L_A->B + L'_A->B + lambda L_B`` when the influence on the previous iteration's SM is given.
+    ``adversarial`` may be None only with ``lambda_b == 0`` (the critic then plays no part).
+
+    :raises ValueError: ``adversarial`` is None while ``lambda_b`` is not 0.
+    """
+    if adversarial is None and lambda_b:
+        raise ValueError(f"adversarial (L_B) is required with lambda_b={lambda_b!r}; only lambda_b=0 goes without it.")
+    total = influence if adversarial is None else influence + lambda_b * adversarial
     return total if previous_influence is None else total + previous_influence
 
 

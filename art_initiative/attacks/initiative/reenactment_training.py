@@ -72,10 +72,10 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch
             x_seen = random_transform(parse_eot(cfg.eot), rng, cfg.eot_identity)(x_adv)
         infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_seen, cfg),
                                           x, mask)
-        adv = pg_adversarial_loss(nets.critic, x_adv)
+        adv = pg_adversarial_loss(nets.critic, x_adv) if cfg.lambda_b else None  # weight 0: D_B plays no part
         loss = pg_loss(infl, adv, cfg.lambda_b)
     optimizer_step(nets.opt_pg, loss)
-    return {"pg": loss.item(), "influence": infl.item(), "pg_adv": adv.item(),
+    return {"pg": loss.item(), "influence": infl.item(), "pg_adv": float("nan") if adv is None else adv.item(),
             "linf": (x_adv - x).abs().max().item()}
 
 
@@ -118,8 +118,9 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
         else:
             losses = {}
         nets.pg.train()
-        gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
-        losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
+        if cfg.lambda_b:  # D_B (eq. 5) is trained only when L_B counts (lambda_b > 0)
+            gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
+            losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
         losses.update(pg_step(nets, xb, zb, mb, cfg, clip_values, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             losses["val_distance"] = keep_best(
