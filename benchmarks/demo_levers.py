@@ -9,7 +9,8 @@ alternating iterations of the defence and the ``InitiativeConfig`` settings give
 demo``), or ``defence_faces=N``: the defence trains on N faces (``DemoConfig.defence_faces``), or
 ``surrogates=PATH+PATH...``: the defence is also trained against those frozen models
 (``DemoConfig.defence_surrogates``, an ensemble); a folder that already holds the ``report.json`` of the same
-variant is read instead of run again (a folder with the trained defence but no such report re-measures it)::
+variant is read instead of run again (a folder with the trained defence but no such report re-measures it).
+``--image-size N`` runs every variant's demo at N px (``DemoConfig.image_size``) instead of the demo's 32::
 
     .venv/bin/python benchmarks/demo_levers.py --workdir /tmp/demo_levers \\
         --stem benchmarks/results/demo_levers-synthetic-cpu \\
@@ -57,10 +58,11 @@ def parse_variant(spec: str, flag: str = "--variant") -> tuple[str, int, dict[st
     return name, int(its), {**parse_settings([p for p in pairs if p.partition("=")[0] not in DEMO_KEYS]), **demo}
 
 
-def demo_config(arch: str, its: int, settings: dict[str, object]) -> DemoConfig:
-    """The demo of one variant: its iterations, its DemoConfig keys and its defence settings."""
+def demo_config(arch: str, its: int, settings: dict[str, object], image_size: int = DemoConfig.image_size
+                ) -> DemoConfig:
+    """The demo of one variant: its iterations, its DemoConfig keys and its defence settings, at ``image_size``."""
     demo = {("defence_surrogates" if k == "surrogates" else k): v for k, v in settings.items() if k in DEMO_KEYS}
-    return DemoConfig(arch=arch, defence_iterations=its, **demo,
+    return DemoConfig(arch=arch, image_size=image_size, defence_iterations=its, **demo,
                       defence_settings={k: v for k, v in settings.items() if k not in DEMO_KEYS})
 
 
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stem", required=True, help="output path without extension")
     parser.add_argument("--arch", choices=("res6", "res9", "cnet", "unet128"), default=DemoConfig.arch,
                         help="the demo's architecture (released model, surrogate and forger; default the demo's)")
+    parser.add_argument("--image-size", type=int, default=DemoConfig.image_size,
+                        help="the demo's image size (DemoConfig.image_size; default the demo's)")
     parser.add_argument("--device", choices=("gpu", "cpu"), default="cpu")
     parser.add_argument("--note", default="", help="a sentence for the Markdown (how the timings were taken)")
     args = parser.parse_args(argv)
@@ -122,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if len({name for name, _, _ in variants}) != len(variants):
         parser.error("variant names must be unique")
+    try:
+        demo_config(args.arch, 1, {}, args.image_size).benchmark_config()  # the size alone, before any training
+    except ValueError as err:
+        parser.error(f"--image-size: {err}")
 
     rows, controls = [], {}
     first_cache = os.path.join(args.workdir, variants[0][0], "cache")
@@ -135,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not os.path.exists(target):
                     shutil.copy2(path, target)
         print(f"[{k + 1}/{len(variants)}] {name}: {its} iterations, {settings or 'the demo defaults'}", flush=True)
-        wanted = demo_config(args.arch, its, settings)
+        wanted = demo_config(args.arch, its, settings, args.image_size)
         report = existing_report(out, wanted)
         if report is None:
             report = run_demo(out, wanted, device_type=args.device, verbose=False)
@@ -147,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                      "run_seconds": report["total_seconds"]})
         if k == 0:
             controls = {m: _scores(_row(report["records"], m)) for m in ("ruiz_pgd", "sign_noise", "whitebox_pgd")}
-    result = {"setting": f"make demo (public-model scenario, 32 px synthetic faces, gray-box {args.arch}, eps 0.05)",
-              "arch": args.arch,
+    result = {"setting": f"make demo (public-model scenario, {args.image_size} px synthetic faces, gray-box "
+                         f"{args.arch}, eps 0.05)",
+              "arch": args.arch, "image_size": args.image_size,
               "command": "python " + " ".join(sys.argv), "variants": rows, "controls": controls, "note": args.note}
     os.makedirs(os.path.dirname(os.path.abspath(args.stem)), exist_ok=True)
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:

@@ -10,7 +10,7 @@ def _scores(dsr: float, mse: float) -> dict:
     return {"dsr": dsr, "dsr_0.02": 0.5, "dsr_0.01": 0.9, "mse": mse, "psnr": 33.0, "seconds_per_image": 0.001}
 
 
-def test_variant_specs_give_typed_settings_or_a_clear_error(load_script):
+def test_variant_specs_give_typed_settings_or_a_clear_error(load_script, capsys):
     levers = load_script("benchmarks/demo_levers.py")
     assert levers.parse_variant("base=400") == ("base", 400, {})
     assert levers.parse_variant("fast=900,lambda_cyc=0,enhancement=false") == (
@@ -37,6 +37,12 @@ def test_variant_specs_give_typed_settings_or_a_clear_error(load_script):
         demo.benchmark_config()  # the files do not exist
     with pytest.raises(ValueError, match="surrogates must be PATH"):
         levers.parse_variant("x=400,surrogates=a.pt+")
+    # --image-size: the demo at another size, refused by name before anything trains
+    assert levers.demo_config("cnet", 400, {}, image_size=64).benchmark_config().image_size == 64
+    with pytest.raises(SystemExit):
+        levers.main(["--variant", "a=1", "--workdir", "/nonexistent/levers", "--stem", "/nonexistent/x",
+                     "--image-size", "0"])
+    assert "--image-size: " in capsys.readouterr().err
 
 
 def test_table_and_figure_show_every_variant_beside_the_controls(tmp_path, load_script):
@@ -76,7 +82,8 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
     (tmp_path / "report.json").write_text(json.dumps({"config": config, "records": [record]}))
     assert levers.existing_report(str(tmp_path), levers.DemoConfig(defence_iterations=1000)) is not None
     for other in (levers.DemoConfig(defence_iterations=600), levers.DemoConfig(defence_settings={"lambda_cyc": 1.0}),
-                  levers.DemoConfig(defence_iterations=1000, sm_pretrain_iterations=100)):
+                  levers.DemoConfig(defence_iterations=1000, sm_pretrain_iterations=100),
+                  levers.demo_config("cnet", 1000, {}, image_size=64)):
         assert levers.existing_report(str(tmp_path), other) is None
     # the same demo settings, but the PG was trained under another profile default (the cycle term's weight)
     record["defence_config"]["lambda_cyc"] = 2.5
