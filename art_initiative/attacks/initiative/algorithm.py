@@ -16,11 +16,12 @@ from typing import Any
 import torch
 
 from art_initiative.attacks.initiative.config import InitiativeConfig
-from art_initiative.attacks.initiative.losses import critic_loss
+from art_initiative.attacks.initiative.losses import critic_loss, pg_adversarial_loss
 from art_initiative.models.perturbation import protect
 from art_initiative.training import distributed
 from art_initiative.training.distributed import autocast, optimizer_step
 from art_initiative.training.loop import run_training
+from art_initiative.utils.seeding import iteration_torch_generator
 
 
 @dataclass
@@ -66,16 +67,26 @@ def frozen(*modules: torch.nn.Module) -> Iterator[None]:
                 p.requires_grad_(f)
 
 
-def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, generator: torch.Generator,
+def critic_step(nets: DefenceNetworks, x: torch.Tensor, cfg: InitiativeConfig, it: int,
                 clip_values: tuple[float, float]) -> dict[str, float]:
-    """D_B's WGAN-GP step on clean vs protected images (eq. 5; the protection PG is trained for,
-    ``cfg.pg_output``)."""
+    """D_B's WGAN-GP step of iteration ``it`` on clean vs protected images (eq. 5; the protection PG is trained for,
+    ``cfg.pg_output``); none when ``L_B`` does not count (``lambda_b == 0``: D_B plays no part, see
+    :func:`critic_term`)."""
+    if not cfg.lambda_b:
+        return {}
+    generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), x.device)
     with autocast(x.device, cfg.precision):
         with torch.no_grad():
             x_adv = protect(nets.pg, x, cfg.eps, clip_values, cfg.saturated)
         loss = critic_loss(nets.critic, x, x_adv, cfg.lambda_gp, generator)
     optimizer_step(nets.opt_critic, loss)
     return {"critic": loss.item()}
+
+
+def critic_term(nets: DefenceNetworks, x_adv: torch.Tensor, cfg: InitiativeConfig) -> torch.Tensor | None:
+    """``L_B`` of PG's step (:func:`~art_initiative.attacks.initiative.losses.pg_adversarial_loss` on D_B), or
+    None when its weight ``lambda_b`` is 0 (D_B is then neither trained nor run)."""
+    return pg_adversarial_loss(nets.critic, x_adv) if cfg.lambda_b else None
 
 
 def keep_best(nets: DefenceNetworks, best: dict[str, float], it: int, distance: Callable[[], float]) -> float:

@@ -17,6 +17,7 @@ import torch
 from art_initiative.attacks.initiative.algorithm import (
     DefenceNetworks,
     critic_step,
+    critic_term,
     frozen,
     keep_best,
     run_defence,
@@ -26,7 +27,6 @@ from art_initiative.attacks.initiative.distill import TeacherCache, distill_step
 from art_initiative.attacks.initiative.losses import (
     forgery_distance,
     influence_loss,
-    pg_adversarial_loss,
     pg_loss,
 )
 from art_initiative.data.domains import target_domains
@@ -124,7 +124,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, c_org: torch.Tensor, targets
         d_a_prev = nets.d_a if nets.d_a_prev is None else nets.d_a_prev
         prev = influence_loss(nets.sm_prev, d_a_prev, x_in, x_adv_in, c_org, targets, **weights)[0] \
             if uses_previous_surrogate(cfg) else None
-        adv = pg_adversarial_loss(nets.critic, x_adv) if cfg.lambda_b else None  # weight 0: D_B plays no part
+        adv = critic_term(nets, x_adv, cfg)
         loss = pg_loss(infl, adv, cfg.lambda_b, prev)
     optimizer_step(nets.opt_pg, loss)
     out = {"pg": loss.item(), "influence": infl.item(), "pg_adv": float("nan") if adv is None else adv.item(), **parts}
@@ -194,9 +194,7 @@ def train_defence(nets: DefenceNetworks, x: np.ndarray, labels: np.ndarray, attr
                 snapshot_surrogate(nets)
             losses.update(surrogate_step(nets, xb, c_org, rng, cfg, it))
         nets.pg.train()
-        if cfg.lambda_b:  # D_B (eq. 5) is trained only when L_B counts (lambda_b > 0)
-            gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
-            losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
+        losses.update(critic_step(nets, xb, cfg, it, clip_values))
         losses.update(pg_step(nets, xb, c_org, targets, cfg, clip_values, rng))
         return losses
 

@@ -16,16 +16,23 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from art_initiative.attacks.initiative.algorithm import DefenceNetworks, critic_step, frozen, keep_best, run_defence
+from art_initiative.attacks.initiative.algorithm import (
+    DefenceNetworks,
+    critic_step,
+    critic_term,
+    frozen,
+    keep_best,
+    run_defence,
+)
 from art_initiative.attacks.initiative.config import InitiativeConfig
-from art_initiative.attacks.initiative.losses import pg_adversarial_loss, pg_loss, reenactment_influence_loss
+from art_initiative.attacks.initiative.losses import pg_loss, reenactment_influence_loss
 from art_initiative.attacks.initiative.unrolled import adam_step_scale, unrolled_update
 from art_initiative.models.perturbation import protect
 from art_initiative.preprocessing.eot import parse_eot, random_transform
 from art_initiative.training import distributed
 from art_initiative.training.distributed import autocast, no_autocast, optimizer_step, shard, to_layout
 from art_initiative.training.pix2pix import pix2pix_discriminator_loss, pix2pix_generator_loss
-from art_initiative.utils.seeding import batch_indices, iteration_rng, iteration_torch_generator
+from art_initiative.utils.seeding import batch_indices, iteration_rng
 
 
 def surrogate_step(nets: DefenceNetworks, z: torch.Tensor, x: torch.Tensor, cfg: InitiativeConfig
@@ -72,7 +79,7 @@ def pg_step(nets: DefenceNetworks, x: torch.Tensor, z: torch.Tensor, mask: torch
             x_seen = random_transform(parse_eot(cfg.eot), rng, cfg.eot_identity)(x_adv)
         infl = reenactment_influence_loss(_surrogate_output(nets.sm, z), infected_output(nets, z, x_seen, cfg),
                                           x, mask)
-        adv = pg_adversarial_loss(nets.critic, x_adv) if cfg.lambda_b else None  # weight 0: D_B plays no part
+        adv = critic_term(nets, x_adv, cfg)
         loss = pg_loss(infl, adv, cfg.lambda_b)
     optimizer_step(nets.opt_pg, loss)
     return {"pg": loss.item(), "influence": infl.item(), "pg_adv": float("nan") if adv is None else adv.item(),
@@ -118,9 +125,7 @@ def train_reenactment_defence(nets: DefenceNetworks, x: np.ndarray, z: np.ndarra
         else:
             losses = {}
         nets.pg.train()
-        if cfg.lambda_b:  # D_B (eq. 5) is trained only when L_B counts (lambda_b > 0)
-            gp_generator = iteration_torch_generator(cfg.seed, it, distributed.rank_stream(2), device)
-            losses.update(critic_step(nets, xb, cfg, gp_generator, clip_values))
+        losses.update(critic_step(nets, xb, cfg, it, clip_values))
         losses.update(pg_step(nets, xb, zb, mb, cfg, clip_values, rng))
         if (it + 1 - warm) % cfg.eval_every == 0 or it + 1 == total:
             losses["val_distance"] = keep_best(
