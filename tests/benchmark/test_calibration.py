@@ -126,3 +126,29 @@ def test_landmark_check_of_video_crops_finds_no_edits_in_a_copier(tmp_path, writ
     assert "landmarks: edited / input" in md and "(landmarks " not in md  # no classifier rows to annotate
     with pytest.raises(ValueError, match="crop_scale"):
         landmark_check(G, AttributeData(split, split, split, attrs, {"SD": attrs}), [0, 1], attrs)
+
+
+def _calibration_record(**changes):
+    record = {"target": "res6", "domains": "SD", "image_size": 32, "recipe": {"recipe": "stargan", "iterations": 10},
+              "whitebox_dsr": 0.95, "whitebox_dsr_0.02": 1.0, "whitebox_mse": 0.1, "noise_dsr": 0.0,
+              "classifier_accuracy": 0.85, "classifier_accuracy_input": 0.01,
+              "classifier_per_attribute": {"Black_Hair": {"edited": 0.9, "input": 0.0, "n": 10},
+                                           "Young": {"edited": 0.8, "input": 0.02, "n": 10}}}
+    return {**record, **changes}
+
+
+def test_calibration_shortfalls_name_each_criterion_the_target_misses():
+    from art_initiative.benchmark.calibration import calibration_shortfalls
+    from art_initiative.benchmark.tables import calibration_table
+
+    assert calibration_shortfalls(_calibration_record()) == []
+    assert calibration_shortfalls(_calibration_record(whitebox_dsr=0.894)) == ["white-box 89.4% < 90%"]
+    assert calibration_shortfalls(_calibration_record(noise_dsr=0.06)) == ["noise 6.0% > 5%"]
+    assert calibration_shortfalls(_calibration_record(classifier_accuracy=0.7986)) == ["classifier 79.9% < 80%"]
+    flat = {"Young": {"edited": 0.02, "input": 0.02, "n": 10}, "Male": {"edited": 0.9, "input": 0.0, "n": 10}}
+    assert calibration_shortfalls(_calibration_record(classifier_per_attribute=flat)) == ["Young not above the input"]
+    both = calibration_shortfalls(_calibration_record(whitebox_dsr=0.1, classifier_accuracy=0.5))
+    assert both == ["white-box 10.0% < 90%", "classifier 50.0% < 80%"]
+    rows = [line for line in calibration_table([_calibration_record(), _calibration_record(whitebox_dsr=0.1)])
+            if line.startswith("| res6")]
+    assert rows[0].endswith("| yes |") and rows[1].endswith("| white-box 10.0% < 90% |")
