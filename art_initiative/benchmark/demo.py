@@ -260,7 +260,7 @@ def target_check_lines(calibration: dict[str, Any]) -> list[str]:
     if c["classifier_accuracy"] < CALIBRATED_CLASSIFIER or any(v["edited"] <= v["input"] for v in per.values()):
         short.append(f"the target does not yet edit reliably (the classifier finds the requested attribute in fewer "
                      f"than {100 * CALIBRATED_CLASSIFIER:.0f}% of its edits, or not more often than in the unchanged "
-                     f"faces)")
+                     "faces)")
     if c["whitebox_dsr"] < CALIBRATED_WHITEBOX_DSR:
         short.append(f"the target is more robust than the StarGAN Ruiz et al. attacked (white-box PGD below "
                      f"{100 * CALIBRATED_WHITEBOX_DSR:.0f}% at MSE > 0.05)")
