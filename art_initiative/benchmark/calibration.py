@@ -57,23 +57,31 @@ CALIBRATED_NOISE_DSR = 0.05     # sign noise's DSR at MSE > 0.05, at most
 CALIBRATED_CLASSIFIER = 0.80    # mean share of edits the classifier gives the requested attribute, at least
 
 
-def calibration_shortfalls(record: dict[str, Any]) -> list[str]:
-    """What keeps a calibration record's target from the calibrated test bed (the bar above, and every attribute
-    found on the edits more often than on the unchanged inputs), one short phrase each; empty: it is calibrated.
+def missed_criteria(record: dict[str, Any]) -> dict[str, str]:
+    """The criteria of the bar above that a calibration record's target misses, each with a short phrase: keys
+    ``whitebox``, ``noise``, ``classifier`` and ``attributes`` (some attribute found on the edits no more often than
+    on the unchanged inputs); empty: it is calibrated.
 
     :param record: a record of :func:`run_calibration` (``classifier_per_attribute`` may be missing).
     """
-    short = []
+    missed = {}
     if record["whitebox_dsr"] < CALIBRATED_WHITEBOX_DSR:
-        short.append(f"white-box {100 * record['whitebox_dsr']:.1f}% < {100 * CALIBRATED_WHITEBOX_DSR:.0f}%")
+        missed["whitebox"] = f"white-box {100 * record['whitebox_dsr']:.1f}% < {100 * CALIBRATED_WHITEBOX_DSR:.0f}%"
     if record["noise_dsr"] > CALIBRATED_NOISE_DSR:
-        short.append(f"noise {100 * record['noise_dsr']:.1f}% > {100 * CALIBRATED_NOISE_DSR:.0f}%")
+        missed["noise"] = f"noise {100 * record['noise_dsr']:.1f}% > {100 * CALIBRATED_NOISE_DSR:.0f}%"
     if record["classifier_accuracy"] < CALIBRATED_CLASSIFIER:
-        short.append(f"classifier {100 * record['classifier_accuracy']:.1f}% < {100 * CALIBRATED_CLASSIFIER:.0f}%")
+        missed["classifier"] = (f"classifier {100 * record['classifier_accuracy']:.1f}% < "
+                                f"{100 * CALIBRATED_CLASSIFIER:.0f}%")
     flat = [name for name, v in record.get("classifier_per_attribute", {}).items() if v["edited"] <= v["input"]]
     if flat:
-        short.append(f"{', '.join(flat)} not above the input")
-    return short
+        missed["attributes"] = f"{', '.join(flat)} not above the input"
+    return missed
+
+
+def calibration_shortfalls(record: dict[str, Any]) -> list[str]:
+    """What keeps a calibration record's target from the calibrated test bed (:func:`missed_criteria`'s phrases, in
+    that order); empty: it is calibrated."""
+    return list(missed_criteria(record).values())
 
 
 def unet_norm(G: PyTorchImageTranslator) -> str:
