@@ -12,6 +12,14 @@ Prints the ``--public`` and ``--forger LABEL=PATH`` arguments of ``strength_tran
 With ``--on defender`` it trains what the defender itself can: the released model fine-tuned on the defender's own
 faces (another seed), and prints ``--pgd-on LABEL=PATH`` arguments (PGD computed on those models, scored on the
 forgers).
+
+With ``--independent K`` it trains, instead, K models of the same architecture from random weights for the released
+model's iterations, each with its own seed: on the defender's faces (``--on defender``, labels ``indep<seed>``;
+printed as ``--pgd-on ens<k>=PUBLIC+...`` arguments, the released model with the first k - 1 of them: a CMUA-style
+ensemble of independently trained surrogates) or on the forger's faces (``--on forger``, labels
+``scratch<seed>``; printed as ``--forger`` arguments: more forgers the defender never saw)::
+
+    .venv/bin/python benchmarks/drift_forgers.py --cache /tmp/drift/cache --on defender --independent 6
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ from art_initiative.benchmark.attribute import (
 )
 
 SELF_SEED = 3  # the seed offset of the defender's own fine-tuning (the released model has 1, the forger 2)
+# The seed offsets of independently trained models (``--independent``): the defender's from 10, the forger's from 20.
+INDEPENDENT_SEEDS = {"defender": 10, "forger": 20}
 
 
 def self_drift_args(split: AttributeData, bench: AttributeBenchmarkConfig) -> tuple:
@@ -63,6 +73,39 @@ def self_drift(bench: AttributeBenchmarkConfig, lengths: list[int], cache: str, 
         if verbose:
             print(f"self{n}: {models[-1][1]} ({time.perf_counter() - start:.0f} s)", flush=True)
     return released, models
+
+
+def independent_models(bench: AttributeBenchmarkConfig, k: int, on: str, cache: str, device_type: str = "cpu",
+                       verbose: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """``k`` models of ``bench``'s first architecture trained from random weights for the released model's
+    iterations (``bench.target_iterations``), each with its own seed, on the ``on`` side's faces (``"defender"``:
+    labels ``indep<seed>``, surrogates the defender can train; ``"forger"``: labels ``scratch<seed>``, forgers
+    independent of everything the defender has). Returns the released model's path (trained first if missing) and
+    the ``(label, path)`` of each, in seed order."""
+    if k < 1:
+        raise ValueError(f"k must be a number of models >= 1, got {k}.")
+    if on not in INDEPENDENT_SEEDS:
+        raise ValueError(f"on must be one of {sorted(INDEPENDENT_SEEDS)}, got {on!r}.")
+    split = attribute_data("synthetic", bench)
+    public = replace(bench, forger_start="public")
+    defender_surrogate(split, public, device_type, cache, verbose=verbose)
+    (x, labels), sd = (split.defender if on == "defender" else split.forger), split.columns("SD")
+    prefix, models = "indep" if on == "defender" else "scratch", []
+    for seed in range(bench.seed + INDEPENDENT_SEEDS[on], bench.seed + INDEPENDENT_SEEDS[on] + k):
+        start = time.perf_counter()
+        args = (x, labels[:, sd], bench.targets[0], seed, bench)
+        train_target(*args, device_type, cache, verbose=verbose)
+        models.append((f"{prefix}{seed}", target_path(*args, cache)))
+        if verbose:
+            print(f"{models[-1][0]}: {models[-1][1]} ({time.perf_counter() - start:.0f} s)", flush=True)
+    return public_model(split, public, cache), models
+
+
+def ensemble_args(public: str, models: list[tuple[str, str]]) -> list[str]:
+    """``--pgd-on`` arguments of ``strength_transfer.py`` for growing ensembles: ``ens<k>`` is the released model
+    with the first ``k - 1`` of ``models``, for k = 2 .. len(models) + 1."""
+    return [f"--pgd-on ens{k}=" + "+".join([public, *[path for _, path in models[:k - 1]]])
+            for k in range(2, len(models) + 2)]
 
 
 def drift_forgers(bench: AttributeBenchmarkConfig, lengths: list[int], scratch: bool, cache: str,
@@ -104,15 +147,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--on", choices=("forger", "defender"), default="forger",
                         help="defender: the defender's own fine-tuning of the released model on its faces "
                         "(labels self<N>, printed as --pgd-on arguments; no scratch model)")
+    parser.add_argument("--independent", type=int, default=0, metavar="K",
+                        help="instead: K models from random weights with their own seeds on the --on side's faces")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     args = parser.parse_args(argv)
     if args.on == "defender" and args.scratch:
         parser.error("--scratch is a forger's model; it does not go with --on defender")
+    if args.independent < 0:
+        parser.error(f"--independent must be a number of models >= 1, got {args.independent}")
     from art_initiative.benchmark.demo import DemoConfig
 
     given = {k: getattr(args, k) for k in ("image_size", "width", "n_train", "target_iterations")
              if getattr(args, k) is not None}
     demo = DemoConfig(arch=args.arch, **given)
+    if args.independent:
+        public, models = independent_models(demo.benchmark_config(), args.independent, args.on, args.cache,
+                                            args.device, verbose=True)
+        printed = ensemble_args(public, models) if args.on == "defender" else \
+            [f"--forger {label}={path}" for label, path in models]
+        print(" ".join([f"--public {public}", *printed]))
+        return 0
     if args.on == "defender":
         public, models = self_drift(demo.benchmark_config(), args.lengths, args.cache, args.device, verbose=True)
         print(" ".join([f"--public {public}"] + [f"--pgd-on {label}={path}" for label, path in models]))

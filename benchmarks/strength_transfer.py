@@ -141,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     columns = [ALL_ATTRIBUTES.index(a) for a in DOMAIN_SETTINGS["SD"]]
     domains = target_domains(labels[:, columns], DOMAIN_SETTINGS["SD"])
 
+    from art_initiative.metrics import mse
+
+    # How far each forger's own edits of the clean faces are from the public model's (MSE per (face, domain) pair):
+    # a fine-tuned model stays near the function it started from, an independently trained one need not.
+    distance = {label: float(np.concatenate([mse(public.predict(x, conditions=c), m.predict(x, conditions=c))
+                                             for c in domains]).mean()) for label, m in forgers.items()}
+
     def pgd(model, steps: int = 10, step: float | None = None) -> np.ndarray:
         models = model if isinstance(model, list) else [model]  # several: an ensemble, their summed loss
         return RuizDisruption(models[0], method="pgd", eps=args.eps, eps_step=min(0.01, args.eps) if step is None
@@ -188,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "python benchmarks/strength_transfer.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with open(args.stem + ".json", "w", encoding="utf-8") as fh:
-        json.dump({"rows": rows, "forgers": {label: path for label, path in forger_specs}, "faces": args.n_faces,
+        json.dump({"rows": rows, "forgers": {label: path for label, path in forger_specs},
+                   "clean_distance": distance, "faces": args.n_faces,
                    "seed": args.seed, "image_size": size, "eps": args.eps, "note": args.note, "command": command},
                   fh, indent=1)
 
@@ -200,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# Strength on the public model against transfer to the fine-tuned forger ({size} px, eps {args.eps:g})",
              "", f"{args.n_faces} {faces} (seed {args.seed}) x the five SD domains. DSR at MSE > 0.05 / 0.02 / "
              "0.01. `retention`: forger MSE / public MSE. `budget used`: mean |x' - x| / eps.",
-             *(["", args.note] if args.note else [])]
+             *(["", args.note] if args.note else []), "",
+             "The clean faces' forgeries of each forger against the public model's (MSE per face and domain: how far "
+             "its edits are from the public model's): " +
+             ", ".join(f"`{label}` {d:.4f}" for label, d in distance.items()) + "."]
     if len(forgers) == 1:
         lines += ["", "| method | public: DSR | public: MSE | forger: DSR | forger: MSE | retention | budget used |",
                   "|---|---|---|---|---|---|---|"]

@@ -83,3 +83,40 @@ def test_the_command_line_refuses_scratch_for_the_defender(tmp_path, load_script
     script = load_script("benchmarks/drift_forgers.py")
     with pytest.raises(SystemExit):
         script.main(["--cache", str(tmp_path), "--on", "defender", "--scratch"])
+
+
+def test_independent_models_start_from_random_weights_with_their_own_seeds(tmp_path, load_script):
+    script = load_script("benchmarks/drift_forgers.py")
+    cfg = _tiny_public()
+    cache = str(tmp_path / "cache")
+    public, surrogates = script.independent_models(cfg, 2, "defender", cache)
+    _, forgers = script.independent_models(cfg, 1, "forger", cache)
+    _, [(_, scratch)] = script.drift_forgers(cfg, [], True, cache)
+    assert [label for label, _ in surrogates] == ["indep10", "indep11"] and [f for f, _ in forgers] == ["scratch20"]
+    paths = [public, scratch] + [path for _, path in surrogates + forgers]
+    # From random weights (no -ft key) for the released model's iterations, each its own file: not the released
+    # model, not the forger's scratch model, the defender's on its own faces and the forger's on the forger's.
+    assert all("-ft" not in p and p.endswith("-it4.pt") and os.path.exists(p) for p in paths)
+    assert len(set(paths)) == 5
+    faces = {p: p.split("-")[-2] for p in paths}  # the digest of the training faces in the file name
+    assert faces[public] == faces[surrogates[0][1]] == faces[surrogates[1][1]] != faces[scratch] == faces[forgers[0][1]]
+    assert script.ensemble_args(public, surrogates) == [
+        f"--pgd-on ens2={public}+{surrogates[0][1]}", f"--pgd-on ens3={public}+{surrogates[0][1]}+{surrogates[1][1]}"]
+    with pytest.raises(ValueError, match="k must be"):
+        script.independent_models(cfg, 0, "defender", cache)
+    with pytest.raises(ValueError, match="on must be"):
+        script.independent_models(cfg, 1, "both", cache)
+
+
+def test_the_command_line_prints_the_independent_ensembles(tmp_path, load_script, capsys):
+    script = load_script("benchmarks/drift_forgers.py")
+    common = ["--cache", str(tmp_path / "cache"), "--image-size", "16", "--width", "4", "--n-train", "6",
+              "--target-iterations", "2", "--independent", "1"]
+    assert script.main([*common, "--on", "defender"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert printed[0] == "--public" and printed[2] == "--pgd-on" and printed[3].startswith(f"ens2={printed[1]}+")
+    assert script.main([*common, "--on", "forger"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert printed[2] == "--forger" and printed[3].startswith("scratch20=")
+    with pytest.raises(SystemExit):
+        script.main([*common[:-1], "-1"])

@@ -72,7 +72,10 @@ def test_several_forgers_score_every_row_on_each_and_draw_a_curve(tmp_path, load
         assert r["forgers"]["ft0"]["mse"] == pytest.approx(r["public"]["mse"], rel=1e-5)
     for name in ("ft0", "ft"):
         assert rows[f"whitebox_pgd (on {name})"]["forgers"][name]["mse"] > rows["sign_noise"]["forgers"][name]["mse"]
+    # The clean edits' distance from the public model's: none for the public model itself, some after fine-tuning.
+    assert out["clean_distance"]["ft0"] == 0.0 and out["clean_distance"]["ft"] > 0.0
     md = stem.with_suffix(".md").read_text()
+    assert f"`ft0` 0.0000, `ft` {out['clean_distance']['ft']:.4f}." in md
     assert "| method | public | ft0 | ft | budget used |" in md
     assert stem.with_suffix(".png").stat().st_size > 0
 
