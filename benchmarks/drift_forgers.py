@@ -29,6 +29,7 @@ import time
 from dataclasses import replace
 
 from art_initiative.benchmark.attribute import (
+    FORGER_RECIPES,
     AttributeBenchmarkConfig,
     AttributeData,
     attribute_data,
@@ -149,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(labels self<N>, printed as --pgd-on arguments; no scratch model)")
     parser.add_argument("--independent", type=int, default=0, metavar="K",
                         help="instead: K models from random weights with their own seeds on the --on side's faces")
+    parser.add_argument("--recipe", choices=sorted(FORGER_RECIPES), default=None,
+                        help="how every model is trained (default: the demo's, StarGAN's own; hardened: with an "
+                        "identity term)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     args = parser.parse_args(argv)
     if args.on == "defender" and args.scratch:
@@ -160,18 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     given = {k: getattr(args, k) for k in ("image_size", "width", "n_train", "target_iterations")
              if getattr(args, k) is not None}
     demo = DemoConfig(arch=args.arch, **given)
+    bench = demo.benchmark_config() if args.recipe is None else replace(demo.benchmark_config(), recipe=args.recipe)
     if args.independent:
-        public, models = independent_models(demo.benchmark_config(), args.independent, args.on, args.cache,
+        public, models = independent_models(bench, args.independent, args.on, args.cache,
                                             args.device, verbose=True)
         printed = ensemble_args(public, models) if args.on == "defender" else \
             [f"--forger {label}={path}" for label, path in models]
         print(" ".join([f"--public {public}", *printed]))
         return 0
     if args.on == "defender":
-        public, models = self_drift(demo.benchmark_config(), args.lengths, args.cache, args.device, verbose=True)
+        public, models = self_drift(bench, args.lengths, args.cache, args.device, verbose=True)
         print(" ".join([f"--public {public}"] + [f"--pgd-on {label}={path}" for label, path in models]))
         return 0
-    public, forgers = drift_forgers(demo.benchmark_config(), args.lengths, args.scratch, args.cache, args.device,
+    public, forgers = drift_forgers(bench, args.lengths, args.scratch, args.cache, args.device,
                                     verbose=True)
     print(" ".join([f"--public {public}"] + [f"--forger {label}={path}" for label, path in forgers]))
     return 0

@@ -118,5 +118,10 @@ def test_the_command_line_prints_the_independent_ensembles(tmp_path, load_script
     assert script.main([*common, "--on", "forger"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()[-1].split()
     assert printed[2] == "--forger" and printed[3].startswith("scratch20=")
+    # Another recipe is another model: its own cache key, the same seed and faces.
+    assert script.main([*common, "--on", "forger", "--recipe", "hardened"]) == 0
+    hardened = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert hardened[3] != printed[3] and hardened[3].split("-")[-3:] == printed[3].split("-")[-3:]
+    assert hardened[1] != printed[1]  # the released model is trained by the recipe too
     with pytest.raises(SystemExit):
         script.main([*common[:-1], "-1"])
