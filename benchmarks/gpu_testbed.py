@@ -12,10 +12,19 @@ run continues the last, exactly as one uninterrupted run would), so then, with n
    completed (up to ``--curve-points`` of them): issue #11's curve of DSR against iterations;
 2. the attribute-editing harness at the last round every model completed, with ``--methods`` (default: Ruiz PGD
    computed on the surrogate and scored on every target, white-box PGD on each target, sign noise, the clean
-   forgery): whether anything computed on the defender's surrogate transfers at this scale, issue #12's question.
+   forgery): whether anything computed on the defender's surrogate transfers at this scale, issue #12's question;
+3. the same question against training length, with why: at each of those rounds that the surrogate completed too,
+   ``strength_transfer.py`` on ``--transfer-faces`` fresh faces with the surrogate as the public model and every
+   target as a forger (Ruiz PGD-10 on the surrogate scored on each, white-box PGD on each, sign noise, and each
+   target's clean distance: how far its edits are from the surrogate's), joined by ``transfer_length.py`` into one
+   curve. Independently trained 32 px targets stay as far apart in their edits at every length measured on a CPU,
+   and nothing transfers between them (docs/results.rst); whether larger, longer-trained ones converge is the question.
 
 The results are written under ``--output`` as ``calibration-synthetic-<device>-<size>.{json,md,png}`` and
-``attribute_editing-synthetic-<device>-<size>.{json,md,png}`` (``<device>`` as ``scale.py`` names it), with a log.
+``attribute_editing-synthetic-<device>-<size>.{json,md,png}``,
+``transfer_length-synthetic-<device>-<size>.{json,md,png}`` and its
+``strength_transfer-synthetic-<device>-<size>-len<N>.{json,md,png}`` (``<device>`` as ``scale.py`` names it), with a
+log.
 
 The GPU machine has PyTorch but neither this package's other needs nor a network. Beforehand, here (PyPI works):
 
@@ -50,7 +59,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, target_path, train_target
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
 
 SCRIPT = os.path.abspath(__file__)
@@ -193,8 +202,40 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
                       target_iterations=max(common), methods=tuple(ns.methods), sweep=(), perceptual=ns.perceptual)
         stem = results_stem(ns.output, "attribute_editing", "synthetic", ns.profile)
         written += rename_results(stem, results_stem(ns.output, "attribute_editing", "synthetic", slug))
+
+    # 4. Transfer and clean distance against length, at the curve's rounds that the surrogate completed too.
+    lengths = curve(sorted(common_targets & set(trained["surrogate"]["iterations"])), ns.curve_points)
+    if ns.transfer_faces and lengths:
+        written += transfer_curve(ns, split, cfg, targets, lengths, cache_dir, slug)
     print(f"done in {time.time() - t0:.0f} s; wrote " + ", ".join(os.path.basename(p) for p in written), flush=True)
     return {"trained": trained, "written": written}
+
+
+def transfer_curve(ns: argparse.Namespace, split: Any, cfg: AttributeBenchmarkConfig, targets: tuple[str, ...],
+                   lengths: list[int], cache_dir: str, slug: str) -> list[str]:
+    """``strength_transfer.py`` at each of ``lengths`` (the surrogate as the public model, every target as a forger,
+    all from the cache at that length) and ``transfer_length.py`` over them; returns the files written."""
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    from strength_transfer import main as strength_transfer_main
+    from transfer_length import main as transfer_length_main
+
+    (xd, ld), (xf, lf), sd = split.defender, split.forger, split.columns("SD")
+    written, runs = [], []
+    for n in lengths:
+        public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir, iterations=n)
+        forgers = [arg for a in targets for arg in
+                   ("--forger", f"{a}={target_path(xf, lf[:, sd], a, cfg.seed + 2, cfg, cache_dir, iterations=n)}")]
+        stem = os.path.join(ns.output, f"strength_transfer-synthetic-{slug}-len{n}")
+        strength_transfer_main(["--public", public, *forgers, "--stem", stem, "--n-faces", str(ns.transfer_faces),
+                                "--device", ns.device, "--note",
+                                f"The test bed's surrogate (res6, the defender's faces) as the public model and the "
+                                f"forger's targets as forgers, every one trained {n} iterations from random weights "
+                                f"(gpu_testbed.py)."])
+        written += [stem + ext for ext in (".json", ".md", ".png")]
+        runs.append(f"{n}={stem}.json")
+    stem = os.path.join(ns.output, f"transfer_length-synthetic-{slug}")
+    transfer_length_main(["--stem", stem, *runs])
+    return written + [stem + ext for ext in (".json", ".md", ".png")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-seconds", type=float, default=270.0, help="training stops after the round that "
                         "would pass this")
     parser.add_argument("--curve-points", type=int, default=4)
+    parser.add_argument("--transfer-faces", type=int, default=100, help="fresh faces of the transfer curve against "
+                        "length (0: skip it)")
     parser.add_argument("--classifier-iterations", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of each training process")
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="processes rendering the faces")

@@ -24,9 +24,9 @@ def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tm
                            "--width", "4", "--disc-width", "8", "--n-train", "16", "--n-test", "4", "--targets",
                            "res6", "cnet", "--methods", "ruiz_pgd", "sign_noise", "none", "--step", "5",
                            "--max-iterations", "10", "--train-seconds", "600", "--classifier-iterations", "10",
-                           "--threads", "1", "--n-jobs", "1", "--cache-dir", str(tmp_path / "cache"), "--output",
-                           str(out), "--quiet"], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TMPDIR": str(tmp_path)})
+                           "--threads", "1", "--n-jobs", "1", "--transfer-faces", "4", "--cache-dir",
+                           str(tmp_path / "cache"), "--output", str(out), "--quiet"], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
     assert not list(tmp_path.glob("gpu_testbed_data_*"))  # the workers' copies of the splits are removed
     assert "trained in" in done.stdout and "surrogate 10, res6 10, cnet 10" in done.stdout
@@ -42,3 +42,10 @@ def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tm
     assert "(attribute_editing-synthetic-cpu-16.png)" in md and "sweep" not in md.split("###")[0].split("Settings")[0]
     assert (out / "calibration-synthetic-cpu-16.png").stat().st_size > 0
     assert not list(out.glob("*-tiny.*"))  # every file renamed after the device and size
+    # The transfer curve: the surrogate against every target at each round all of them completed.
+    curve = json.loads((out / "transfer_length-synthetic-cpu-16.json").read_text())["records"]
+    assert sorted((r["iterations"], r["model"]) for r in curve) == [(5, "cnet"), (5, "res6"), (10, "cnet"),
+                                                                    (10, "res6")]
+    assert all(r["clean_distance"] > 0 and r["whitebox_mse"] > 0 for r in curve)
+    assert (out / "strength_transfer-synthetic-cpu-16-len10.md").exists()
+    assert (out / "transfer_length-synthetic-cpu-16.png").stat().st_size > 0
