@@ -54,12 +54,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, target_path, train_target
+from art_initiative.benchmark.attribute import (
+    AttributeBenchmarkConfig,
+    attribute_data,
+    defender_surrogate_path,
+    forger_target_path,
+    train_target,
+)
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
 
 SCRIPT = os.path.abspath(__file__)
@@ -171,7 +178,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             paths[name] = (os.path.join(scratch, f"{name}-x.npy"), os.path.join(scratch, f"{name}-labels.npy"))
             np.save(paths[name][0], x)
             np.save(paths[name][1], labels[:, sd])
-        jobs = [dict(base, name="surrogate", arch="res6", seed=cfg.seed + 1, x=paths["defender"][0],
+        jobs = [dict(base, name="surrogate", arch=cfg.surrogate_arch, seed=cfg.seed + 1, x=paths["defender"][0],
                      labels=paths["defender"][1])]
         jobs += [dict(base, name=arch, arch=arch, seed=cfg.seed + 2, x=paths["forger"][0],
                       labels=paths["forger"][1]) for arch in cfg.targets]
@@ -219,12 +226,12 @@ def transfer_curve(ns: argparse.Namespace, split: Any, cfg: AttributeBenchmarkCo
     from strength_transfer import main as strength_transfer_main
     from transfer_length import main as transfer_length_main
 
-    (xd, ld), (xf, lf), sd = split.defender, split.forger, split.columns("SD")
     written, runs = [], []
-    for n in lengths:
-        public = target_path(xd, ld[:, sd], "res6", cfg.seed + 1, cfg, cache_dir, iterations=n)
-        forgers = [arg for a in targets for arg in
-                   ("--forger", f"{a}={target_path(xf, lf[:, sd], a, cfg.seed + 2, cfg, cache_dir, iterations=n)}")]
+    for n in lengths:  # the harness's own files of each model at that length, as its calibration reads them
+        at = replace(cfg, target_iterations=n)
+        public = defender_surrogate_path(split, at, cache_dir)
+        forgers = [arg for a in targets
+                   for arg in ("--forger", f"{a}={forger_target_path(split, at, a, 'SD', cache_dir)}")]
         stem = os.path.join(ns.output, f"strength_transfer-synthetic-{slug}-len{n}")
         strength_transfer_main(["--public", public, *forgers, "--stem", stem, "--n-faces", str(ns.transfer_faces),
                                 "--device", ns.device, "--note",

@@ -41,6 +41,12 @@ import time
 import numpy as np
 
 THRESHOLDS = (0.05, 0.02, 0.01)
+RUIZ_ROW = "ruiz_pgd (on the public model)"  # the baseline's row: Ruiz et al.'s PGD-10 on the public model
+
+
+def whitebox_row(label: str, n_forgers: int) -> str:
+    """The row of white-box PGD on the forger ``label`` when ``n_forgers`` are scored (one: ``the forger``)."""
+    return f"whitebox_pgd (on {'the forger' if n_forgers == 1 else label})"
 
 
 def labelled(specs: list[str], flag: str, form: str, several: bool = False, default: str | None = None
@@ -145,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # How far each forger's own edits of the clean faces are from the public model's (MSE per (face, domain) pair):
     # a fine-tuned model stays near the function it started from, an independently trained one need not.
-    distance = {label: float(np.concatenate([mse(public.predict(x, conditions=c), m.predict(x, conditions=c))
-                                             for c in domains]).mean()) for label, m in forgers.items()}
+    clean = [public.predict(x, conditions=c) for c in domains]
+    distance = {label: float(np.concatenate([mse(y, m.predict(x, conditions=c)) for y, c in zip(clean, domains,
+                                                                                                  strict=True)]).mean())
+                for label, m in forgers.items()}
 
     def pgd(model, steps: int = 10, step: float | None = None) -> np.ndarray:
         models = model if isinstance(model, list) else [model]  # several: an ensemble, their summed loss
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             protections.append((f"{label} refined {args.refine_steps}",
                                 lambda d=defence: d.generate(x, y=labels[:, columns], eps=args.eps,
                                                              refine_steps=args.refine_steps)))
-    protections.append(("ruiz_pgd (on the public model)", lambda: pgd(public)))
+    protections.append((RUIZ_ROW, lambda: pgd(public)))
     protections += [(f"ruiz_pgd-{steps} step {step:g} (on the public model)",
                      lambda k=steps, a=step: pgd(public, k, a)) for steps, step in budgets]
     for label, paths in pgd_specs:
@@ -176,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         protections.append((f"pgd (on {label})", lambda ms=models: pgd(ms)))
         protections += [(f"pgd-{steps} step {step:g} (on {label})", lambda ms=models, k=steps, a=step: pgd(ms, k, a))
                         for steps, step in on_budgets]
-    protections += [(f"whitebox_pgd (on {'the forger' if len(forgers) == 1 else label})", lambda m=forger: pgd(m))
-                    for label, forger in forgers.items()]
+    protections += [(whitebox_row(label, len(forgers)), lambda m=forger: pgd(m)) for label, forger in forgers.items()]
     protections.append(("sign_noise", lambda: sign_noise(x, args.eps, 0)))
     rows = []
     for label, make in protections:
@@ -263,7 +270,7 @@ def drift_figure(rows: list[dict], forgers: list[str], size: int, eps: float):
     at = np.arange(len(names))
     fig, axes = plt.subplots(1, 3, figsize=(max(13.0, 2.0 * len(names)), 4.6))
     ruiz = next(r for r in rows if r["method"].startswith("ruiz_pgd"))
-    ceiling = [ruiz["public"], *(next(r for r in rows if r["method"] == f"whitebox_pgd (on {n})")["forgers"][n]
+    ceiling = [ruiz["public"], *(next(r for r in rows if r["method"] == whitebox_row(n, len(forgers)))["forgers"][n]
                                  for n in forgers)]
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # tab10 without its grey
     budgets = [r for r in rows if r is not ruiz and r["method"].startswith("ruiz_pgd")]

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-RUIZ = "ruiz_pgd (on the public model)"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling script below
+
+from strength_transfer import RUIZ_ROW, whitebox_row  # noqa: E402
 
 
 def length_records(runs: list[tuple[int, dict]]) -> list[dict]:
@@ -31,15 +34,15 @@ def length_records(runs: list[tuple[int, dict]]) -> list[dict]:
     for iterations, run in sorted(runs, key=lambda r: r[0]):
         rows = {r["method"]: r for r in run["rows"]}
         for model in run["forgers"]:
-            whitebox = f"whitebox_pgd (on {model})" if len(run["forgers"]) > 1 else "whitebox_pgd (on the forger)"
-            missing = [m for m in (RUIZ, whitebox, "sign_noise") if m not in rows]
+            whitebox = whitebox_row(model, len(run["forgers"]))
+            missing = [m for m in (RUIZ_ROW, whitebox, "sign_noise") if m not in rows]
             if missing or "clean_distance" not in run:
                 raise ValueError(f"the {iterations}-iteration file lacks {missing or ['clean_distance']}: run "
                                  "strength_transfer.py with its default rows.")
             scores = {key: rows[m]["forgers"][model] for key, m in
-                      (("transfer", RUIZ), ("whitebox", whitebox), ("noise", "sign_noise"))}
+                      (("transfer", RUIZ_ROW), ("whitebox", whitebox), ("noise", "sign_noise"))}
             records.append({"iterations": iterations, "model": model, "clean_distance": run["clean_distance"][model],
-                            "defender_whitebox_mse": rows[RUIZ]["public"]["mse"],
+                            "defender_whitebox_mse": rows[RUIZ_ROW]["public"]["mse"],
                             **{f"{k}_mse": s["mse"] for k, s in scores.items()},
                             **{f"{k}_dsr": s["dsr_0.05"] for k, s in scores.items()}})
     return records

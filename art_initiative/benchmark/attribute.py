@@ -405,13 +405,18 @@ def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, devi
                         verbose=verbose)
 
 
+def defender_surrogate_path(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
+    """Where :func:`defender_surrogate` keeps its checkpoint (None without ``cache_dir``)."""
+    (xd, ld), sd = split.defender, split.columns("SD")
+    return target_path(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, cache_dir)
+
+
 def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
     """The checkpoint the forger fine-tunes with ``forger_start="public"`` (:func:`defender_surrogate`'s), else
     None."""
     if cfg.forger_start != "public":
         return None
-    (xd, ld), sd = split.defender, split.columns("SD")
-    path = target_path(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, cache_dir)
+    path = defender_surrogate_path(split, cfg, cache_dir)
     if path is None:
         raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
     return path
