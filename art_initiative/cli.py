@@ -118,7 +118,7 @@ def _cmd_train_target(args: argparse.Namespace) -> int:
                   checkpoint_path=args.output, checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
                   precision=args.precision, channels_last=args.channels_last)
     if args.task == "attribute_editing":
-        from art_initiative.benchmark.attribute import FORGER_RECIPES
+        from art_initiative.benchmark.testbed import FORGER_RECIPES
 
         recipe = FORGER_RECIPES[args.recipe]
         lr = recipe["g_lr"] if args.lr is None else args.lr

@@ -28,11 +28,9 @@ import argparse
 import time
 from dataclasses import replace
 
-from art_initiative.benchmark.attribute import (
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, AttributeData, attribute_data
+from art_initiative.benchmark.testbed import (
     FORGER_RECIPES,
-    AttributeBenchmarkConfig,
-    AttributeData,
-    attribute_data,
     defender_surrogate,
     forger_target,
     forger_target_path,

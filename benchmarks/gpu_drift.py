@@ -63,15 +63,17 @@ from art_initiative.benchmark.attribute import (  # noqa: E402
     AttributeBenchmarkConfig,
     attribute_data,
     defence_training_faces,
+    method_protection,
+)
+from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
+from art_initiative.benchmark.testbed import (  # noqa: E402
     defender_surrogate,
     forger_target,
     forger_target_path,
-    method_protection,
     public_model,
     target_path,
     train_target,
 )
-from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
 
 
 def bench_config(ns: argparse.Namespace, target_iterations: int, settings: dict[str, Any] | None = None,

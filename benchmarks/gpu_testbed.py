@@ -60,14 +60,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.benchmark.attribute import (
-    AttributeBenchmarkConfig,
-    attribute_data,
-    defender_surrogate_path,
-    forger_target_path,
-    train_target,
-)
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
+from art_initiative.benchmark.testbed import defender_surrogate_path, forger_target_path, train_target
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_TARGETS = ("res6", "res9", "cnet", "unet128")
@@ -108,7 +103,7 @@ def rounds(lengths: list[int], train: Callable[[int], Any], deadline: float, nam
 def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
     """One model's training, in rounds of ``job["step"]`` iterations until the deadline (a time.time() value) would
     be passed by another round of the last one's length, or ``job["max_iterations"]`` is reached; every round is a
-    cached :func:`~art_initiative.benchmark.attribute.train_target` run of that length. Runs in its own process.
+    cached :func:`~art_initiative.benchmark.testbed.train_target` run of that length. Runs in its own process.
 
     :return: the job's name and the iteration counts it completed, with their wall times and, where a round
         failed, its error (the rounds before it stay usable).

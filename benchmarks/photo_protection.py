@@ -74,9 +74,10 @@ def forger_pipeline(pgs: dict[str, InitiativePreprocessor], size: int, face_px: 
     """For each PG of ``pgs`` (by the name its records carry as ``weights``): protect faces inside larger photos,
     crop and resize them as the forger would, score the gray-box target of the benchmark the shipped PG comes from
     (``forger_start``: its scenario, the harness's setting). The target and its clean forgeries are loaded once."""
-    from art_initiative.benchmark.attribute import attribute_data, forger_target, public_model
+    from art_initiative.benchmark.attribute import attribute_data
     from art_initiative.benchmark.harness import attribute_config
     from art_initiative.benchmark.records import forgery_metrics
+    from art_initiative.benchmark.testbed import forger_target, public_model
     from art_initiative.data import target_domains
 
     scope = {"targets": ("res6",), "domains": ("SD",)} if forger_start == "public" else {}

@@ -69,7 +69,8 @@ def _attribute_config(data: str, profile: str, forger_start: str, defence: dict[
 
 def attribute_defence(data: str, profile: str, forger_start: str, cache: str, settings: dict[str, Any]
                       ):  # noqa: ANN202
-    from art_initiative.benchmark.attribute import _defence, attribute_data, defender_surrogate
+    from art_initiative.benchmark.attribute import _defence, attribute_data
+    from art_initiative.benchmark.testbed import defender_surrogate
 
     cfg = _attribute_config(data, profile, forger_start, settings)
     split = attribute_data(data, cfg, cache_dir=cache)
@@ -83,8 +84,9 @@ def verify_attribute(name: str, data: str, profile: str, forger_start: str, cach
     """The exported weights loaded as a user loads them (``InitiativeDefense.from_pretrained``), measured on the
     benchmark's gray-box target and test faces as the harness measures them."""
     from art_initiative.attacks import InitiativeDefense
-    from art_initiative.benchmark.attribute import _forgeries, attribute_data, forger_target
+    from art_initiative.benchmark.attribute import _forgeries, attribute_data
     from art_initiative.benchmark.records import forgery_metrics
+    from art_initiative.benchmark.testbed import forger_target
     from art_initiative.data import target_domains
 
     cfg = _attribute_config(data, profile, forger_start, {})

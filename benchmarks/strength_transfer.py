@@ -147,14 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     columns = [ALL_ATTRIBUTES.index(a) for a in DOMAIN_SETTINGS["SD"]]
     domains = target_domains(labels[:, columns], DOMAIN_SETTINGS["SD"])
 
-    from art_initiative.metrics import mse
+    from art_initiative.metrics import clean_edit_distance
 
     # How far each forger's own edits of the clean faces are from the public model's (MSE per (face, domain) pair):
     # a fine-tuned model stays near the function it started from, an independently trained one need not.
-    clean = [public.predict(x, conditions=c) for c in domains]
-    distance = {label: float(np.concatenate([mse(y, m.predict(x, conditions=c)) for y, c in zip(clean, domains,
-                                                                                                  strict=True)]).mean())
-                for label, m in forgers.items()}
+    clean = np.concatenate([public.predict(x, conditions=c) for c in domains])
+    distance = {label: clean_edit_distance(clean, m, x, domains) for label, m in forgers.items()}
 
     def pgd(model, steps: int = 10, step: float | None = None) -> np.ndarray:
         models = model if isinstance(model, list) else [model]  # several: an ensemble, their summed loss

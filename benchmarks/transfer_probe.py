@@ -32,8 +32,9 @@ import torch
 import torch.nn.functional as F
 
 from art_initiative.attacks import RuizDisruption
-from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
 from art_initiative.benchmark.common import digest
+from art_initiative.benchmark.testbed import train_target
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator

@@ -21,14 +21,14 @@ one class at a time); ``random_noise`` adds uniform noise of the same L-inf size
 full budget (every pixel moved by +-eps); ``none`` publishes the face. ``whitebox_pgd`` is the anchor that says
 whether a target can be disrupted at all: the ``ruiz_pgd`` attack computed on the target itself (white-box, so it
 is a control, not a method a defender can use). The target's forgeries of the clean and the protected face are
-compared over all of the target's domains.
+compared over all of the target's domains. The models themselves (the defender's surrogate or public model, the
+forger's targets) come from :mod:`~art_initiative.benchmark.testbed`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,14 +62,20 @@ from art_initiative.benchmark.records import (
     protection_metrics,
     timed_protection,
 )
+from art_initiative.benchmark.testbed import (
+    FORGER_RECIPES,
+    defender_surrogate,
+    forger_recipe,
+    forger_target_and_training,
+    public_model,
+)
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.metrics import lbp_maps
+from art_initiative.metrics import clean_edit_distance, lbp_maps
 from art_initiative.models import GENERATOR_NAMES
-from art_initiative.training import load_stargan, train_stargan
+from art_initiative.training import load_stargan
 from art_initiative.training.loop import resolve_device
-from art_initiative.training.stargan import STARGAN_UNET_NORM
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +98,6 @@ PAPER_TABLE1 = {
     ("DD", "cnet"): ((0.00, 0.008), (0.95, 0.101), (0.63, 0.087)),
     ("DD", "unet128"): ((0.46, 0.071), (1.00, 0.207), (0.89, 0.089)),
 }
-# How the forger trains its StarGAN targets (and the baseline's surrogate). ``stargan``: StarGAN's own recipe (WGAN-GP,
-# attribute classification and cycle reconstruction; no identity term, n_critic 5, lr 1e-4, a discriminator as
-# wide as StarGAN's). ``hardened``: the recipe of the first benchmarks, with an identity term that makes a small
-# target translate sooner but also makes it far more robust than the StarGANs the paper attacked (kept as a
-# labelled extra row, never the default). The harness's ``disc_width`` and ``target_iterations`` complete a recipe.
-FORGER_RECIPES: dict[str, dict[str, float | int]] = {
-    "stargan": {"lambda_id": 0.0, "n_critic": 5, "g_lr": 1e-4, "d_lr": 1e-4},
-    "hardened": {"lambda_id": 10.0, "n_critic": 2, "g_lr": 2e-4, "d_lr": 2e-4},
-}
 FORGER_STARTS = ("scratch", "public")
 PAPER_SURROGATE = "res6"  # the paper's defender model (StarGAN's), the default ``surrogate_arch``
 _VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
@@ -119,7 +116,7 @@ class AttributeBenchmarkConfig:
     :param profile: the defence's profile (``cpu``, ``paper``, ``tiny``); ``defence`` replaces its settings.
     :param n_train: faces in each of the defender's and the forger's splits.
     :param disc_width: channels of the first layer of the targets' discriminator (StarGAN: 64).
-    :param recipe: the forger's training recipe, a :data:`FORGER_RECIPES` name.
+    :param recipe: the forger's training recipe, a :data:`~art_initiative.benchmark.testbed.FORGER_RECIPES` name.
     :param target_iterations: StarGAN iterations (discriminator steps) of every target and of the baseline's
         surrogate; the generator takes one step every ``n_critic``.
     :param eps: the comparison's L-inf budget (the paper's 0.05).
@@ -242,67 +239,6 @@ def surrogate_suffix(arch: str) -> str:
     return "" if arch == PAPER_SURROGATE else f"-{arch}"
 
 
-def forger_recipe(cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
-    """Every setting with which the forger trains a target (written into each results file)."""
-    return {"recipe": cfg.recipe, **FORGER_RECIPES[cfg.recipe], "iterations": cfg.target_iterations,
-            "image_size": cfg.image_size, "width": cfg.width, "disc_width": cfg.disc_width, "batch_size": 16}
-
-
-def target_path(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
-                cache_dir: str | None, iterations: int | None = None, init_from: str | None = None) -> str | None:
-    """Where :func:`train_target` keeps a target: keyed by architecture, data, seed, every recipe setting, the
-    number of iterations and, for a fine-tuned target, the model it started from."""
-    if cache_dir is None:
-        return None
-    recipe = forger_recipe(cfg)
-    items = sorted((k, v) for k, v in recipe.items() if k != "iterations")
-    if arch.startswith("unet"):  # train_stargan's U-Nets (InstanceNorm): not the BatchNorm ones of before
-        items.append(("unet_norm", STARGAN_UNET_NORM))
-    key = digest(np.frombuffer(repr(items).encode(), dtype=np.uint8))
-    start = "" if init_from is None else "-ft" + digest(np.frombuffer(os.path.basename(init_from).encode(), np.uint8))
-    return os.path.join(cache_dir, f"stargan-{arch}-c{labels.shape[1]}-{key}-s{seed}-{digest(x, labels)}{start}-"
-                                   f"it{iterations or cfg.target_iterations}.pt")
-
-
-def _continue_from_shorter(path: str) -> None:
-    """Start ``<stem>-it<N>.pt`` from the longest cached run of the same target with fewer iterations, if any (its
-    training continues from there, exactly as an uninterrupted run would)."""
-    stem, wanted = path[:-3].rsplit("-it", 1)
-    prefix = os.path.basename(stem) + "-it"
-    shorter = []
-    if not os.path.isdir(os.path.dirname(path) or "."):  # a new cache folder: nothing to continue
-        return
-    for name in os.listdir(os.path.dirname(path) or "."):
-        count = name[len(prefix):-3]
-        if name.startswith(prefix) and name.endswith(".pt") and count.isdigit() and int(count) < int(wanted):
-            shorter.append((int(count), os.path.join(os.path.dirname(path), name)))
-    if shorter:
-        n, source = max(shorter)
-        logger.info("continuing %s from its %d-iteration run", path, n)
-        shutil.copyfile(source, path + ".tmp")
-        os.replace(path + ".tmp", path)
-
-
-def train_target(x: np.ndarray, labels: np.ndarray, arch: str, seed: int, cfg: AttributeBenchmarkConfig,
-                 device_type: str, cache_dir: str | None, iterations: int | None = None,
-                 verbose: bool = False, init_from: str | None = None) -> PyTorchImageTranslator:
-    """A StarGAN-like ``arch`` trained by the forger's recipe (``cfg.recipe``) on ``x`` with ``labels``, for
-    ``iterations`` (default ``cfg.target_iterations``); cached in ``cache_dir`` (:func:`target_path`). A longer run
-    continues the longest shorter one cached, so runs at growing budgets give a curve at the cost of the longest.
-
-    :param init_from: fine-tune this :func:`train_stargan` checkpoint (a public model) instead of starting from
-        random weights.
-    """
-    recipe = forger_recipe(cfg)
-    settings = {k: recipe[k] for k in ("lambda_id", "n_critic", "g_lr", "d_lr")}
-    path = target_path(x, labels, arch, seed, cfg, cache_dir, iterations, init_from)
-    if path is not None and not os.path.exists(path):
-        _continue_from_shorter(path)
-    return train_stargan(x, labels, arch=arch, width=cfg.width, disc_width=cfg.disc_width,
-                         iterations=iterations or cfg.target_iterations, seed=seed, device_type=device_type,
-                         checkpoint_path=path, checkpoint_every=500, verbose=verbose, init_from=init_from, **settings)
-
-
 @dataclass
 class AttributeData:
     """The three disjoint splits of an attribute-editing data source, as (images, labels) pairs.
@@ -393,70 +329,6 @@ def defence_training_faces(split: AttributeData, cfg: AttributeBenchmarkConfig) 
         xe, le = extra.arrays(n_jobs=cfg.n_jobs)
         split.extra_faces[n] = np.concatenate([xd, xe]), np.concatenate([ld, le])
     return split.extra_faces[n]
-
-
-def defender_surrogate(split: AttributeData, cfg: AttributeBenchmarkConfig, device_type: str,
-                       cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
-    """The defender's ``cfg.surrogate_arch`` (``res6``) on its own faces with the SD attributes: the baseline's
-    surrogate, the defence's template and, with ``forger_start="public"``, the public model (``verbose``: a progress
-    bar while it trains)."""
-    (xd, ld), sd = split.defender, split.columns("SD")
-    return train_target(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, device_type, cache_dir,
-                        verbose=verbose)
-
-
-def defender_surrogate_path(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
-    """Where :func:`defender_surrogate` keeps its checkpoint (None without ``cache_dir``)."""
-    (xd, ld), sd = split.defender, split.columns("SD")
-    return target_path(xd, ld[:, sd], cfg.surrogate_arch, cfg.seed + 1, cfg, cache_dir)
-
-
-def public_model(split: AttributeData, cfg: AttributeBenchmarkConfig, cache_dir: str | None) -> str | None:
-    """The checkpoint the forger fine-tunes with ``forger_start="public"`` (:func:`defender_surrogate`'s), else
-    None."""
-    if cfg.forger_start != "public":
-        return None
-    path = defender_surrogate_path(split, cfg, cache_dir)
-    if path is None:
-        raise ValueError("forger_start='public' needs a cache_dir (the forger fine-tunes the public checkpoint).")
-    return path
-
-
-def _forger_settings(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
-                     cache_dir: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    (xf, lf), public = split.forger, public_model(split, cfg, cache_dir)
-    args = (xf, lf[:, split.columns(setting)], arch, cfg.seed + 2, cfg)
-    if public is None:
-        return args, dict(iterations=None, init_from=None)
-    if arch != cfg.surrogate_arch:  # another architecture cannot start from the public model: from scratch
-        return args, dict(iterations=cfg.blackbox_iterations or cfg.target_iterations, init_from=None)
-    return args, dict(iterations=cfg.finetune_iterations, init_from=public)
-
-
-
-def forger_target(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str, device_type: str,
-                  cache_dir: str | None, verbose: bool = False) -> PyTorchImageTranslator:
-    """The forger's ``arch`` target for the ``setting`` domains, as the harness trains it: on the forger's faces
-    from random weights, or fine-tuned from :func:`public_model` (``verbose``: a progress bar while it trains)."""
-    return _forger_target_and_training(split, cfg, arch, setting, device_type, cache_dir, verbose)[0]
-
-
-def _forger_target_and_training(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
-                                device_type: str, cache_dir: str | None, verbose: bool = False
-                                ) -> tuple[PyTorchImageTranslator, dict[str, Any]]:
-    """:func:`forger_target` and how the forger obtained it (written into each record): ``target_init``
-    (``"scratch"`` or ``"public"``, fine-tuned) and ``target_trained_iterations``."""
-    args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
-    target = train_target(*args, device_type, cache_dir, verbose=verbose, **kwargs)
-    return target, {"target_init": "scratch" if kwargs["init_from"] is None else "public",
-                    "target_trained_iterations": kwargs["iterations"] or cfg.target_iterations}
-
-
-def forger_target_path(split: AttributeData, cfg: AttributeBenchmarkConfig, arch: str, setting: str,
-                       cache_dir: str | None) -> str | None:
-    """Where :func:`forger_target` keeps that target's checkpoint (None without ``cache_dir``)."""
-    args, kwargs = _forger_settings(split, cfg, arch, setting, cache_dir)
-    return target_path(*args, cache_dir, **kwargs)
 
 
 def defence_overrides(method: str, cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
@@ -614,6 +486,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     public = public_model(split, cfg, cache_dir)
     models = {} if models is None else models
     models["surrogate"] = surrogate
+    y_defender = _forgeries(surrogate, x, surrogate_domains)  # for each SD target's clean distance
     base = dict(task="attribute_editing", data=data, profile=cfg.profile, device=device_name(device),
                 n_images=len(x), image_size=cfg.image_size, target_iterations=cfg.target_iterations,
                 recipe=forger_recipe(cfg), forger_start=cfg.forger_start, surrogate_arch=cfg.surrogate_arch,
@@ -644,11 +517,13 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     records: list[dict[str, Any]] = []
     for arch in cfg.targets:
         for setting in cfg.domains:
-            target, trained_as = _forger_target_and_training(split, cfg, arch, setting, device_type, cache_dir,
-                                                             verbose)
+            target, trained_as = forger_target_and_training(split, cfg, arch, setting, device_type, cache_dir,
+                                                            verbose)
             models[f"{arch}-{setting}"] = target
             doms = target_domains(lt[:, columns[setting]], split.settings[setting])
             y = _forgeries(target, x, doms)
+            # how far the target's clean edits are from the defender's model's: transfer needs them close
+            distance = clean_edit_distance(y, y_defender, x, doms) if setting == "SD" else None
             runs = dict(published)
             if "whitebox_pgd" in cfg.methods:
                 runs["whitebox_pgd"] = _whitebox(target, x, doms, cfg, device)
@@ -656,7 +531,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
                 m = forgery_metrics(y, _forgeries(target, x_prot, doms), metric="mse", device=str(device),
                                     perceptual=cfg.perceptual)
                 records.append(make_record(**base, method=method, target=arch, domains=setting, eps=cfg.eps, **m,
-                                           **info, **trained_as, peak_memory_mb=peak_memory_mb(device)))
+                                           **info, **trained_as, clean_distance=distance,
+                                           peak_memory_mb=peak_memory_mb(device)))
                 if verbose:
                     print(f"{arch:8s} {setting} {method:18s} eps {cfg.eps:.2f}: DSR {100 * m['dsr']:5.1f}% "
                           f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)

@@ -24,17 +24,11 @@ import numpy as np
 import torch
 
 from art_initiative.attacks import RuizDisruption
-from art_initiative.benchmark.attribute import (
-    AttributeBenchmarkConfig,
-    AttributeData,
-    attribute_data,
-    forger_recipe,
-    target_path,
-    train_target,
-)
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, AttributeData, attribute_data
 from art_initiative.benchmark.common import digest, sign_noise
 from art_initiative.benchmark.figures import save_grid
 from art_initiative.benchmark.records import device_name
+from art_initiative.benchmark.testbed import forger_recipe, target_path, train_target
 from art_initiative.data import SyntheticFaces, target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import classifier_accuracy, defense_success_rate, mse, translation_accuracy

@@ -22,12 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from art_initiative.benchmark.attribute import (
-    AttributeBenchmarkConfig,
-    attribute_data,
-    forger_recipe,
-    run_attribute_benchmark,
-)
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, run_attribute_benchmark
 from art_initiative.benchmark.calibration import (
     CALIBRATED_CLASSIFIER,
     CALIBRATED_WHITEBOX_DSR,
@@ -36,6 +31,7 @@ from art_initiative.benchmark.calibration import (
     missed_criteria,
 )
 from art_initiative.benchmark.tables import markdown_row
+from art_initiative.benchmark.testbed import forger_recipe
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics.registry import metric_columns
 

@@ -17,7 +17,6 @@ from art_initiative.benchmark.attribute import (
     PAPER_SURROGATE,
     AttributeBenchmarkConfig,
     domain_settings,
-    forger_recipe,
     run_attribute_benchmark,
     surrogate_suffix,
 )
@@ -29,6 +28,7 @@ from art_initiative.benchmark.reenactment import (
 )
 from art_initiative.benchmark.reports import write_report
 from art_initiative.benchmark.tables import attribute_tables, reenactment_tables
+from art_initiative.benchmark.testbed import forger_recipe
 
 FRANCK_PATH = os.path.join("data", "franck", "franck.mp4")
 # Each profile's scale: the settings of AttributeBenchmarkConfig / ReenactmentBenchmarkConfig it changes.

@@ -37,15 +37,17 @@ from art_initiative.benchmark.attribute import (
     _forgeries,
     attribute_data,
     check_refine_requests,
+    method_protection,
+)
+from art_initiative.benchmark.common import check_settings
+from art_initiative.benchmark.records import device_name, forgery_metrics, make_record
+from art_initiative.benchmark.testbed import (
     defender_surrogate,
     forger_recipe,
     forger_target,
     forger_target_path,
-    method_protection,
     train_target,
 )
-from art_initiative.benchmark.common import check_settings
-from art_initiative.benchmark.records import device_name, forgery_metrics, make_record
 from art_initiative.data import target_domains
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.preprocessing import apply_transform, check_transform

@@ -129,6 +129,14 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
             lines.append(markdown_row([m, *(c.format(_mean(ms, metric.key)) for metric, c in summary),
                                _num(1000 * ms[0]["seconds_per_image"], 2)]))
         lines.append("")
+    distances = {r["target"]: r["clean_distance"] for r in main
+                 if r["domains"] == "SD" and r.get("clean_distance") is not None}
+    if distances:
+        lines += ["Clean distance of each SD target (MSE between its edits of the clean test faces and the defender's "
+                  "model's; records before the key have none): "
+                  + ", ".join(f"`{t}` {d:.4f}" for t, d in distances.items())
+                  + ". A perturbation computed on the defender's model carried over only to models whose edits were "
+                  "close to its own (see the docs' results page).", ""]
     sweep = [r for r in records if r.get("sweep")]
     if sweep:
         t = sweep[0]

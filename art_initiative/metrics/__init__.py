@@ -6,6 +6,7 @@ from art_initiative.metrics.texture import lbp_maps
 from art_initiative.metrics.translation import (
     attribute_predictions,
     classifier_accuracy,
+    clean_edit_distance,
     translation_accuracy,
     translation_errors,
 )
@@ -13,6 +14,7 @@ from art_initiative.metrics.translation import (
 __all__ = [
     "attribute_predictions",
     "classifier_accuracy",
+    "clean_edit_distance",
     "defense_success_rate",
     "l1",
     "lbp_maps",

@@ -86,3 +86,33 @@ def translation_errors(G: PyTorchImageTranslator, faces: SyntheticFaces, x: np.n
         out[name] = {"model_mse": float(mse(pred, truth).mean()), "input_mse": float(mse(x[changed], truth).mean()),
                      "n": int(changed.sum())}
     return out
+
+
+def clean_edit_distance(a: PyTorchImageTranslator | np.ndarray, b: PyTorchImageTranslator | np.ndarray,
+                        x: np.ndarray, domains: Sequence[np.ndarray]) -> float:
+    """How far apart two translators' edits of the same clean faces are: the mean MSE between ``a(x, c)`` and
+    ``b(x, c)`` over every (face, request) pair of ``domains``.
+
+    A fine-tuning of a model stays near the function it started from; a model trained from other random weights
+    need not, and a perturbation computed on one of two models carried over to the other only where this distance
+    was small (``benchmarks/transfer_length.py``). Either model may be given as its forgeries already computed:
+    an array of ``len(domains) * len(x)`` images, the requests in turn.
+
+    :param a: a translator, or its forgeries of ``x`` under each request of ``domains``, concatenated.
+    :param b: the same for the other translator.
+    :param x: the clean faces.
+    :param domains: the target domain vectors, one array of shape ``(len(x), c_dim)`` per request.
+    """
+    if len(x) == 0 or len(domains) == 0:
+        raise ValueError(f"clean_edit_distance needs faces and requests, got {len(x)} faces and {len(domains)} "
+                         "requests.")
+
+    def forgeries(model: PyTorchImageTranslator | np.ndarray, name: str) -> np.ndarray:
+        if isinstance(model, np.ndarray):
+            if len(model) != len(x) * len(domains):
+                raise ValueError(f"{name} as forgeries must hold len(domains) * len(x) = {len(x) * len(domains)} "
+                                 f"images, got {len(model)}.")
+            return model
+        return np.concatenate([model.predict(x, conditions=c) for c in domains])
+
+    return float(mse(forgeries(a, "a"), forgeries(b, "b")).mean())

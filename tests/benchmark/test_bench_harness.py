@@ -34,6 +34,8 @@ def test_attribute_harness_tiny(tmp_path):
     by = {(r["method"], r["target"], r["domains"]): r for r in main_rows}
     assert by[("none", "res6", "SD")]["mse"] == 0 and by[("none", "res6", "SD")]["psnr"] is None
     assert by[("ruiz_fgsm", "res6", "SD")]["mse"] > 0
+    # the clean distance to the defender's model: of each SD target, none for the domains it never saw
+    assert by[("none", "cnet", "SD")]["clean_distance"] > 0 and by[("none", "cnet", "DD")]["clean_distance"] is None
     # the universal pattern: learned once (its setup recorded), one perturbation added to every face
     uni = by[("universal", "res6", "SD")]
     assert uni["universal_iterations"] == 5 and "setup_seconds" in uni and uni["mse"] > 0
@@ -87,17 +89,23 @@ def test_attribute_harness_with_a_public_model(tmp_path):
     out, cache = tmp_path / "results", tmp_path / "cache"
     records = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
                             verbose=False, methods=["initiative", "random_noise", "none"], targets=["res6", "cnet"],
-                            domains=["SD"], sweep=[], forger_start="public", finetune_iterations=3,
+                            domains=["SD"], sweep=[], forger_start="public", finetune_iterations=6,
                             blackbox_iterations=4,
                             defence={"sm_pretrain_iterations": 2})  # the user's settings win over the default 500
     assert {r["method"] for r in records} == {"initiative", "random_noise", "none"}
-    assert all(r["forger_start"] == "public" and r["finetune_iterations"] == 3 for r in records)
+    assert all(r["forger_start"] == "public" and r["finetune_iterations"] == 6 for r in records)
     trained_as = {(r["target"], r["target_init"], r["target_trained_iterations"]) for r in records}
-    assert trained_as == {("res6", "public", 3), ("cnet", "scratch", 4)}
+    assert trained_as == {("res6", "public", 6), ("cnet", "scratch", 4)}
+    # A fine-tuning of the public model edits the clean faces nearly as it does; a model from random weights not.
+    distance = {r["target"]: r["clean_distance"] for r in records}
+    assert len({(r["target"], r["clean_distance"]) for r in records}) == 2  # one figure per target
+    assert 0 < distance["res6"] < distance["cnet"] / 10
+    md = (out / "attribute_editing-synthetic-tiny-public.md").read_text()
+    assert "Clean distance of each SD target" in md and f"`cnet` {distance['cnet']:.4f}" in md
     assert glob.glob(str(cache / "stargan-cnet-*-s2-*-it4.json")) and not glob.glob(str(cache / "stargan-cnet-*-ft*"))
     assert (out / "attribute_editing-synthetic-tiny-public.json").is_file()
     assert not (out / "attribute_editing-synthetic-tiny.json").exists()  # the paper's protocol keeps its own file
-    tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it3.json"))
+    tuned = glob.glob(str(cache / "stargan-res6-*-ft*-it6.json"))
     assert len(tuned) == 1 and json.loads(open(tuned[0]).read())["state"]["extra"]["init_from"].endswith("-it10.pt")
     defence = json.loads(open(glob.glob(str(cache / "initiative-tiny-*-public.json"))[0]).read())["config"]
     assert (defence["sm_init"], defence["sm_pretrain_iterations"], defence["augment_shift"]) == ("estimator", 2, 0)

@@ -67,7 +67,8 @@ def test_calibration_through_the_cli(tmp_path):
 
 
 def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, target_path, train_target
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
+    from art_initiative.benchmark.testbed import target_path, train_target
     from art_initiative.data import SyntheticFaces
 
     x, labels = SyntheticFaces(24, 16, seed=0).arrays()

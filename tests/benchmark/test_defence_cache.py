@@ -42,7 +42,8 @@ def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
     from dataclasses import replace
 
     from art_initiative.benchmark import attribute
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data, train_target
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
+    from art_initiative.benchmark.testbed import train_target
     from art_initiative.estimators import PyTorchImageTranslator
     from art_initiative.utils.digest import module_digest
 

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from art_initiative.data.domains import target_domains
 from art_initiative.estimators import PyTorchImageTranslator
-from art_initiative.metrics import attribute_predictions, classifier_accuracy, translation_accuracy
+from art_initiative.metrics import (
+    attribute_predictions,
+    classifier_accuracy,
+    clean_edit_distance,
+    translation_accuracy,
+)
 
 ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 
@@ -63,3 +69,22 @@ def test_a_perfect_editor_scores_full_marks_and_a_copier_none(faces):
         assert copy[name]["edited"] == 0.0 and copy[name]["input"] == 0.0
     # Only images whose requested domain changes the attribute count: 3 of 4 faces are not Black_Hair.
     assert perfect["Black_Hair"]["n"] == 3 and perfect["Male"]["n"] == 4
+
+
+def test_clean_edit_distance_is_the_mse_between_two_editors_edits(faces):
+    x, labels = faces
+    domains = target_domains(labels, ATTRS)
+    painter = PyTorchImageTranslator(Painter(), (3, 8, 8), c_dim=5, device_type="cpu")
+    copier = PyTorchImageTranslator(Copier(), (3, 8, 8), c_dim=5, device_type="cpu")
+    assert clean_edit_distance(painter, painter, x, domains) == 0.0
+    # The painter rewrites the 5 attribute pixels of the red channel; where a request changes one of them the
+    # copier leaves it: one pixel of 3 * 8 * 8 differs by 2 for each changed attribute.
+    changed = sum(float(np.sum(painter.predict(x, conditions=c)[:, 0, 0, :5] != x[:, 0, 0, :5])) for c in domains)
+    expected = changed * 4 / (3 * 8 * 8) / (len(x) * len(domains))
+    assert clean_edit_distance(painter, copier, x, domains) == pytest.approx(expected)
+    edits = np.concatenate([painter.predict(x, conditions=c) for c in domains])
+    assert clean_edit_distance(edits, copier, x, domains) == pytest.approx(expected)
+    with pytest.raises(ValueError, match=r"a as forgeries must hold len\(domains\) \* len\(x\) = 20 images, got 4"):
+        clean_edit_distance(edits[:4], copier, x, domains)
+    with pytest.raises(ValueError, match="needs faces and requests"):
+        clean_edit_distance(painter, copier, x[:0], domains)
