@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -64,26 +63,6 @@ def test_calibration_through_the_cli(tmp_path):
     md = (out / "calibration-synthetic-tiny.md").read_text()
     assert "| unet128 | SD | 16 | stargan (batch norm), 10 |" in md
     assert "| unet128 | SD | 16 | stargan (instance norm), 10 |" in md
-
-
-def test_a_longer_target_continues_the_cached_shorter_one(tmp_path):
-    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
-    from art_initiative.benchmark.testbed import target_path, train_target
-    from art_initiative.data import SyntheticFaces
-
-    x, labels = SyntheticFaces(24, 16, seed=0).arrays()
-    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, width=4, disc_width=4, target_iterations=6)
-    cache = str(tmp_path / "new")  # a cache folder that does not exist yet is made
-    train_target(x, labels, "res6", 1, cfg, "cpu", cache, iterations=3)
-    longer = train_target(x, labels, "res6", 1, cfg, "cpu", cache)
-    straight = train_target(x, labels, "res6", 1, cfg, "cpu", None)
-    assert target_path(x, labels, "res6", 1, cfg, cache).endswith("-it6.pt")
-    # InstanceNorm U-Nets are kept under another recipe key than the BatchNorm ones cached before them
-    key = lambda arch: os.path.basename(target_path(x, labels, arch, 1, cfg, cache)).split("-")[3]  # noqa: E731
-    assert key("unet128") != key("res6") == key("res9")
-    assert sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "new").glob("*.pt")) == ["it3.pt", "it6.pt"]
-    c = np.tile(labels[:1], (4, 1))
-    np.testing.assert_allclose(longer.predict(x[:4], conditions=c), straight.predict(x[:4], conditions=c), atol=1e-5)
 
 
 class _Copier(torch.nn.Module):
