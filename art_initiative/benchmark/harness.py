@@ -172,7 +172,9 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                     f"{' and '.join(domains['DD'])} (never seen by the defender); * gray-box. Methods other than the "
                     "initiative defence compute their perturbation on the surrogate.", "",
                     f"![grid]({os.path.basename(stem)}.png)"
-                    + (f" ![sweep]({os.path.basename(stem)}-sweep.png)" if acfg.sweep else ""), ""]
+                    # an earlier run's sweep stays in the file (its records and figure) after a run without one
+                    + (f" ![sweep]({os.path.basename(stem)}-sweep.png)"
+                       if acfg.sweep or os.path.exists(stem + "-sweep.png") else ""), ""]
 
         def partial(records: list[dict[str, Any]]) -> None:
             for r in records:

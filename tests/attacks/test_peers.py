@@ -16,8 +16,10 @@ C = np.array([1, 0, 0, 1, 0], dtype=np.float32)
 @pytest.fixture
 def dyadic_images(rng):
     """Images on the grid k/128 - 1: with eps 1/16 and step 1/64 every value of every method stays exactly
-    representable in both [-1, 1] and torchattacks' [0, 1], so the methods must agree bit for bit."""
-    return (rng.integers(8, 248, (5, 3, 32, 32)) / 128 - 1).astype(np.float32)
+    representable in both [-1, 1] and torchattacks' [0, 1], so the methods must agree bit for bit. Four images, so
+    that ART's batches of two are all of one size: on some CPUs a batch of one takes another convolution kernel,
+    whose rounding flips the sign of near-zero gradient entries (measured: the fifth image of five diverged)."""
+    return (rng.integers(8, 248, (4, 3, 32, 32)) / 128 - 1).astype(np.float32)
 
 
 def all_methods(G, x, eps, step, steps, art_batch=2):

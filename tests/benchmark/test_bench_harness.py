@@ -70,6 +70,7 @@ def test_attribute_harness_tiny(tmp_path):
     assert {p: p.read_bytes() for p in figures} == figures and len([r for r in again if r.get("sweep")]) == len(sweep)
     md = stem.with_suffix(".md").read_text()  # the header describes the latest run, the records their own
     assert "Latest run (earlier runs' records" in md and "'methods': ('ruiz_pgd',)" in md
+    assert "![sweep](attribute_editing-synthetic-tiny-sweep.png)" in md  # the earlier sweep is still linked
     assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
                                                                         if r["method"] == "initiative"]
     # A cached defence reports the seconds its training took (from its training checkpoint), not those of loading.
