@@ -23,3 +23,17 @@ def test_verdict_compares_with_noise_and_the_baseline():
                      _row("sign_noise", 0.0011, 0.0)])
     assert "no more than noise of the same budget" in level
     assert "level with the Ruiz baseline (12% against 12%)" in level
+
+
+def test_verdict_says_when_the_budget_fell_short():
+    init = {**_row("initiative", 0.0306, 0.056), "setup_seconds": 391.4,
+            "defence_config": {"sm_pretrain_iterations": 250, "iterations": 1000}}
+    behind = verdict([init, _row("initiative_sign", 0.0363, 0.14), _row("ruiz_pgd", 0.0592, 0.652),
+                      _row("whitebox_pgd", 0.0716, 0.816), _row("sign_noise", 0.0034, 0.0)])
+    assert ("this budget is too small (its PG trained 250 warm-up and 1000 alternating iterations, 391 s)"
+            in behind)
+    assert "reaches 65% where white-box PGD on the forger's own model reaches 82%" in behind
+    # saturated ahead of the baseline: no shortfall to report
+    ahead = verdict([init, _row("initiative_sign", 0.08, 0.70), _row("ruiz_pgd", 0.0592, 0.652),
+                     _row("sign_noise", 0.0034, 0.0)])
+    assert "too small" not in ahead
