@@ -31,8 +31,8 @@ import sys
 from dataclasses import asdict, fields, replace
 
 from art_initiative.attacks.initiative.config import InitiativeConfig, make_config, parse_settings
-from art_initiative.benchmark.attribute import defence_overrides
 from art_initiative.benchmark.demo import DemoConfig, run_demo
+from art_initiative.benchmark.protections import defence_overrides
 
 DEMO_KEYS = ("defence_faces", "surrogates")  # variant keys that are DemoConfig's, not the defence's
 

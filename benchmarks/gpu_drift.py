@@ -59,13 +59,9 @@ from gpu_testbed import curve, device_slug, rounds  # noqa: E402
 from strength_transfer import main as strength_transfer_main  # noqa: E402
 from strength_transfer import pgd_budget  # noqa: E402
 
-from art_initiative.benchmark.attribute import (  # noqa: E402
-    AttributeBenchmarkConfig,
-    attribute_data,
-    defence_training_faces,
-    method_protection,
-)
+from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data  # noqa: E402
 from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
+from art_initiative.benchmark.protections import defence_training_faces, method_protection  # noqa: E402
 from art_initiative.benchmark.testbed import (  # noqa: E402
     defender_surrogate,
     forger_target,

@@ -69,14 +69,15 @@ def _attribute_config(data: str, profile: str, forger_start: str, defence: dict[
 
 def attribute_defence(data: str, profile: str, forger_start: str, cache: str, settings: dict[str, Any]
                       ):  # noqa: ANN202
-    from art_initiative.benchmark.attribute import _defence, attribute_data
+    from art_initiative.benchmark.attribute import attribute_data
+    from art_initiative.benchmark.protections import trained_defence
     from art_initiative.benchmark.testbed import defender_surrogate
 
     cfg = _attribute_config(data, profile, forger_start, settings)
     split = attribute_data(data, cfg, cache_dir=cache)
     (xd, ld), sd = split.defender, split.columns("SD")
     surrogate = defender_surrogate(split, cfg, "cpu", cache)
-    defence, _ = _defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache, verbose=True)
+    defence, _ = trained_defence("initiative", xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache, verbose=True)
     return defence, {"arch": "res6", "width": cfg.width, "c_dim": len(sd)}, {"attributes": list(split.settings["SD"])}
 
 

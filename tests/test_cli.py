@@ -81,8 +81,8 @@ def test_demo_end_to_end(tmp_path, capsys):
 
 def test_the_demo_decays_over_the_second_half_of_the_iterations_its_defence_trains():
     from art_initiative.attacks.initiative.config import make_config
-    from art_initiative.benchmark.attribute import defence_overrides
     from art_initiative.benchmark.demo import DemoConfig
+    from art_initiative.benchmark.protections import defence_overrides
 
     def decay(**kwargs) -> int:
         bench = DemoConfig(**kwargs).benchmark_config()

@@ -7,20 +7,11 @@ domains as the defence (``SD``: the five attributes) and with different domains 
 ``Smiling``, which the defender never saw). ``res6`` with SD is the gray-box setting (the surrogate's own
 architecture and domains, other weights and data).
 
-Every method publishes one protected image per face, computed without the target: ``initiative``, its
-ablations and its robust variant ``initiative_robust`` (trained through JPEG, blur, resizing and shifts, see
-:mod:`art_initiative.preprocessing.eot`) with one PG forward pass, ``initiative_sign`` the PG of ``initiative``
-saturated (``clip(x + eps sign(PG(x)))``, no training of its own), ``initiative_refined`` the PG of ``initiative``
-followed by ``refine_steps`` signed-gradient steps of size eps / ``refine_steps`` on the surrogate from PG's output,
-jointly over the five domains
-(:mod:`~art_initiative.attacks.initiative.refine`; not the paper's); the Ruiz et al. baseline (``ruiz_pgd``,
-``ruiz_ifgsm``, ``ruiz_fgsm``, and ``ruiz_pgd_blur``, their blur-robust PGD) jointly over the surrogate's five
-domains; ART's ``BasicIterativeMethod`` (``art_bim``) and stock
-``torchattacks.PGD`` (``torchattacks_pgd``) on the surrogate, one surrogate domain per face in turn (they attack
-one class at a time); ``random_noise`` adds uniform noise of the same L-inf size, ``sign_noise`` noise of the
-full budget (every pixel moved by +-eps); ``none`` publishes the face. ``whitebox_pgd`` is the anchor that says
-whether a target can be disrupted at all: the ``ruiz_pgd`` attack computed on the target itself (white-box, so it
-is a control, not a method a defender can use). The target's forgeries of the clean and the protected face are
+Every method publishes one protected image per face, computed without the target
+(:mod:`~art_initiative.benchmark.protections`: the learned PG and its variants, the Ruiz et al. baseline, ART's and
+torchattacks' attacks on the surrogate, the noise controls). ``whitebox_pgd`` is the anchor that says whether a
+target can be disrupted at all: the ``ruiz_pgd`` attack computed on the target itself (white-box, so it is a
+control, not a method a defender can use). The target's forgeries of the clean and the protected face are
 compared over all of the target's domains. The models themselves (the defender's surrogate or public model, the
 forger's targets) come from :mod:`~art_initiative.benchmark.testbed`.
 """
@@ -37,26 +28,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.attacks import InitiativeDefense, RuizDisruption, generate_with_art
-from art_initiative.attacks.initiative.attribute import surrogate_digests
-from art_initiative.attacks.references import jittered_reference
-from art_initiative.attacks.torchattacks_compat import DisruptionLogits
-from art_initiative.attacks.universal import UniversalDisruption
+from art_initiative.attacks import InitiativeDefense
 from art_initiative.benchmark.common import (
-    INITIATIVE_VARIANTS,
-    cached_defence,
+    PAPER_SURROGATE,
     check_settings,
-    digest,
-    sign_noise,
     uniform_noise,
-    variant_overrides,
-    weights_digest,
 )
 from art_initiative.benchmark.figures import save_grid
+from art_initiative.benchmark.protections import baseline_protection, method_protection
 from art_initiative.benchmark.records import (
     device_name,
     forgery_metrics,
-    learned_defence_info,
     make_record,
     peak_memory_mb,
     protection_metrics,
@@ -74,7 +56,6 @@ from art_initiative.data.synthetic import ALL_ATTRIBUTES, PAPER_ATTRIBUTES
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.metrics import clean_edit_distance, lbp_maps
 from art_initiative.models import GENERATOR_NAMES
-from art_initiative.training import load_stargan
 from art_initiative.training.loop import resolve_device
 
 logger = logging.getLogger(__name__)
@@ -99,14 +80,6 @@ PAPER_TABLE1 = {
     ("DD", "unet128"): ((0.46, 0.071), (1.00, 0.207), (0.89, 0.089)),
 }
 FORGER_STARTS = ("scratch", "public")
-PAPER_SURROGATE = "res6"  # the paper's defender model (StarGAN's), the default ``surrogate_arch``
-_VARIANTS = INITIATIVE_VARIANTS["attribute_editing"]
-_RUIZ = {"ruiz_pgd": "pgd", "ruiz_ifgsm": "ifgsm", "ruiz_fgsm": "fgsm", "ruiz_pgd_blur": "pgd"}
-_BASELINES = (*_RUIZ, "art_bim", "torchattacks_pgd")
-_SHARED_PG = ("initiative_sign", "initiative_refined")  # published from the PG of ``initiative``
-# Ruiz et al.'s blur-robust ("spread-spectrum") variant: each PGD step averages the loss over the unblurred input
-# and these Gaussian blurs (the sigmas of the robustness suite).
-RUIZ_BLUR_SIGMAS = (0.5, 1.0, 1.5)
 
 
 @dataclass
@@ -233,12 +206,6 @@ class AttributeBenchmarkConfig:
         return self
 
 
-def surrogate_suffix(arch: str) -> str:
-    """What results files and cached defences of the defender architecture ``arch`` add to their names: nothing
-    for the paper's (the names written before the setting existed), else ``-<arch>``."""
-    return "" if arch == PAPER_SURROGATE else f"-{arch}"
-
-
 @dataclass
 class AttributeData:
     """The three disjoint splits of an attribute-editing data source, as (images, labels) pairs.
@@ -307,149 +274,6 @@ def attribute_data(data: str, cfg: AttributeBenchmarkConfig, cache_dir: str | No
     raise ValueError(f"data must be 'synthetic' or 'franck' for attribute editing, got {data!r}.")
 
 
-def defence_training_faces(split: AttributeData, cfg: AttributeBenchmarkConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The faces and labels (every column) that the learned defence and the ``universal`` control train on: the
-    defender's split, or ``cfg.defence_faces`` of them (see :class:`AttributeBenchmarkConfig`).
-
-    :raises ValueError: more faces than the defender's split on data that cannot render more (franck).
-    """
-    xd, ld = split.defender
-    n = cfg.defence_faces
-    if n is None or n == len(xd):
-        return xd, ld
-    if n < len(xd):
-        return xd[:n], ld[:n]
-    if split.faces is None:
-        raise ValueError(f"defence_faces above the defender's split ({len(xd)} faces) needs synthetic data, which "
-                         f"can render more; got defence_faces={n} on a data source with a fixed split.")
-    if n not in split.extra_faces:
-        test = split.faces  # the extra faces continue the data set's stream after the test split
-        extra = SyntheticFaces(n - len(xd), test.image_size, seed=test.seed, attributes=test.attributes,
-                               offset=test.offset + len(test))
-        xe, le = extra.arrays(n_jobs=cfg.n_jobs)
-        split.extra_faces[n] = np.concatenate([xd, xe]), np.concatenate([ld, le])
-    return split.extra_faces[n]
-
-
-def defence_overrides(method: str, cfg: AttributeBenchmarkConfig) -> dict[str, Any]:
-    """The settings that replace ``cfg.profile``'s for the learned variant ``method`` (``initiative``,
-    ``initiative_no_ats``, ``initiative_no_tde``): the scenario's, then ``cfg.defence``, the budget and the variant's.
-
-    The paper's protocol: the surrogate is only the architecture template, the defence trains its own SM from fresh
-    weights. With a public model, the defence starts from it as the forger does.
-    """
-    public = {"sm_init": "estimator", "sm_pretrain_iterations": 500, "augment_shift": 0} \
-        if cfg.forger_start == "public" else {}
-    return variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
-
-
-def _defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
-             surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
-             verbose: bool) -> tuple[InitiativeDefense, float]:
-    overrides = defence_overrides(method, cfg)
-    scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
-    device = "gpu" if surrogate.device.type == "cuda" else "cpu"
-    others = [load_stargan(path, device) for path in cfg.defence_surrogates]
-    ensemble = "" if not others else "-e" + digest(np.frombuffer(surrogate_digests(others).encode(), np.uint8))
-    # keyed by the training faces, by the model the defence starts from (the public model or the surrogate) and by
-    # the further surrogates it is trained against
-    stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
-                                                                  f"{digest(x, labels)}-m{weights_digest(surrogate)}"
-                                                                  f"{ensemble}{scenario}")
-    return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
-                          lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,
-                          attributes=attributes, **({"surrogates": others} if others else {}))
-
-
-Protection = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmarkConfig,
-                      surrogate: PyTorchImageTranslator, cache_dir: str | None, verbose: bool,
-                      trained: dict[str, tuple[InitiativeDefense, float]] | None = None
-                      ) -> tuple[Protection | None, dict[str, Any], InitiativeDefense | None]:
-    """What ``method`` publishes, computed without the target: a function of (faces, their SD labels) that returns
-    the protected faces (None for ``none``), what the records say of its setup (a learned PG's training time,
-    ``pg_best`` and every setting it was trained with, ``defence_config``) and, for an initiative variant, its
-    trained defence (trained or loaded from ``cache_dir``).
-
-    :param trained: the defences of this run so far, by variant, with their training seconds: a variant found
-        there is reused (``initiative_sign`` and ``initiative_refined`` share the PG of ``initiative``), one
-        trained here is added.
-    :raises ValueError: ``whitebox_pgd`` (it needs the target) or an unknown method.
-    """
-    if method in (*_VARIANTS, *_SHARED_PG):
-        # the PG of ``initiative`` at the full budget; else as the defence publishes (saturated if trained so)
-        saturate = True if method == "initiative_sign" else None
-        refine = cfg.refine_steps if method == "initiative_refined" else 0  # then steps on the surrogate
-        per_step = cfg.refine_requests if refine else None
-        variant = "initiative" if method in _SHARED_PG else method
-        trained = {} if trained is None else trained
-        if variant not in trained:
-            (xd, ld), sd = defence_training_faces(split, cfg), split.columns("SD")
-            trained[variant] = _defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
-                                        verbose)
-        d, seconds = trained[variant]
-        info = {**learned_defence_info(d, seconds), "defence_faces": cfg.defence_faces or len(split.defender[0]),
-                **({"refine_steps": refine} if refine else {}),
-                **({"refine_requests": per_step} if per_step is not None else {})}
-        return (lambda a, labels: d.generate(a, y=labels, saturate=saturate, refine_steps=refine,
-                                             refine_requests=per_step)), info, d
-    if method == "universal":  # one pattern for every face, learned once on the defender's faces
-        (xd, ld), sd = defence_training_faces(split, cfg), split.columns("SD")
-        t = time.perf_counter()
-        universal = UniversalDisruption(surrogate, eps=cfg.eps, eps_step=cfg.eps / 10,
-                                        max_iter=cfg.universal_iterations, random_seed=cfg.seed, verbose=verbose
-                                        ).fit(xd, target_domains(ld[:, sd], split.settings["SD"]))
-        info = {"setup_seconds": time.perf_counter() - t, "universal_iterations": cfg.universal_iterations,
-                "defence_faces": len(xd)}
-        return (lambda a, labels: universal.generate(a)), info, None
-    if method == "random_noise":
-        return (lambda a, labels: uniform_noise(a, cfg.eps, cfg.seed)), {}, None
-    if method == "sign_noise":
-        return (lambda a, labels: sign_noise(a, cfg.eps, cfg.seed)), {}, None
-    if method == "none":
-        return None, {}, None
-    if method not in _BASELINES:
-        raise ValueError(f"method must be one of {ATTRIBUTE_METHODS} without whitebox_pgd, got {method!r}.")
-
-    def baseline(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        return baseline_protection(method, surrogate, a, target_domains(labels, split.settings["SD"]), cfg.eps, cfg)
-
-    return baseline, {}, None
-
-
-def baseline_protection(method: str, surrogate: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray],
-                        eps: float, cfg: AttributeBenchmarkConfig) -> np.ndarray:
-    """One protected image per face by a per-image attack on ``surrogate`` (never the target).
-
-    :param domains: the surrogate's target domains for these faces, one (N, c_dim) array per attribute.
-    """
-    steps, step = cfg.pgd_steps, min(cfg.eps_step, eps)
-    if method in _RUIZ:
-        blur = RUIZ_BLUR_SIGMAS if method == "ruiz_pgd_blur" else None
-        return RuizDisruption(surrogate, method=_RUIZ[method], eps=eps, eps_step=step, max_iter=steps,
-                              class_mode="joint", blur_sigmas=blur, batch_size=128, verbose=False
-                              ).generate(x, conditions=domains)
-    one_each = np.stack([domains[i % len(domains)][i] for i in range(len(x))])  # one class at a time
-    if method == "art_bim":
-        from art.attacks.evasion import BasicIterativeMethod
-
-        bim = BasicIterativeMethod(surrogate, eps=eps, eps_step=step, max_iter=steps, batch_size=128, verbose=False)
-        return generate_with_art(bim, x, conditions=one_each)
-    if method == "torchattacks_pgd":
-        import torchattacks
-
-        objective = DisruptionLogits(surrogate, jittered_reference(surrogate, x, one_each), one_each)
-        pgd = torchattacks.PGD(objective, eps=eps / 2, alpha=step / 2, steps=steps, random_start=True)
-        pgd.set_normalization_used(mean=[0.5] * 3, std=[0.5] * 3)
-        images = torch.as_tensor(x, device=surrogate.device)
-        with torch.random.fork_rng(devices=[]):  # stock PGD draws its random start from torch's global RNG
-            torch.manual_seed(cfg.seed)
-            return pgd(images, torch.zeros(len(x), dtype=torch.long, device=surrogate.device)).cpu().numpy()
-    raise ValueError(f"not a baseline method: {method!r}.")
-
-
 def _forgeries(model: PyTorchImageTranslator, x: np.ndarray, domains: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([model.predict(x, conditions=c) for c in domains])
 
@@ -465,7 +289,8 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
     :param cache_dir: where trained targets, surrogate and defences are kept (keyed by data and settings), so that
         an interrupted or extended run reuses them; ``None`` keeps nothing.
     :param figure_stem: writes ``<stem>.png`` (faces, protected faces, forgeries and LBP maps on the gray-box
-        target) and ``<stem>-sweep.png`` (Figure 4).
+        target) and ``<stem>-sweep.png`` (Figure 4), both on the first target with the defence's own domains
+        (``SD``): a run of ``DD`` alone draws neither and computes no sweep, so it keeps an earlier run's.
     :param on_records: called with the records so far after every target (to write partial results).
     :param models: if given, filled with the trained models: ``"surrogate"`` and ``"<target>-<domains>"``.
     :param split: the data's splits when the caller already has them (default: :func:`attribute_data`).
@@ -536,7 +361,7 @@ def run_attribute_benchmark(config: AttributeBenchmarkConfig | None = None, data
                 if verbose:
                     print(f"{arch:8s} {setting} {method:18s} eps {cfg.eps:.2f}: DSR {100 * m['dsr']:5.1f}% "
                           f"(>0.01 {100 * m['dsr_0.01']:5.1f}%)  MSE {m['mse']:.4f}", flush=True)
-            if arch == cfg.targets[0] and setting == cfg.domains[0]:
+            if arch == cfg.targets[0] and setting == "SD":  # Figures 3 and 4: the first target, same domains
                 records += _sweep(cfg, target, x, y, doms, surrogate, surrogate_domains, defences,
                                   {**base, **trained_as}, device)
                 # A later run without the defence (controls added to a results file) keeps the existing figure.

@@ -35,6 +35,16 @@ INITIATIVE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+#: The paper's defender model (StarGAN's), the attribute harness's default ``surrogate_arch``.
+PAPER_SURROGATE = "res6"
+
+
+def surrogate_suffix(arch: str) -> str:
+    """What results files and cached defences of the defender architecture ``arch`` add to their names: nothing
+    for the paper's (the names written before the setting existed), else ``-<arch>``."""
+    return "" if arch == PAPER_SURROGATE else f"-{arch}"
+
+
 def weights_digest(model: PyTorchImageTranslator) -> str:
     """:func:`~art_initiative.utils.digest.module_digest` of a model's weights: keys a cached defence by the model
     it started from, so that a retrained public model or surrogate is not met with a stale defence."""

@@ -14,12 +14,11 @@ from typing import Any
 
 from art_initiative.benchmark.attribute import (
     ATTRIBUTE_TARGETS,
-    PAPER_SURROGATE,
     AttributeBenchmarkConfig,
     domain_settings,
     run_attribute_benchmark,
-    surrogate_suffix,
 )
+from art_initiative.benchmark.common import PAPER_SURROGATE, surrogate_suffix
 from art_initiative.benchmark.records import load_records, merge_records
 from art_initiative.benchmark.reenactment import (
     ReenactmentBenchmarkConfig,
@@ -171,10 +170,12 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                     f"{len(domains['SD'])} attributes ({', '.join(domains['SD'])}), `DD`: "
                     f"{' and '.join(domains['DD'])} (never seen by the defender); * gray-box. Methods other than the "
                     "initiative defence compute their perturbation on the surrogate.", "",
-                    f"![grid]({os.path.basename(stem)}.png)"
-                    # an earlier run's sweep stays in the file (its records and figure) after a run without one
-                    + (f" ![sweep]({os.path.basename(stem)}-sweep.png)"
-                       if acfg.sweep or os.path.exists(stem + "-sweep.png") else ""), ""]
+                    # the figures are drawn on SD (a run of DD alone draws none); an earlier run's stay in the file
+                    ((f"![grid]({os.path.basename(stem)}.png)"
+                      if "SD" in acfg.domains or os.path.exists(stem + ".png") else "")
+                     + (f" ![sweep]({os.path.basename(stem)}-sweep.png)"
+                        if (acfg.sweep and "SD" in acfg.domains) or os.path.exists(stem + "-sweep.png")
+                        else "")).strip(), ""]
 
         def partial(records: list[dict[str, Any]]) -> None:
             for r in records:

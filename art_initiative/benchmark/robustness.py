@@ -37,9 +37,9 @@ from art_initiative.benchmark.attribute import (
     _forgeries,
     attribute_data,
     check_refine_requests,
-    method_protection,
 )
 from art_initiative.benchmark.common import check_settings
+from art_initiative.benchmark.protections import method_protection
 from art_initiative.benchmark.records import device_name, forgery_metrics, make_record
 from art_initiative.benchmark.testbed import (
     defender_surrogate,

@@ -137,13 +137,14 @@ def attribute_tables(records: list[dict[str, Any]]) -> list[str]:
                   + ", ".join(f"`{t}` {d:.4f}" for t, d in distances.items())
                   + ". A perturbation computed on the defender's model carried over only to models whose edits were "
                   "close to its own (see the docs' results page).", ""]
-    sweep = [r for r in records if r.get("sweep")]
-    if sweep:
-        t = sweep[0]
-        cols = metric_columns("attribute_sweep")
-        head = ["method", "eps", *(c.label for _, c in cols)]
-        lines += [f"### eps sweep on {t['domains']} {t['target']} (Figure 4)", "", markdown_row(head),
-                  _rule(len(head))]
+    sweeps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        if r.get("sweep"):
+            sweeps.setdefault((r["domains"], r["target"]), []).append(r)
+    cols = metric_columns("attribute_sweep")
+    head = ["method", "eps", *(c.label for _, c in cols)]
+    for (domains, target), sweep in sweeps.items():  # one table per setting swept (older files may hold several)
+        lines += [f"### eps sweep on {domains} {target} (Figure 4)", "", markdown_row(head), _rule(len(head))]
         for r in sorted(sweep, key=lambda r: (r["method"], r["eps"])):
             cells = [c.format(r.get(metric.key)) for metric, c in cols]
             lines.append(markdown_row([r["method"], f"{r['eps']:g}", *cells]))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig
@@ -73,6 +71,16 @@ def test_attribute_harness_tiny(tmp_path):
     assert "![sweep](attribute_editing-synthetic-tiny-sweep.png)" in md  # the earlier sweep is still linked
     assert [r["dsr"] for r in again if r["method"] == "initiative"] == [r["dsr"] for r in records
                                                                         if r["method"] == "initiative"]
+    # The other domains alone, with the defence and a sweep: Figures 3 and 4 stay those of the first target with SD.
+    dd = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
+                       verbose=False, methods=["initiative", "random_noise"], targets=["res6"], domains=["DD"],
+                       sweep=[0.02, 0.05])
+    assert {p: p.read_bytes() for p in figures} == figures and len([r for r in dd if r.get("sweep")]) == len(sweep)
+    alone = tmp_path / "dd"  # into a folder of its own: no figure drawn, none linked
+    run_benchmark("attribute_editing", "synthetic", "tiny", alone, device_type="cpu", cache_dir=str(cache),
+                  verbose=False, methods=["random_noise"], targets=["res6"], domains=["DD"], sweep=[0.02, 0.05])
+    assert sorted(p.suffix for p in alone.iterdir()) == [".json", ".md"]
+    assert "![" not in (alone / "attribute_editing-synthetic-tiny.md").read_text()
     # A cached defence reports the seconds its training took (from its training checkpoint), not those of loading.
     trained = by[("initiative", "res6", "SD")]["setup_seconds"]
     reloaded = run_benchmark("attribute_editing", "synthetic", "tiny", out, device_type="cpu", cache_dir=str(cache),
@@ -299,64 +307,6 @@ def test_harness_argument_errors(tmp_path):
     with pytest.raises(ValueError,
                        match=r"settings \['refine_steps', 'target_iterations'\] do not apply to reenactment"):
         run_benchmark("reenactment", profile="tiny", output=tmp_path, refine_steps=2, target_iterations=10)
-
-
-def test_the_saturated_row_reuses_the_pg_trained_in_the_same_run(monkeypatch):
-    from art_initiative.benchmark import attribute
-    from art_initiative.estimators import PyTorchImageTranslator
-
-    cfg = AttributeBenchmarkConfig(profile="tiny", n_train=16, n_test=4, defence={"iterations": 2}).validate()
-    split = attribute.attribute_data("synthetic", cfg)
-    surrogate = PyTorchImageTranslator.from_architecture("res6", cfg.image_size, cfg.width, 5, "cpu", seed=0)
-    calls = []
-    train = attribute._defence
-    monkeypatch.setattr(attribute, "_defence", lambda method, *a: (calls.append(method), train(method, *a))[1])
-    trained = {}
-    x, labels = split.test
-    sd = split.columns("SD")
-    sat, sat_info, d_sat = attribute.method_protection("initiative_sign", split, cfg, surrogate, None, False, trained)
-    plain, info, d = attribute.method_protection("initiative", split, cfg, surrogate, None, False, trained)
-    assert calls == ["initiative"] and d is d_sat and sat_info == info  # trained once, without a cache
-    np.testing.assert_allclose(sat(x, labels[:, sd]), d.generate(x, saturate=True))
-    np.testing.assert_allclose(plain(x, labels[:, sd]), d.generate(x))
-    # initiative_refined: the same PG, then two steps of eps/2 on the surrogate for the faces' own edit requests
-    refined, refined_info, d_ref = attribute.method_protection("initiative_refined", split, cfg, surrogate, None,
-                                                               False, trained)
-    assert calls == ["initiative"] and d_ref is d and refined_info == {**info, "refine_steps": 2}
-    assert d.estimator is surrogate  # the steps use the baseline's surrogate, never the target
-    np.testing.assert_allclose(refined(x, labels[:, sd]), d.generate(x, y=labels[:, sd], refine_steps=2))
-    assert not np.allclose(refined(x, labels[:, sd]), plain(x, labels[:, sd]))
-    # with fewer edit requests per step: the same PG and the defence's rotated steps, recorded
-    cheap_cfg = replace(cfg, refine_steps=3, refine_requests=1).validate()
-    cheap, cheap_info, _ = attribute.method_protection("initiative_refined", split, cheap_cfg, surrogate, None,
-                                                        False, trained)
-    assert calls == ["initiative"] and cheap_info == {**info, "refine_steps": 3, "refine_requests": 1}
-    np.testing.assert_allclose(cheap(x, labels[:, sd]),
-                               d.generate(x, y=labels[:, sd], refine_steps=3, refine_requests=1))
-    with pytest.raises(ValueError, match=r"refine_requests must be None or an int in \[1, 5\], got 6"):
-        replace(cfg, refine_requests=6).validate()
-
-
-def test_the_defence_can_train_on_more_rendered_faces_disjoint_from_every_split():
-    from art_initiative.benchmark.attribute import AttributeData, attribute_data, defence_training_faces
-
-    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=3).validate()
-    split = attribute_data("synthetic", cfg)
-    xd, ld = split.defender
-    same = defence_training_faces(split, cfg)
-    assert same[0] is xd and same[1] is ld  # the default: the defender's split itself
-    few = defence_training_faces(split, replace(cfg, defence_faces=4).validate())
-    np.testing.assert_array_equal(few[0], xd[:4])
-    x, labels = defence_training_faces(split, replace(cfg, defence_faces=20).validate())
-    assert defence_training_faces(split, replace(cfg, defence_faces=20).validate())[0] is x  # rendered once
-    assert x.shape == (20, *xd.shape[1:]) and labels.shape == (20, ld.shape[1])
-    np.testing.assert_array_equal(x[:6], xd)  # the split first, then faces rendered after the test split
-    others = np.concatenate([split.forger[0], split.test[0], xd])
-    assert not any(np.array_equal(face, other) for face in x[6:] for other in others)
-    assert len({face.tobytes() for face in x}) == 20
-    fixed = AttributeData(split.defender, split.forger, split.test, split.attributes, split.settings)  # no renderer
-    with pytest.raises(ValueError, match=r"defence_faces above the defender's split \(6 faces\) needs synthetic"):
-        defence_training_faces(fixed, replace(cfg, defence_faces=7).validate())
 
 
 def test_the_baselines_budget_of_steps_is_a_setting_that_records_carry(tmp_path, capsys):

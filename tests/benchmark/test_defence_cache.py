@@ -9,7 +9,7 @@ import re
 
 
 def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tmp_path):
-    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark import protections
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
     from art_initiative.benchmark.common import weights_digest
     from art_initiative.estimators import PyTorchImageTranslator
@@ -23,7 +23,8 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
     cache = str(tmp_path)
 
     def fit(model):
-        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, cfg, cache, False)
+        return protections.trained_defence("initiative", x, labels[:, cols], split.settings["SD"], model, cfg, cache,
+                                           False)
 
     first, _ = fit(models[0])
     files = sorted(glob.glob(os.path.join(cache, "initiative-*.pt")))
@@ -41,7 +42,7 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
 def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
     from dataclasses import replace
 
-    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark import protections
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
     from art_initiative.benchmark.testbed import train_target
     from art_initiative.estimators import PyTorchImageTranslator
@@ -58,7 +59,8 @@ def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
     cache = str(tmp_path / "cache")
 
     def fit(c):
-        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache, False)[0]
+        return protections.trained_defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache,
+                                           False)[0]
 
     assert fit(with_other).config.surrogate_digests == module_digest(other.model)
     (saved,) = [f for f in glob.glob(os.path.join(cache, "initiative-*.pt"))
@@ -75,7 +77,7 @@ def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
 def test_other_settings_get_a_slot_of_their_own_and_more_iterations_resume(tmp_path, caplog):
     from dataclasses import replace
 
-    from art_initiative.benchmark import attribute
+    from art_initiative.benchmark import protections
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
     from art_initiative.estimators import PyTorchImageTranslator
     from art_initiative.training.loop import checkpoint_seconds
@@ -89,7 +91,8 @@ def test_other_settings_get_a_slot_of_their_own_and_more_iterations_resume(tmp_p
 
     def fit(defence: dict):
         c = replace(cfg, defence=defence).validate()
-        return attribute._defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache, False)[0]
+        return protections.trained_defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache,
+                                           False)[0]
 
     def saved() -> list[str]:
         return sorted(f for f in glob.glob(os.path.join(cache, "initiative-*.pt")) if not f.endswith("-training.pt"))

@@ -69,7 +69,7 @@ def test_a_report_is_reused_only_for_the_same_demo_settings(tmp_path, load_scrip
     from dataclasses import asdict
 
     from art_initiative.attacks.initiative.config import make_config
-    from art_initiative.benchmark.attribute import defence_overrides
+    from art_initiative.benchmark.protections import defence_overrides
 
     levers = load_script("benchmarks/demo_levers.py")
     assert levers.existing_report(str(tmp_path), levers.DemoConfig()) is None  # no report yet
@@ -114,7 +114,7 @@ def test_a_report_with_further_surrogates_is_reused_for_the_same_models_only(tmp
     from dataclasses import asdict, replace
 
     from art_initiative.attacks.initiative.config import make_config
-    from art_initiative.benchmark.attribute import defence_overrides
+    from art_initiative.benchmark.protections import defence_overrides
     from art_initiative.training import load_stargan, train_stargan
     from art_initiative.utils.digest import module_digest
 
