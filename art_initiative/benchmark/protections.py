@@ -98,8 +98,12 @@ def defence_overrides(method: str, cfg: AttributeBenchmarkConfig) -> dict[str, A
 
 
 def trained_defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
-             surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
-             verbose: bool) -> tuple[InitiativeDefense, float]:
+                    surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
+                    verbose: bool) -> tuple[InitiativeDefense, float]:
+    """The learned variant ``method`` trained on the faces ``x`` and their ``labels`` (the columns of
+    ``attributes``), starting from ``surrogate`` as :func:`defence_overrides` says, with the seconds its training
+    took; read back from ``cache_dir`` when a defence of the same faces, starting model, further surrogates and
+    settings is there (a longer run resumes it), else trained and saved there (None: kept nowhere)."""
     overrides = defence_overrides(method, cfg)
     scenario = ("-public" if cfg.forger_start == "public" else "") + surrogate_suffix(cfg.surrogate_arch)
     device = "gpu" if surrogate.device.type == "cuda" else "cpu"
