@@ -18,3 +18,13 @@ def test_each_swept_setting_has_its_own_table_under_its_own_name():
     assert sd < dd and text.count("### eps sweep on") == 2
     assert "0.0021" in text[dd:] and "0.0021" not in text[sd:dd]  # the DD row is not listed under SD
     assert "0.0011" in text[sd:dd] and "0.0012" in text[sd:dd]
+
+
+def test_the_cost_column_is_the_mean_over_the_settings_not_the_first_record():
+    def row(domains: str, target: str, seconds: float) -> dict:
+        return records.make_record(task="attribute_editing", method="whitebox_pgd", target=target, domains=domains,
+                                   eps=0.05, seconds_per_image=seconds, psnr=33.0, ssim=0.9, lpips_protected=0.01,
+                                   mse=0.01, dsr=0.0)
+
+    text = "\n".join(tables.attribute_tables([row("SD", "res6", 0.060), row("DD", "res6", 0.080)]))
+    assert "| whitebox_pgd |" in text and "| 70.00 |" in text and "| 60.00 |" not in text
