@@ -170,12 +170,10 @@ def run_benchmark(task: str, data: str = "synthetic", profile: str = "cpu",
                     f"{len(domains['SD'])} attributes ({', '.join(domains['SD'])}), `DD`: "
                     f"{' and '.join(domains['DD'])} (never seen by the defender); * gray-box. Methods other than the "
                     "initiative defence compute their perturbation on the surrogate.", "",
-                    # the figures are drawn on SD (a run of DD alone draws none); an earlier run's stay in the file
-                    ((f"![grid]({os.path.basename(stem)}.png)"
-                      if "SD" in acfg.domains or os.path.exists(stem + ".png") else "")
-                     + (f" ![sweep]({os.path.basename(stem)}-sweep.png)"
-                        if (acfg.sweep and "SD" in acfg.domains) or os.path.exists(stem + "-sweep.png")
-                        else "")).strip(), ""]
+                    # the figures that are there: this run's (drawn on SD, before the last write) or an earlier run's
+                    " ".join(f"![{name}]({os.path.basename(stem)}{suffix}.png)"
+                             for name, suffix in (("grid", ""), ("sweep", "-sweep"))
+                             if os.path.exists(f"{stem}{suffix}.png")), ""]
 
         def partial(records: list[dict[str, Any]]) -> None:
             for r in records:

@@ -58,6 +58,7 @@ def test_attribute_harness_tiny(tmp_path):
     assert "Forger's recipe (every target and the baseline's surrogate): {'recipe': 'stargan', 'lambda_id': 0.0" in md
     assert "| SD | res6* | 35% / 0.050 | 100% / 0.177 | 95% / 0.124 |" in md
     assert "`SD`: the defence's 5 attributes (" in md and "`DD`: Eyeglasses and Smiling (never seen" in md
+    assert "![grid](attribute_editing-synthetic-tiny.png) ![sweep](attribute_editing-synthetic-tiny-sweep.png)" in md
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny.png").is_file()
     assert (tmp_path / "results" / "attribute_editing-synthetic-tiny-sweep.png").is_file()
     figures = {p: p.read_bytes() for p in (stem.with_suffix(".png"), stem.parent / (stem.name + "-sweep.png"))}
