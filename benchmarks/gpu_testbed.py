@@ -1,24 +1,30 @@
 """Issues #11 and #12 at a GPU's scale: one prepared command for a lent GPU machine (the ``device`` tool).
 
 On the synthetic faces at ``--image-size`` (64 px by default) with StarGAN's widths (64), it trains concurrently on one
-GPU, one process each, the defender's surrogate (``res6`` on the defender's faces: the baseline's surrogate) and the
-forger's Table 1 targets (``res6``, ``res9``, ``cnet``, ``unet128``; the SD attributes; the forger's own faces and
-seed), every one by the forger's recipe (StarGAN's: no identity term, n_critic 5, lr 1e-4), in rounds of ``--step``
-iterations until ``--train-seconds`` have passed. Each round's checkpoint is a cached run of that length (a longer
-run continues the last, exactly as one uninterrupted run would), so then, with nothing trained again:
+GPU, one process each, the defender's surrogate (``res6`` on the defender's faces: the baseline's surrogate), the
+forger's Table 1 targets (``res6``, ``res9``, ``cnet``, ``unet128``; the forger's own faces and seed) for each of
+``--domains`` (``SD``: the defender's attributes, ``DD``: two it never sees), every one by the forger's recipe
+(StarGAN's: no identity term, n_critic 5, lr 1e-4), in rounds of ``--step`` iterations, and the learned defences of
+``--defences`` (``initiative`` and the paper's two ablations by default; ``--profile``'s settings with ``--set``'s) in
+rounds of ``--defence-step`` alternating iterations, until ``--train-seconds`` have passed. The defences follow the
+paper's protocol: their SM starts from fresh weights of the surrogate's architecture and is trained alternately with
+PG from the start, so they need nothing the other jobs train. Each round's checkpoint is a cached run of that length
+(a longer run continues the last, exactly as one uninterrupted run would), so then, with nothing trained again:
 
 1. the calibration (the harness's ``--task calibration``: white-box Ruiz PGD-10 at eps 0.05 on each target itself,
    sign noise of the same size, the independent classifier's translation check) at every round that all targets
-   completed (up to ``--curve-points`` of them): issue #11's curve of DSR against iterations;
-2. the attribute-editing harness at the last round every model completed, with ``--methods`` (default: Ruiz PGD
-   computed on the surrogate and scored on every target, white-box PGD on each target, sign noise, the clean
-   forgery): whether anything computed on the defender's surrogate transfers at this scale, issue #12's question;
+   completed (up to ``--curve-points`` of them), ``SD`` targets: issue #11's curve of DSR against iterations;
+2. the attribute-editing harness at the last round every model completed, in every domain setting, with ``--methods``
+   (default: Ruiz PGD computed on the surrogate and scored on every target, uniform and sign noise, white-box PGD on
+   each target, the clean forgery), then with each learned defence at its last round (``initiative`` also saturated,
+   ``initiative_sign``): Table 1's rows at this scale, issue #12's question;
 3. the same question against training length, with why: at each of those rounds that the surrogate completed too,
    ``strength_transfer.py`` on ``--transfer-faces`` fresh faces with the surrogate as the public model and every
-   target as a forger (Ruiz PGD-10 on the surrogate scored on each, white-box PGD on each, sign noise, and each
-   target's clean distance: how far its edits are from the surrogate's), joined by ``transfer_length.py`` into one
-   curve. Independently trained 32 px targets stay as far apart in their edits at every length measured on a CPU,
-   and nothing transfers between them (docs/results.rst); whether larger, longer-trained ones converge is the question.
+   ``SD`` target as a forger (Ruiz PGD-10 on the surrogate scored on each, white-box PGD on each, sign noise, and
+   each target's clean distance: how far its edits are from the surrogate's), joined by ``transfer_length.py`` into
+   one curve. Independently trained 32 px targets stay as far apart in their edits at every length measured on a
+   CPU, and nothing transfers between them (docs/results.rst); whether larger, longer-trained ones converge is the
+   question.
 
 The results are written under ``--output`` as ``calibration-synthetic-<device>-<size>.{json,md,png}`` and
 ``attribute_editing-synthetic-<device>-<size>.{json,md,png}``,
@@ -33,7 +39,8 @@ The GPU machine has PyTorch but neither this package's other needs nor a network
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \\
         -d .whl adversarial-robustness-toolbox==1.20.1 kornia==0.9.0 kornia_rs==0.2.0 torchattacks==3.5.1
 
-then, with ``.whl`` carried (about 7 minutes with the defaults):
+then, with ``.whl`` carried (not yet timed on a GPU with the defences and ``DD`` targets; about 7 minutes without them,
+``--domains SD --defences``):
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \\
         .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 && \\
@@ -60,13 +67,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from art_initiative.attacks.initiative.config import parse_settings
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
+from art_initiative.benchmark.common import INITIATIVE_VARIANTS
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
+from art_initiative.benchmark.protections import trained_defence
 from art_initiative.benchmark.testbed import defender_surrogate_path, forger_target_path, train_target
+from art_initiative.estimators import PyTorchImageTranslator
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_TARGETS = ("res6", "res9", "cnet", "unet128")
-DEFAULT_METHODS = ("ruiz_pgd", "whitebox_pgd", "sign_noise", "none")
+DEFAULT_METHODS = ("ruiz_pgd", "random_noise", "whitebox_pgd", "sign_noise", "none")
+DEFAULT_DEFENCES = ("initiative", "initiative_no_ats", "initiative_no_tde")
+DEFENCES = tuple(INITIATIVE_VARIANTS["attribute_editing"])
 
 
 def device_slug(device_type: str) -> str:
@@ -118,6 +131,41 @@ def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
                   job["deadline"], job["name"])
 
 
+def call(job: tuple[Callable[[dict[str, Any]], dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """``job[0](job[1])``: one worker process's job (a target's or a defence's rounds)."""
+    return job[0](job[1])
+
+
+def variant_settings(variant: str, settings: dict[str, Any], no_ats_pretrain: int) -> dict[str, Any]:
+    """The defence settings of the learned ``variant`` in this script: ``settings`` (``--set``), and for the no-ATS
+    ablation an SM warm-up of ``no_ats_pretrain`` iterations unless ``settings`` give one (the harness would make
+    it as long as the PG's training, which changes with every round and would start each round afresh)."""
+    if INITIATIVE_VARIANTS["attribute_editing"][variant].get("alternating", True) or \
+            settings.get("sm_pretrain_iterations"):
+        return dict(settings)
+    return {**settings, "sm_pretrain_iterations": no_ats_pretrain}
+
+
+def defence_rounds(job: dict[str, Any]) -> dict[str, Any]:
+    """One learned defence variant (``job["name"]``, a harness method) trained in rounds of ``job["step"]``
+    alternating iterations, each resuming the last, until the deadline; runs in its own process, from the start,
+    beside the surrogate and the targets. In the paper's protocol the defence's SM starts from fresh weights of the
+    surrogate's architecture, so an untrained model of that architecture is its template, and the harness's cache
+    finds these defences again when it scores them with the trained surrogate (:func:`~art_initiative.benchmark.
+    common.start_digest`)."""
+    torch.set_num_threads(job["threads"])
+    x = np.load(job["x"])
+    labels = np.load(job["labels"])
+    cfg = AttributeBenchmarkConfig(**job["cfg"])
+    template = PyTorchImageTranslator.from_architecture(cfg.surrogate_arch, cfg.image_size, cfg.width,
+                                                        labels.shape[1], job["device_type"], seed=0)
+    return rounds(list(range(job["step"], job["max_iterations"] + 1, job["step"])),
+                  lambda n: trained_defence(job["name"], x, labels, tuple(job["attributes"]), template,
+                                            replace(cfg, defence={**job["settings"], "iterations": n}),
+                                            job["cache_dir"], False),
+                  job["deadline"], job["name"])
+
+
 def curve(counts: list[int], points: int) -> list[int]:
     """At most ``points`` of ``counts`` (sorted), spread evenly and always with the largest."""
     counts = sorted(counts)
@@ -149,6 +197,10 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     """Everything the module docstring says; returns what was trained and written."""
     t0 = time.time()
     command = "python benchmarks/gpu_testbed.py " + shlex.join(sys.argv[1:])
+    defence_settings = parse_settings(ns.set or [])
+    if "iterations" in defence_settings:
+        raise ValueError("--set iterations=N: the defences train in rounds of --defence-step iterations until the "
+                         "time is up; set --defence-max-iterations instead.")
     settings = dict(image_size=ns.image_size, width=ns.width, disc_width=ns.disc_width, n_train=ns.n_train,
                     n_test=ns.n_test, targets=tuple(ns.targets), domains=("SD",), n_jobs=ns.n_jobs,
                     classifier_iterations=ns.classifier_iterations)
@@ -157,7 +209,6 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     os.makedirs(cache_dir, exist_ok=True)
     os.makedirs(ns.output, exist_ok=True)
     split = attribute_data("synthetic", cfg)
-    sd = split.columns("SD")
     print(f"rendered {2 * cfg.n_train + cfg.n_test} faces at {cfg.image_size} px in {time.time() - t0:.0f} s",
           flush=True)
 
@@ -166,28 +217,36 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     cfg_fields = {k: getattr(cfg, k) for k in AttributeBenchmarkConfig.__dataclass_fields__}
     base = dict(cfg=cfg_fields, device_type=ns.device, cache_dir=cache_dir, step=ns.step,
                 max_iterations=ns.max_iterations, deadline=deadline, threads=ns.threads)
-    arrays = {"defender": split.defender, "forger": split.forger}
+    arrays = {"defender": (split.defender, "SD"), **{f"forger-{d}": (split.forger, d) for d in ns.domains}}
     with tempfile.TemporaryDirectory(prefix="gpu_testbed_data_") as scratch:  # the workers' copies of the splits
         paths = {}
-        for name, (x, labels) in arrays.items():
+        for name, ((x, labels), setting) in arrays.items():
             paths[name] = (os.path.join(scratch, f"{name}-x.npy"), os.path.join(scratch, f"{name}-labels.npy"))
             np.save(paths[name][0], x)
-            np.save(paths[name][1], labels[:, sd])
-        jobs = [dict(base, name="surrogate", arch=cfg.surrogate_arch, seed=cfg.seed + 1, x=paths["defender"][0],
-                     labels=paths["defender"][1])]
-        jobs += [dict(base, name=arch, arch=arch, seed=cfg.seed + 2, x=paths["forger"][0],
-                      labels=paths["forger"][1]) for arch in cfg.targets]
+            np.save(paths[name][1], labels[:, split.columns(setting)])
+        jobs = [(train_rounds, dict(base, name="surrogate", arch=cfg.surrogate_arch, seed=cfg.seed + 1,
+                                    x=paths["defender"][0], labels=paths["defender"][1]))]
+        jobs += [(train_rounds, dict(base, name=arch if d == "SD" else f"{arch}-{d}", arch=arch, seed=cfg.seed + 2,
+                                     x=paths[f"forger-{d}"][0], labels=paths[f"forger-{d}"][1]))
+                 for d in ns.domains for arch in cfg.targets]
+        # the learned defences from the start, beside them (their SM starts from fresh weights: the paper's protocol)
+        jobs += [(defence_rounds, dict(base, name=v, step=ns.defence_step, max_iterations=ns.defence_max_iterations,
+                                       settings=variant_settings(v, defence_settings, ns.no_ats_pretrain),
+                                       attributes=split.settings["SD"], x=paths["defender"][0],
+                                       labels=paths["defender"][1])) for v in ns.defences]
         with futures.ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-            trained = {r["name"]: r for r in pool.map(train_rounds, jobs)}
+            trained = {r["name"]: r for r in pool.map(call, jobs)}
     print(f"trained in {time.time() - t0:.0f} s: "
           + ", ".join(f"{k} {v['iterations'][-1] if v['iterations'] else 0}" for k, v in trained.items()), flush=True)
 
-    # 2. The calibration curve at the rounds every target completed (a target that completed none is left out).
-    targets = tuple(a for a in cfg.targets if trained[a]["iterations"])
+    # 2. The calibration curve at the rounds every target completed (a target that completed none, in either domain
+    #    setting, is left out).
+    names = {a: [a if d == "SD" else f"{a}-{d}" for d in ns.domains] for a in cfg.targets}
+    targets = tuple(a for a in cfg.targets if all(trained[n]["iterations"] for n in names[a]))
     if not targets:
         raise RuntimeError(f"no target completed a round: {trained}")
     settings["targets"] = targets
-    common_targets = set.intersection(*(set(trained[a]["iterations"]) for a in targets))
+    common_targets = set.intersection(*(set(trained[n]["iterations"]) for a in targets for n in names[a]))
     slug = f"{device_slug(ns.device)}-{ns.image_size}"
     written: list[str] = []
     for n in curve(sorted(common_targets), ns.curve_points):
@@ -196,12 +255,20 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     stem = results_stem(ns.output, "calibration", "synthetic", ns.profile)
     written += rename_results(stem, results_stem(ns.output, "calibration", "synthetic", slug))
 
-    # 3. The transfer rows at the last round every model, the surrogate too, completed.
+    # 3. The transfer rows at the last round every model, the surrogate too, completed, in every domain setting;
+    #    then each learned defence at its last round (read back from the cache: nothing is trained here).
     common = common_targets & set(trained["surrogate"]["iterations"])
-    if ns.methods and common:
-        run_benchmark("attribute_editing", data="synthetic", profile=ns.profile, output=ns.output,
-                      device_type=ns.device, cache_dir=cache_dir, command=command, verbose=ns.verbose, **settings,
-                      target_iterations=max(common), methods=tuple(ns.methods), sweep=(), perceptual=ns.perceptual)
+    scored = dict(settings, domains=tuple(ns.domains))
+    learned = [v for v in ns.defences if trained[v]["iterations"]]
+    if common and (ns.methods or learned):
+        for methods, defence in [(tuple(ns.methods), {})] * bool(ns.methods) + [
+                ((v, "initiative_sign") if v == "initiative" else (v,),
+                 {**variant_settings(v, defence_settings, ns.no_ats_pretrain),
+                  "iterations": trained[v]["iterations"][-1]}) for v in learned]:
+            run_benchmark("attribute_editing", data="synthetic", profile=ns.profile, output=ns.output,
+                          device_type=ns.device, cache_dir=cache_dir, command=command, verbose=ns.verbose, **scored,
+                          target_iterations=max(common), methods=methods, defence=defence, sweep=(),
+                          perceptual=ns.perceptual)
         stem = results_stem(ns.output, "attribute_editing", "synthetic", ns.profile)
         written += rename_results(stem, results_stem(ns.output, "attribute_editing", "synthetic", slug))
 
@@ -253,6 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", nargs="+", default=list(DEFAULT_TARGETS))
     parser.add_argument("--methods", nargs="*", default=list(DEFAULT_METHODS),
                         help="the attribute-editing harness's methods at the last round (none: skip it)")
+    parser.add_argument("--domains", nargs="+", choices=("SD", "DD"), default=["SD", "DD"],
+                        help="the targets' domain settings (DD: attributes the defender never sees)")
+    parser.add_argument("--defences", nargs="*", choices=DEFENCES, default=list(DEFAULT_DEFENCES),
+                        help="learned defence variants trained beside the models, scored at their last round "
+                        "(none: skip them)")
+    parser.add_argument("--defence-step", type=int, default=250, help="alternating iterations per defence round")
+    parser.add_argument("--defence-max-iterations", type=int, default=200_000)
+    parser.add_argument("--no-ats-pretrain", type=int, default=2000, help="the no-ATS ablation's SM iterations "
+                        "before its frozen-SM PG training (unless --set sm_pretrain_iterations=N)")
+    parser.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="defence settings replacing the profile's, "
+                        "for every variant (not iterations)")
     parser.add_argument("--step", type=int, default=1000, help="iterations per training round")
     parser.add_argument("--max-iterations", type=int, default=50_000)
     parser.add_argument("--train-seconds", type=float, default=270.0, help="training stops after the round that "

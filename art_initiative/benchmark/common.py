@@ -51,6 +51,23 @@ def weights_digest(model: PyTorchImageTranslator) -> str:
     return module_digest(model.model)
 
 
+def start_digest(template: PyTorchImageTranslator, profile: str, task: str, overrides: dict[str, Any]) -> str:
+    """The weights digest of the SM a defence of ``profile`` with ``overrides`` starts from: the template's own
+    weights (:func:`weights_digest`), or with ``sm_init="fresh"`` (the gray-box protocol) those of its fresh copy,
+    which depend on the architecture and the defence's seed only. Keys a cached defence, so that one trained from
+    fresh weights is found again whatever weights the template has (a surrogate still training, or an untrained
+    model of its architecture), while a retrained public model gets a defence of its own."""
+    import torch
+
+    from art_initiative.attacks.initiative.algorithm import fresh_copy
+
+    config = make_config(profile, task, **overrides)
+    if config.sm_init != "fresh":
+        return module_digest(template.model)
+    with torch.random.fork_rng():  # fresh_copy seeds the generators: leave the caller's as they were
+        return module_digest(fresh_copy(template.model, config.seed))
+
+
 def pair_scores(model: PyTorchImageTranslator, x: np.ndarray, protected: np.ndarray, domains: list[np.ndarray],
                 thresholds: tuple[float, ...] = (0.05, 0.02, 0.01)) -> dict[str, float]:
     """How far ``model``'s forgeries of ``protected`` move from those of ``x``: the MSE per (face, domain) pair over

@@ -36,10 +36,10 @@ from art_initiative.benchmark.common import (
     cached_defence,
     digest,
     sign_noise,
+    start_digest,
     surrogate_suffix,
     uniform_noise,
     variant_overrides,
-    weights_digest,
 )
 from art_initiative.benchmark.records import learned_defence_info
 from art_initiative.data import SyntheticFaces, target_domains
@@ -109,10 +109,11 @@ def trained_defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: 
     device = "gpu" if surrogate.device.type == "cuda" else "cpu"
     others = [load_stargan(path, device) for path in cfg.defence_surrogates]
     ensemble = "" if not others else "-e" + digest(np.frombuffer(surrogate_digests(others).encode(), np.uint8))
-    # keyed by the training faces, by the model the defence starts from (the public model or the surrogate) and by
-    # the further surrogates it is trained against
+    # keyed by the training faces, by the weights the defence's SM starts from (the public model's, or the fresh ones
+    # of the surrogate's architecture in the paper's protocol) and by the further surrogates it is trained against
+    start = start_digest(surrogate, cfg.profile, "attribute_editing", overrides)
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
-                                                                  f"{digest(x, labels)}-m{weights_digest(surrogate)}"
+                                                                  f"{digest(x, labels)}-m{start}"
                                                                   f"{ensemble}{scenario}")
     return cached_defence(InitiativeDefense, surrogate, cfg.profile, overrides,
                           lambda d, path: d.fit(x, labels, checkpoint_path=path), stem, verbose,

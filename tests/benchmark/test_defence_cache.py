@@ -1,5 +1,6 @@
-"""The harness's defence cache: keyed by the training faces and by the weights of the model the defence starts
-from, so that a retrained public model (or surrogate) is not met with a defence trained on another."""
+"""The harness's defence cache: keyed by the training faces and by the weights the defence's SM starts from, so that
+a retrained public model is not met with a defence trained on another, while a defence trained from fresh weights
+(the paper's protocol) is found whatever weights its template has."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import re
 
 
 def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tmp_path):
+    """With a public model (the SM starts from its weights) other weights get a defence of their own."""
     from art_initiative.benchmark import protections
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
     from art_initiative.benchmark.common import weights_digest
     from art_initiative.estimators import PyTorchImageTranslator
 
-    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2,
-                                   defence={"iterations": 2}).validate()
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2, forger_start="public",
+                                   domains=("SD",), defence={"iterations": 2}).validate()
     split = attribute_data("synthetic", cfg)
     (x, labels), cols = split.defender, split.columns("SD")
     models = [PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=s) for s in (0, 0, 1)]
@@ -27,6 +29,7 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
                                            False)
 
     first, _ = fit(models[0])
+    assert first.config.sm_init == "estimator"
     files = sorted(glob.glob(os.path.join(cache, "initiative-*.pt")))
     stamps = {f: os.path.getmtime(f) for f in files}
     again, _ = fit(models[1])  # the same weights: read from the cache, nothing trained
@@ -37,6 +40,49 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
     assert len(glob.glob(os.path.join(cache, "initiative-*.pt"))) == 2 * len(files)
     assert all(os.path.getmtime(f) == t for f, t in stamps.items())
     assert any(weights_digest(models[2]) in f for f in glob.glob(os.path.join(cache, "initiative-*.pt")))
+
+
+def test_a_defence_from_fresh_weights_is_found_whatever_weights_the_template_has(tmp_path):
+    """The paper's protocol: the SM starts from fresh weights of the surrogate's architecture, so a defence trained
+    beside a surrogate that was still training (``gpu_testbed.py``) is the harness's, not trained again; another
+    architecture or another defence seed is another defence. The key leaves torch's generators as they were."""
+    import torch
+
+    from art_initiative.benchmark import protections
+    from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
+    from art_initiative.benchmark.common import start_digest, weights_digest
+    from art_initiative.estimators import PyTorchImageTranslator
+
+    cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2,
+                                   defence={"iterations": 2}).validate()
+    split = attribute_data("synthetic", cfg)
+    (x, labels), cols = split.defender, split.columns("SD")
+    trained, untrained = (PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=s) for s in (0, 1))
+    assert weights_digest(trained) != weights_digest(untrained)
+    cache = str(tmp_path)
+
+    def fit(model, c=cfg):
+        return protections.trained_defence("initiative", x, labels[:, cols], split.settings["SD"], model, c, cache,
+                                           False)[0]
+
+    first = fit(untrained)
+    assert first.config.sm_init == "fresh"
+    files = sorted(glob.glob(os.path.join(cache, "initiative-*.pt")))
+    stamps = {f: os.path.getmtime(f) for f in files}
+    again = fit(trained)  # other weights, same architecture: read back, nothing trained
+    assert {f: os.path.getmtime(f) for f in sorted(glob.glob(os.path.join(cache, "initiative-*.pt")))} == stamps
+    assert (again.generate(x[:2], eps=0.05) == first.generate(x[:2], eps=0.05)).all()
+    overrides = protections.defence_overrides("initiative", cfg)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    start_digest(trained, "tiny", "attribute_editing", overrides)
+    assert torch.equal(torch.rand(3), expected)
+    assert start_digest(trained, "tiny", "attribute_editing", overrides) != \
+        start_digest(trained, "tiny", "attribute_editing", {**overrides, "seed": 1})
+    wider = PyTorchImageTranslator.from_architecture("res6", 16, 8, 5, "cpu", seed=0)
+    assert start_digest(wider, "tiny", "attribute_editing", overrides) != \
+        start_digest(trained, "tiny", "attribute_editing", overrides)
 
 
 def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):
