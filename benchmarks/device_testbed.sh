@@ -11,7 +11,8 @@
 #
 # then run, with `.whl` carried and timeout_s 600:   bash benchmarks/device_testbed.sh
 # (about 7 minutes without the defences and DD targets, `--domains SD --defences`; with them not yet timed)
-# Extra arguments go to gpu_testbed.py (e.g. --image-size 128 --train-seconds 240). Results and the log under $OUT;
+# Extra arguments go to gpu_testbed.py (e.g. --image-size 128 --train-seconds 240; --data franck --cache-dir
+# .franck-cache for the real frames, after its --prepare here, carrying data/franck and .franck-cache as well). Results and the log under $OUT;
 # here: cp <files_at>/*.{json,md,png} benchmarks/results/
 set -euo pipefail
 OUT=${OUT:-benchmarks/results}

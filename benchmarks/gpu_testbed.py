@@ -26,8 +26,21 @@ PG from the start, so they need nothing the other jobs train. Each round's check
    CPU, and nothing transfers between them (docs/results.rst); whether larger, longer-trained ones converge is the
    question.
 
-The results are written under ``--output`` as ``calibration-synthetic-<device>-<size>.{json,md,png}`` and
-``attribute_editing-synthetic-<device>-<size>.{json,md,png}``,
+With ``--data franck`` the same runs on the real frames of the franck video (the harness's split, labels from the
+landmarks; ``SD``: Mouth_Open, Smiling, Head_Left, ``DD``: Eyes_Closed, Head_Right), without the transfer curve (it
+needs fresh faces). The lent machine has neither OpenCV nor dlib, so the crops travel as the harness's cache of them
+(8-bit: 35 MiB at 64 px, so with the wheels and the video within the 64 MiB a run may carry; 128 px is not). Here,
+after ``make franck``::
+
+    python benchmarks/gpu_testbed.py --data franck --image-size 64 --cache-dir .franck-cache --prepare
+
+then carry ``.whl``, ``data/franck`` (the video: the harness checks that it is there, and the cache is keyed by its
+bytes) and ``.franck-cache`` (ignored by git, as ``data`` is), and run
+``bash benchmarks/device_testbed.sh --data franck --cache-dir .franck-cache``. The calibration's landmark check
+(dlib on the edits) is left out there, with a warning; its other measurements run.
+
+The results are written under ``--output`` as ``calibration-<data>-<device>-<size>.{json,md,png}`` and
+``attribute_editing-<data>-<device>-<size>.{json,md,png}``,
 ``transfer_length-synthetic-<device>-<size>.{json,md,png}`` and its
 ``strength_transfer-synthetic-<device>-<size>-len<N>.{json,md,png}`` (``<device>`` as ``scale.py`` names it), with a
 log.
@@ -54,6 +67,8 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as futures
+import glob
+import logging
 import multiprocessing
 import os
 import shlex
@@ -201,16 +216,23 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     if "iterations" in defence_settings:
         raise ValueError("--set iterations=N: the defences train in rounds of --defence-step iterations until the "
                          "time is up; set --defence-max-iterations instead.")
-    settings = dict(image_size=ns.image_size, width=ns.width, disc_width=ns.disc_width, n_train=ns.n_train,
-                    n_test=ns.n_test, targets=tuple(ns.targets), domains=("SD",), n_jobs=ns.n_jobs,
+    sizes = {"synthetic": {"n_train": 4000, "n_test": 100}}.get(ns.data, {})  # franck: the harness's splits
+    sizes |= {k: v for k, v in (("n_train", ns.n_train), ("n_test", ns.n_test)) if v is not None}
+    settings = dict(image_size=ns.image_size, width=ns.width, disc_width=ns.disc_width, **sizes,
+                    targets=tuple(ns.targets), domains=("SD",), n_jobs=ns.n_jobs,
                     classifier_iterations=ns.classifier_iterations)
-    cfg = attribute_config("synthetic", ns.profile, **settings, target_iterations=ns.step)
+    cfg = attribute_config(ns.data, ns.profile, **settings, target_iterations=ns.step)
     cache_dir = ns.cache_dir or tempfile.mkdtemp(prefix="gpu_testbed_cache_")
     os.makedirs(cache_dir, exist_ok=True)
     os.makedirs(ns.output, exist_ok=True)
-    split = attribute_data("synthetic", cfg)
-    print(f"rendered {2 * cfg.n_train + cfg.n_test} faces at {cfg.image_size} px in {time.time() - t0:.0f} s",
-          flush=True)
+    split = attribute_data(ns.data, cfg, cache_dir=cache_dir)  # franck: the crops from the cache, or from the video
+    if ns.prepare:
+        crops = sorted(glob.glob(os.path.join(cache_dir, "video-*.npz")), key=os.path.getmtime)
+        print(f"prepared: {crops[-1] if crops else 'nothing to cache'}"
+              + (f" ({os.path.getsize(crops[-1]) / 2**20:.1f} MiB)" if crops else ""), flush=True)
+        return {"trained": {}, "written": crops[-1:]}
+    print(f"{'rendered' if ns.data == 'synthetic' else 'loaded'} {2 * cfg.n_train + cfg.n_test} {ns.data} faces at "
+          f"{cfg.image_size} px in {time.time() - t0:.0f} s", flush=True)
 
     # 1. Every model concurrently, one process each, in rounds until the deadline.
     deadline = time.time() + ns.train_seconds
@@ -250,10 +272,10 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     slug = f"{device_slug(ns.device)}-{ns.image_size}"
     written: list[str] = []
     for n in curve(sorted(common_targets), ns.curve_points):
-        run_benchmark("calibration", data="synthetic", profile=ns.profile, output=ns.output, device_type=ns.device,
+        run_benchmark("calibration", data=ns.data, profile=ns.profile, output=ns.output, device_type=ns.device,
                       cache_dir=cache_dir, command=command, verbose=ns.verbose, **settings, target_iterations=n)
-    stem = results_stem(ns.output, "calibration", "synthetic", ns.profile)
-    written += rename_results(stem, results_stem(ns.output, "calibration", "synthetic", slug))
+    stem = results_stem(ns.output, "calibration", ns.data, ns.profile)
+    written += rename_results(stem, results_stem(ns.output, "calibration", ns.data, slug))
 
     # 3. The transfer rows at the last round every model, the surrogate too, completed, in every domain setting;
     #    then each learned defence at its last round (read back from the cache: nothing is trained here).
@@ -265,16 +287,17 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
                 ((v, "initiative_sign") if v == "initiative" else (v,),
                  {**variant_settings(v, defence_settings, ns.no_ats_pretrain),
                   "iterations": trained[v]["iterations"][-1]}) for v in learned]:
-            run_benchmark("attribute_editing", data="synthetic", profile=ns.profile, output=ns.output,
+            run_benchmark("attribute_editing", data=ns.data, profile=ns.profile, output=ns.output,
                           device_type=ns.device, cache_dir=cache_dir, command=command, verbose=ns.verbose, **scored,
                           target_iterations=max(common), methods=methods, defence=defence, sweep=(),
                           perceptual=ns.perceptual)
-        stem = results_stem(ns.output, "attribute_editing", "synthetic", ns.profile)
-        written += rename_results(stem, results_stem(ns.output, "attribute_editing", "synthetic", slug))
+        stem = results_stem(ns.output, "attribute_editing", ns.data, ns.profile)
+        written += rename_results(stem, results_stem(ns.output, "attribute_editing", ns.data, slug))
 
-    # 4. Transfer and clean distance against length, at the curve's rounds that the surrogate completed too.
+    # 4. Transfer and clean distance against length, at the curve's rounds that the surrogate completed too (on
+    #    fresh synthetic faces: not for franck, whose frames are all in the splits).
     lengths = curve(sorted(common_targets & set(trained["surrogate"]["iterations"])), ns.curve_points)
-    if ns.transfer_faces and lengths:
+    if ns.transfer_faces and lengths and ns.data == "synthetic":
         written += transfer_curve(ns, split, cfg, targets, lengths, cache_dir, slug)
     print(f"done in {time.time() - t0:.0f} s; wrote " + ", ".join(os.path.basename(p) for p in written), flush=True)
     return {"trained": trained, "written": written}
@@ -311,12 +334,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    parser.add_argument("--data", choices=("synthetic", "franck"), default="synthetic",
+                        help="franck: the real frames, read from the crops' cache in --cache-dir (see above)")
     parser.add_argument("--profile", default="paper", help="the harness's profile the settings below replace")
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="the targets' and the surrogate's generator width")
     parser.add_argument("--disc-width", type=int, default=64)
-    parser.add_argument("--n-train", type=int, default=4000, help="faces in each of the defender's and forger's splits")
-    parser.add_argument("--n-test", type=int, default=100)
+    parser.add_argument("--n-train", type=int, default=None, help="faces in each of the defender's and forger's "
+                        "splits (default: 4000 synthetic faces, the harness's franck split)")
+    parser.add_argument("--n-test", type=int, default=None, help="test faces (default: 100, the harness's franck "
+                        "split)")
+    parser.add_argument("--prepare", action="store_true", help="only load the data (franck: extract the crops into "
+                        "--cache-dir, where OpenCV and dlib are) and stop")
     parser.add_argument("--targets", nargs="+", default=list(DEFAULT_TARGETS))
     parser.add_argument("--methods", nargs="*", default=list(DEFAULT_METHODS),
                         help="the attribute-editing harness's methods at the last round (none: skip it)")
@@ -346,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=None, help="default: a fresh temporary folder")
     parser.add_argument("--output", default="benchmarks/results")
     parser.add_argument("--quiet", dest="verbose", action="store_false")
-    run(parser.parse_args(argv))
+    ns = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    run(ns)
     return 0
 
 

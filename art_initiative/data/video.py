@@ -42,6 +42,17 @@ def _import_faces():  # noqa: ANN202
     return cv2, dlib
 
 
+def faces_available() -> str | None:
+    """None when OpenCV, dlib and the 68-point landmark model are all here (what extracting crops and measuring
+    landmarks need), else why not."""
+    try:
+        _import_faces()
+        landmark_model_path()
+    except (ImportError, FileNotFoundError) as err:
+        return str(err)
+    return None
+
+
 def file_digest(path: str, algorithm: str = "sha1") -> str:
     """Hex digest of a file's bytes, read in 1 MiB chunks (``algorithm``: a :mod:`hashlib` name)."""
     h = hashlib.new(algorithm)
@@ -51,6 +62,17 @@ def file_digest(path: str, algorithm: str = "sha1") -> str:
     return h.hexdigest()
 
 
+def _from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """8-bit RGB crops (..., 3, H, W) as float32 in [-1, 1]."""
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
+def _to_pixels(frames: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_from_pixels` (exact for its outputs): what the cache keeps, a quarter of the floats'
+    bytes, so that the crops of a larger size still travel to a machine without OpenCV or dlib."""
+    return np.round((frames + 1.0) * 127.5).astype(np.uint8)
+
+
 class VideoFrames:
     """Frames of a video file, cropped to the face and resized, with dlib's 68 landmarks per frame.
 
@@ -58,7 +80,8 @@ class VideoFrames:
     times the median face box, centred on the median box centre) is used for the whole video so the head moves
     inside a fixed frame, as Face2Face-style training data does. Landmarks are predicted on the full frame and
     mapped into the crop. Results are cached as ``.npz`` in ``cache_dir`` keyed by the file's content and the
-    parameters.
+    parameters (the crops as their 8-bit pixels, which give the same frames exactly); a cached crop needs neither
+    OpenCV nor dlib to load.
 
     :param path: the video file (anything OpenCV reads: mp4, avi...).
     :param image_size: side of the square crops.
@@ -92,14 +115,17 @@ class VideoFrames:
             cache_file = os.path.join(os.fspath(cache_dir), f"video-{key[:20]}.npz")
         if cache_file and os.path.isfile(cache_file):
             with np.load(cache_file, allow_pickle=False) as data:
-                self.frames, self.landmarks, self.crop_box = data["frames"], data["landmarks"], data["crop_box"]
+                # the crops' 8-bit pixels (caches written before hold the float frames themselves)
+                self.frames = _from_pixels(data["pixels"]) if "pixels" in data else data["frames"]
+                self.landmarks, self.crop_box = data["landmarks"], data["crop_box"]
             logger.info("loaded %d cached frames from %s", len(self.frames), cache_file)
         else:
             self.frames, self.landmarks, self.crop_box = self._extract()
             if cache_file:
                 os.makedirs(os.path.dirname(cache_file), exist_ok=True)
                 tmp = cache_file + ".tmp.npz"
-                np.savez_compressed(tmp, frames=self.frames, landmarks=self.landmarks, crop_box=self.crop_box)
+                np.savez_compressed(tmp, pixels=_to_pixels(self.frames), landmarks=self.landmarks,
+                                    crop_box=self.crop_box)
                 os.replace(tmp, cache_file)
 
     def _read_frames(self) -> list[np.ndarray]:
@@ -164,7 +190,7 @@ class VideoFrames:
             ix, iy, s = int(round(x0)) + pad, int(round(y0)) + pad, int(round(side))
             crop = cv2.resize(padded[iy:iy + s, ix:ix + s], (self.image_size, self.image_size),
                               interpolation=cv2.INTER_AREA)
-            out_frames[i] = crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+            out_frames[i] = _from_pixels(crop.transpose(2, 0, 1))
         return out_frames, out_lms, crop_box
 
     def __len__(self) -> int:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_testbed.py"
 
 
@@ -78,3 +80,58 @@ def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tm
     assert all(r["clean_distance"] > 0 and r["whitebox_mse"] > 0 for r in curve)
     assert (out / "strength_transfer-synthetic-cpu-16-len10.md").exists()
     assert (out / "transfer_length-synthetic-cpu-16.png").stat().st_size > 0
+
+
+def _write_cycling_video(path: Path, n_frames: int, size: int, period: int) -> None:
+    """The synthetic talking face's first ``period`` frames, repeated to ``n_frames`` (franck's split needs some 650
+    frames; rendering that many would dominate the test)."""
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    from art_initiative.data import SyntheticTalkingFace
+
+    talk = SyntheticTalkingFace(period, size, seed=3)
+    frames = [cv2.cvtColor(((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8),
+                           cv2.COLOR_RGB2BGR) for t in range(period)]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (size, size))
+    for t in range(n_frames):
+        writer.write(frames[t % period])
+    writer.release()
+
+
+def test_franck_runs_from_the_crops_cache_where_neither_opencv_nor_dlib_is(tmp_path, monkeypatch):
+    """``--data franck`` on a lent machine: the crops come from the cache ``--prepare`` wrote here (with OpenCV and
+    dlib), the run itself imports neither (both are blocked in its process), the calibration leaves its landmark
+    check out and says so, and Table 1's rows are written for the real frames' SD and DD attributes."""
+    pytest.importorskip("dlib")
+    repo = str(SCRIPT.parents[1])
+    (tmp_path / "data" / "franck").mkdir(parents=True)
+    _write_cycling_video(tmp_path / "data" / "franck" / "franck.mp4", 660, 128, 60)
+    monkeypatch.chdir(tmp_path)
+    common = ["--device", "cpu", "--profile", "tiny", "--data", "franck", "--image-size", "16", "--cache-dir",
+              str(tmp_path / "cache")]
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": repo}
+    prepared = subprocess.run([sys.executable, str(SCRIPT), *common, "--prepare"], capture_output=True, text=True,
+                              timeout=600, env=env)
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    assert "prepared:" in prepared.stdout and not (tmp_path / "out").exists()
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    for name in ("cv2", "dlib"):
+        (blocked / f"{name}.py").write_text(f"raise ImportError('no {name} on this machine')\n")
+    done = subprocess.run([sys.executable, str(SCRIPT), *common, "--width", "4", "--disc-width", "8", "--targets",
+                           "res6", "--methods", "ruiz_pgd", "none", "--step", "5", "--max-iterations", "5",
+                           "--train-seconds", "600", "--classifier-iterations", "10", "--threads", "1", "--n-jobs",
+                           "1", "--defences", "initiative", "--defence-step", "2", "--defence-max-iterations", "2",
+                           "--output", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
+                          timeout=600, env={**env, "PYTHONPATH": f"{blocked}{os.pathsep}{repo}"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "landmark check of the video crops is left out: VideoFrames needs OpenCV and dlib" in done.stderr
+    out = tmp_path / "out"
+    calibration = json.loads((out / "calibration-franck-cpu-16.json").read_text())
+    assert [(r["target"], r["data"]) for r in calibration] == [("res6", "franck")]
+    assert "landmark_accuracy" not in calibration[0] and "classifier_accuracy" in calibration[0]
+    rows = json.loads((out / "attribute_editing-franck-cpu-16.json").read_text())
+    assert sorted((r["method"], r["domains"]) for r in rows) == sorted(
+        (m, d) for m in ("ruiz_pgd", "none", "initiative", "initiative_sign") for d in ("SD", "DD"))
+    assert not list(out.glob("transfer_length-*")) and not list(out.glob("strength_transfer-*"))

@@ -29,7 +29,20 @@ def test_dlib_landmarks_match_the_exact_ones(talking_video, tmp_path):
     assert np.abs(lms - expected).mean() < 3.0  # pixels at 64x64
     cached = VideoFrames(path, image_size=64, cache_dir=tmp_path)
     np.testing.assert_array_equal(cached.frames, frames)
-    assert len(list(tmp_path.glob("video-*.npz"))) == 1
+    assert cached.frames.dtype == np.float32
+    np.testing.assert_array_equal(cached.landmarks, lms)
+    (cache,) = tmp_path.glob("video-*.npz")
+    with np.load(cache) as data:  # the crops' 8-bit pixels, not their floats
+        assert data["pixels"].dtype == np.uint8 and "frames" not in data
+
+
+def test_a_cache_of_float_frames_written_before_still_loads(talking_video, tmp_path):
+    path, _ = talking_video
+    video = VideoFrames(path, image_size=32, cache_dir=tmp_path)
+    (cache,) = tmp_path.glob("video-*.npz")
+    np.savez_compressed(cache, frames=video.frames, landmarks=video.landmarks, crop_box=video.crop_box)
+    again = VideoFrames(path, image_size=32, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.frames, video.frames)
 
 
 def test_step_and_max_frames(talking_video):
