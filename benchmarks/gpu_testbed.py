@@ -82,11 +82,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.attacks.initiative.config import parse_settings
+from art_initiative.attacks.initiative.config import make_config, parse_settings
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
 from art_initiative.benchmark.common import INITIATIVE_VARIANTS
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
-from art_initiative.benchmark.protections import trained_defence
+from art_initiative.benchmark.protections import defence_overrides, trained_defence
 from art_initiative.benchmark.testbed import defender_surrogate_path, forger_target_path, train_target
 from art_initiative.estimators import PyTorchImageTranslator
 
@@ -104,17 +104,22 @@ def device_slug(device_type: str) -> str:
     return "-".join(torch.cuda.get_device_name().lower().replace("nvidia", "nvidia ").split())
 
 
-def rounds(lengths: list[int], train: Callable[[int], Any], deadline: float, name: str) -> dict[str, Any]:
+def rounds(lengths: list[int], train: Callable[[int], Any], deadline: float, name: str,
+           first_has_warm_up: bool = False) -> dict[str, Any]:
     """``train(n)`` for each ``n`` of ``lengths`` (increasing; each run continues the last) until the next would end
     after ``deadline`` (a ``time.time()``), judged by the last round's seconds per added iteration.
 
+    :param first_has_warm_up: the first round also pays for work the later ones do not (a defence's SM warm-up),
+        so its pace would overstate theirs: after it, the second round runs whenever the deadline has not passed.
     :return: the lengths completed and their seconds, and the error of a round that failed (the rounds before it
         stay usable)."""
     done: list[int] = []
     seconds: list[float] = []
     for n in lengths:
-        if done and time.time() + 1.1 * seconds[-1] / (done[-1] - (done[-2] if len(done) > 1 else 0)) * \
-                (n - done[-1]) > deadline:
+        if done and time.time() > deadline:
+            break
+        if done and not (first_has_warm_up and len(done) == 1) and time.time() + 1.1 * seconds[-1] / (
+                done[-1] - (done[-2] if len(done) > 1 else 0)) * (n - done[-1]) > deadline:
             break
         start = time.time()
         try:
@@ -174,11 +179,15 @@ def defence_rounds(job: dict[str, Any]) -> dict[str, Any]:
     cfg = AttributeBenchmarkConfig(**job["cfg"])
     template = PyTorchImageTranslator.from_architecture(cfg.surrogate_arch, cfg.image_size, cfg.width,
                                                         labels.shape[1], job["device_type"], seed=0)
+
+    def config(n: int) -> AttributeBenchmarkConfig:
+        return replace(cfg, defence={**job["settings"], "iterations": n})
+
+    warm_up = make_config(cfg.profile, **defence_overrides(job["name"], config(job["step"]))).sm_pretrain_iterations
     return rounds(list(range(job["step"], job["max_iterations"] + 1, job["step"])),
-                  lambda n: trained_defence(job["name"], x, labels, tuple(job["attributes"]), template,
-                                            replace(cfg, defence={**job["settings"], "iterations": n}),
+                  lambda n: trained_defence(job["name"], x, labels, tuple(job["attributes"]), template, config(n),
                                             job["cache_dir"], False),
-                  job["deadline"], job["name"])
+                  job["deadline"], job["name"], first_has_warm_up=warm_up > 0)
 
 
 def curve(counts: list[int], points: int) -> list[int]:

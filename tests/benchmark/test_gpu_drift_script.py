@@ -32,6 +32,18 @@ def test_rounds_stop_before_a_round_that_would_pass_the_deadline_and_on_an_error
     out = rounds([1, 3, 5], fails_at_3, time.time() + 60, "job")
     assert out["iterations"] == [1] and "out of memory" in out["error"]
 
+    # A first round that paid for a warm-up (0.3 s here) does not stop the second: only the deadline does.
+    def warm(n: int) -> None:
+        time.sleep((0.3 if not seen else 0.0) + 0.02 * (n - (seen[-1] if seen else 0)))
+        seen.append(n)
+
+    for flag, expected in ((False, [1]), (True, [1, 11, 21])):  # by the first round's pace, 10 more take 3.5 s
+        seen.clear()
+        assert rounds([1, 11, 21, 400], warm, time.time() + 1.5, "job", first_has_warm_up=flag)["iterations"] == \
+            expected
+    seen.clear()
+    assert rounds([1, 2, 3], warm, time.time() + 0.2, "job", first_has_warm_up=True)["iterations"] == [1]
+
 
 def test_tiny_run_trains_the_forgers_and_pgs_in_rounds_and_writes_the_drift_curve(tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
