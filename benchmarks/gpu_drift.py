@@ -59,9 +59,14 @@ from gpu_testbed import curve, device_slug, rounds  # noqa: E402
 from strength_transfer import main as strength_transfer_main  # noqa: E402
 from strength_transfer import pgd_budget  # noqa: E402
 
+from art_initiative.attacks.initiative.config import make_config  # noqa: E402
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data  # noqa: E402
 from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
-from art_initiative.benchmark.protections import defence_training_faces, method_protection  # noqa: E402
+from art_initiative.benchmark.protections import (  # noqa: E402
+    defence_overrides,
+    defence_training_faces,
+    method_protection,
+)
 from art_initiative.benchmark.testbed import (  # noqa: E402
     defender_surrogate,
     forger_target,
@@ -167,7 +172,9 @@ def defence_job(job: dict[str, Any]) -> dict[str, Any]:
         defence.save(path)
         kept.append((n, path))
 
-    out = rounds(job["lengths"], train, job["deadline"], job["name"])
+    first = bench_config(ns, job["target_iterations"], job["settings"], job["lengths"][0])
+    warm_up = make_config(first.profile, **defence_overrides("initiative", first)).sm_pretrain_iterations
+    out = rounds(job["lengths"], train, job["deadline"], job["name"], first_has_warm_up=warm_up > 0)
     out["paths"] = kept
     out["waited_seconds"] = time.time() - waited - sum(out.get("round_seconds", []))
     return out

@@ -303,8 +303,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         stem = results_stem(ns.output, "attribute_editing", ns.data, ns.profile)
         written += rename_results(stem, results_stem(ns.output, "attribute_editing", ns.data, slug))
 
-    # 4. Transfer and clean distance against length, at the curve's rounds that the surrogate completed too (on
-    #    fresh synthetic faces: not for franck, whose frames are all in the splits).
+    # 4. Transfer and clean distance against length, at the curve's rounds that the surrogate completed too
+    #    (strength_transfer.py renders fresh synthetic faces: not for franck).
     lengths = curve(sorted(common_targets & set(trained["surrogate"]["iterations"])), ns.curve_points)
     if ns.transfer_faces and lengths and ns.data == "synthetic":
         written += transfer_curve(ns, split, cfg, targets, lengths, cache_dir, slug)
