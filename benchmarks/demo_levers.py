@@ -30,9 +30,9 @@ import shutil
 import sys
 from dataclasses import asdict, fields, replace
 
-from art_initiative.attacks.initiative.config import InitiativeConfig, make_config, parse_settings
+from art_initiative.attacks.initiative.config import InitiativeConfig, parse_settings
 from art_initiative.benchmark.demo import DemoConfig, run_demo
-from art_initiative.benchmark.protections import defence_overrides
+from art_initiative.benchmark.protections import defence_config
 
 DEMO_KEYS = ("defence_faces", "surrogates")  # variant keys that are DemoConfig's, not the defence's
 
@@ -83,7 +83,7 @@ def existing_report(out: str, wanted: DemoConfig) -> dict | None:
     if replace(stored.benchmark_config(), defence={}) != replace(bench, defence={}):
         return None
     # the PG's own settings: a profile's or the demo's defaults may have changed since the report was written
-    expected = json.loads(json.dumps(asdict(make_config(bench.profile, **defence_overrides("initiative", bench)))))
+    expected = json.loads(json.dumps(asdict(defence_config("initiative", bench))))
     if bench.defence_surrogates:  # the defence records its further surrogates by their weights
         from art_initiative.attacks.initiative.attribute import surrogate_digests
         from art_initiative.training import load_stargan

@@ -59,11 +59,10 @@ from gpu_testbed import curve, device_slug, rounds  # noqa: E402
 from strength_transfer import main as strength_transfer_main  # noqa: E402
 from strength_transfer import pgd_budget  # noqa: E402
 
-from art_initiative.attacks.initiative.config import make_config  # noqa: E402
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data  # noqa: E402
 from art_initiative.benchmark.demo import DemoConfig  # noqa: E402
 from art_initiative.benchmark.protections import (  # noqa: E402
-    defence_overrides,
+    defence_config,
     defence_training_faces,
     method_protection,
 )
@@ -173,7 +172,7 @@ def defence_job(job: dict[str, Any]) -> dict[str, Any]:
         kept.append((n, path))
 
     first = bench_config(ns, job["target_iterations"], job["settings"], job["lengths"][0])
-    warm_up = make_config(first.profile, **defence_overrides("initiative", first)).sm_pretrain_iterations
+    warm_up = defence_config("initiative", first).sm_pretrain_iterations
     out = rounds(job["lengths"], train, job["deadline"], job["name"], first_has_warm_up=warm_up > 0)
     out["paths"] = kept
     out["waited_seconds"] = time.time() - waited - sum(out.get("round_seconds", []))

@@ -82,11 +82,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from art_initiative.attacks.initiative.config import make_config, parse_settings
+from art_initiative.attacks.initiative.config import parse_settings
 from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
 from art_initiative.benchmark.common import INITIATIVE_VARIANTS
 from art_initiative.benchmark.harness import attribute_config, results_stem, run_benchmark
-from art_initiative.benchmark.protections import defence_overrides, trained_defence
+from art_initiative.benchmark.protections import defence_config, trained_defence
 from art_initiative.benchmark.testbed import defender_surrogate_path, forger_target_path, train_target
 from art_initiative.estimators import PyTorchImageTranslator
 
@@ -151,6 +151,11 @@ def train_rounds(job: dict[str, Any]) -> dict[str, Any]:
                   job["deadline"], job["name"])
 
 
+def job_name(arch: str, domains: str) -> str:
+    """A target's job name: its architecture, with ``-DD`` for the different domains."""
+    return arch if domains == "SD" else f"{arch}-{domains}"
+
+
 def call(job: tuple[Callable[[dict[str, Any]], dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """``job[0](job[1])``: one worker process's job (a target's or a defence's rounds)."""
     return job[0](job[1])
@@ -183,7 +188,7 @@ def defence_rounds(job: dict[str, Any]) -> dict[str, Any]:
     def config(n: int) -> AttributeBenchmarkConfig:
         return replace(cfg, defence={**job["settings"], "iterations": n})
 
-    warm_up = make_config(cfg.profile, **defence_overrides(job["name"], config(job["step"]))).sm_pretrain_iterations
+    warm_up = defence_config(job["name"], config(job["step"])).sm_pretrain_iterations
     return rounds(list(range(job["step"], job["max_iterations"] + 1, job["step"])),
                   lambda n: trained_defence(job["name"], x, labels, tuple(job["attributes"]), template, config(n),
                                             job["cache_dir"], False),
@@ -257,7 +262,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             np.save(paths[name][1], labels[:, split.columns(setting)])
         jobs = [(train_rounds, dict(base, name="surrogate", arch=cfg.surrogate_arch, seed=cfg.seed + 1,
                                     x=paths["defender"][0], labels=paths["defender"][1]))]
-        jobs += [(train_rounds, dict(base, name=arch if d == "SD" else f"{arch}-{d}", arch=arch, seed=cfg.seed + 2,
+        jobs += [(train_rounds, dict(base, name=job_name(arch, d), arch=arch, seed=cfg.seed + 2,
                                      x=paths[f"forger-{d}"][0], labels=paths[f"forger-{d}"][1]))
                  for d in ns.domains for arch in cfg.targets]
         # the learned defences from the start, beside them (their SM starts from fresh weights: the paper's protocol)
@@ -272,7 +277,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
 
     # 2. The calibration curve at the rounds every target completed (a target that completed none, in either domain
     #    setting, is left out).
-    names = {a: [a if d == "SD" else f"{a}-{d}" for d in ns.domains] for a in cfg.targets}
+    names = {a: [job_name(a, d) for d in ns.domains] for a in cfg.targets}
     targets = tuple(a for a in cfg.targets if all(trained[n]["iterations"] for n in names[a]))
     if not targets:
         raise RuntimeError(f"no target completed a round: {trained}")

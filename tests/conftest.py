@@ -51,23 +51,26 @@ def res6_translator():
     return PyTorchImageTranslator(G, (3, 32, 32), c_dim=5, device_type="cpu")
 
 
-def _write_talking_video(path, n_frames: int, size: int, seed: int = 0):  # noqa: ANN202
-    """Write ``n_frames`` of the synthetic talking face as an MJPEG video at ``path``; return the face."""
+def _write_talking_video(path, n_frames: int, size: int, seed: int = 0, period: int | None = None):  # noqa: ANN202
+    """Write ``n_frames`` of the synthetic talking face as a video at ``path`` (MJPEG; MPEG-4 for ``.mp4``);
+    return the face. ``period``: only that many frames are rendered, repeated (a long video, cheaply)."""
     import cv2
 
     from art_initiative.data import SyntheticTalkingFace
 
-    talk = SyntheticTalkingFace(n_frames, size, seed=seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (size, size))
+    talk = SyntheticTalkingFace(period or n_frames, size, seed=seed)
+    bgr = [cv2.cvtColor(((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8),
+                        cv2.COLOR_RGB2BGR) for t in range(period or n_frames)]
+    codec = "mp4v" if str(path).endswith(".mp4") else "MJPG"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), 25, (size, size))
     for t in range(n_frames):
-        rgb = ((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
-        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        writer.write(bgr[t % len(bgr)])
     writer.release()
     return talk
 
 
 @pytest.fixture
 def write_talking_video():  # noqa: ANN201
-    """``write_talking_video(path, n_frames, size, seed=0)``: the synthetic talking face as an MJPEG video."""
+    """``write_talking_video(path, n_frames, size, seed=0, period=None)``: the synthetic talking face as a video."""
     pytest.importorskip("cv2")
     return _write_talking_video

@@ -15,7 +15,7 @@ import numpy as np
 
 from art_initiative.attacks.initiative.algorithm import RESUMABLE_SETTINGS
 from art_initiative.attacks.initiative.base import PerturbationGeneratorDefense
-from art_initiative.attacks.initiative.config import make_config
+from art_initiative.attacks.initiative.config import InitiativeConfig, make_config
 from art_initiative.estimators import PyTorchImageTranslator
 from art_initiative.training.loop import checkpoint_seconds
 from art_initiative.utils.digest import digest, module_digest  # noqa: F401 - digest: the harness's key of data
@@ -47,23 +47,23 @@ def surrogate_suffix(arch: str) -> str:
 
 def weights_digest(model: PyTorchImageTranslator) -> str:
     """:func:`~art_initiative.utils.digest.module_digest` of a model's weights: keys a cached defence by the model
-    it started from, so that a retrained public model or surrogate is not met with a stale defence."""
+    it starts from (:func:`start_digest`; the reenactment harness's fixed template), so that a retrained public
+    model is not met with a stale defence."""
     return module_digest(model.model)
 
 
-def start_digest(template: PyTorchImageTranslator, profile: str, task: str, overrides: dict[str, Any]) -> str:
-    """The weights digest of the SM a defence of ``profile`` with ``overrides`` starts from: the template's own
-    weights (:func:`weights_digest`), or with ``sm_init="fresh"`` (the gray-box protocol) those of its fresh copy,
-    which depend on the architecture and the defence's seed only. Keys a cached defence, so that one trained from
-    fresh weights is found again whatever weights the template has (a surrogate still training, or an untrained
-    model of its architecture), while a retrained public model gets a defence of its own."""
+def start_digest(template: PyTorchImageTranslator, config: InitiativeConfig) -> str:
+    """The weights digest of the SM a defence with ``config`` starts from: the template's own weights
+    (:func:`weights_digest`), or with ``sm_init="fresh"`` (the gray-box protocol) those of its fresh copy, which
+    depend on the architecture and the defence's seed only. Keys a cached defence, so that one trained from fresh
+    weights is found again whatever weights the template has (a surrogate still training, or an untrained model of
+    its architecture), while a retrained public model gets a defence of its own."""
     import torch
 
     from art_initiative.attacks.initiative.algorithm import fresh_copy
 
-    config = make_config(profile, task, **overrides)
     if config.sm_init != "fresh":
-        return module_digest(template.model)
+        return weights_digest(template)
     with torch.random.fork_rng():  # fresh_copy seeds the generators: leave the caller's as they were
         return module_digest(fresh_copy(template.model, config.seed))
 

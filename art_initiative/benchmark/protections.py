@@ -28,6 +28,7 @@ import torch
 
 from art_initiative.attacks import InitiativeDefense, RuizDisruption, generate_with_art
 from art_initiative.attacks.initiative.attribute import surrogate_digests
+from art_initiative.attacks.initiative.config import InitiativeConfig, make_config
 from art_initiative.attacks.references import jittered_reference
 from art_initiative.attacks.torchattacks_compat import DisruptionLogits
 from art_initiative.attacks.universal import UniversalDisruption
@@ -97,6 +98,12 @@ def defence_overrides(method: str, cfg: AttributeBenchmarkConfig) -> dict[str, A
     return variant_overrides("attribute_editing", method, cfg.profile, {**public, **cfg.defence, "eps": cfg.eps})
 
 
+def defence_config(method: str, cfg: AttributeBenchmarkConfig) -> InitiativeConfig:
+    """Every setting the learned variant ``method`` trains with in ``cfg``: ``cfg.profile``'s with
+    :func:`defence_overrides`."""
+    return make_config(cfg.profile, "attribute_editing", **defence_overrides(method, cfg))
+
+
 def trained_defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: tuple[str, ...],
                     surrogate: PyTorchImageTranslator, cfg: AttributeBenchmarkConfig, cache_dir: str | None,
                     verbose: bool) -> tuple[InitiativeDefense, float]:
@@ -111,7 +118,7 @@ def trained_defence(method: str, x: np.ndarray, labels: np.ndarray, attributes: 
     ensemble = "" if not others else "-e" + digest(np.frombuffer(surrogate_digests(others).encode(), np.uint8))
     # keyed by the training faces, by the weights the defence's SM starts from (the public model's, or the fresh ones
     # of the surrogate's architecture in the paper's protocol) and by the further surrogates it is trained against
-    start = start_digest(surrogate, cfg.profile, "attribute_editing", overrides)
+    start = start_digest(surrogate, defence_config(method, cfg))
     stem = None if cache_dir is None else os.path.join(cache_dir, f"{method}-{cfg.profile}-eps{cfg.eps:g}-"
                                                                   f"{digest(x, labels)}-m{start}"
                                                                   f"{ensemble}{scenario}")
@@ -146,8 +153,8 @@ def method_protection(method: str, split: AttributeData, cfg: AttributeBenchmark
         trained = {} if trained is None else trained
         if variant not in trained:
             (xd, ld), sd = defence_training_faces(split, cfg), split.columns("SD")
-            trained[variant] = trained_defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg, cache_dir,
-                                        verbose)
+            trained[variant] = trained_defence(variant, xd, ld[:, sd], split.settings["SD"], surrogate, cfg,
+                                               cache_dir, verbose)
         d, seconds = trained[variant]
         info = {**learned_defence_info(d, seconds), "defence_faces": cfg.defence_faces or len(split.defender[0]),
                 **({"refine_steps": refine} if refine else {}),

@@ -11,6 +11,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
+from art_initiative.data.io import from_uint8_hwc
 from art_initiative.data.render import render_sketch
 from art_initiative.utils.validation import check_positive_int
 
@@ -68,7 +69,8 @@ def _from_pixels(pixels: np.ndarray) -> np.ndarray:
 
 
 def _to_pixels(frames: np.ndarray) -> np.ndarray:
-    """The inverse of :func:`_from_pixels` (exact for its outputs): what the cache keeps, a quarter of the floats'
+    """The inverse of :func:`_from_pixels` (exact for crops converted so, as
+    :func:`~art_initiative.data.io.from_uint8_hwc` does): what the cache keeps, a quarter of the floats'
     bytes, so that the crops of a larger size still travel to a machine without OpenCV or dlib."""
     return np.round((frames + 1.0) * 127.5).astype(np.uint8)
 
@@ -190,7 +192,7 @@ class VideoFrames:
             ix, iy, s = int(round(x0)) + pad, int(round(y0)) + pad, int(round(side))
             crop = cv2.resize(padded[iy:iy + s, ix:ix + s], (self.image_size, self.image_size),
                               interpolation=cv2.INTER_AREA)
-            out_frames[i] = _from_pixels(crop.transpose(2, 0, 1))
+            out_frames[i] = from_uint8_hwc(crop)
         return out_frames, out_lms, crop_box
 
     def __len__(self) -> int:

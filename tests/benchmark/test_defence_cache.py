@@ -48,6 +48,7 @@ def test_a_defence_from_fresh_weights_is_found_whatever_weights_the_template_has
     architecture or another defence seed is another defence. The key leaves torch's generators as they were."""
     import torch
 
+    from art_initiative.attacks.initiative.config import make_config
     from art_initiative.benchmark import protections
     from art_initiative.benchmark.attribute import AttributeBenchmarkConfig, attribute_data
     from art_initiative.benchmark.common import start_digest, weights_digest
@@ -76,13 +77,13 @@ def test_a_defence_from_fresh_weights_is_found_whatever_weights_the_template_has
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    start_digest(trained, "tiny", "attribute_editing", overrides)
+    start_digest(trained, make_config("tiny", **overrides))
     assert torch.equal(torch.rand(3), expected)
-    assert start_digest(trained, "tiny", "attribute_editing", overrides) != \
-        start_digest(trained, "tiny", "attribute_editing", {**overrides, "seed": 1})
+    assert start_digest(trained, make_config("tiny", **overrides)) != \
+        start_digest(trained, make_config("tiny", **{**overrides, "seed": 1}))
     wider = PyTorchImageTranslator.from_architecture("res6", 16, 8, 5, "cpu", seed=0)
-    assert start_digest(wider, "tiny", "attribute_editing", overrides) != \
-        start_digest(trained, "tiny", "attribute_editing", overrides)
+    config = make_config("tiny", **overrides)
+    assert start_digest(wider, config) != start_digest(trained, config)
 
 
 def test_defence_surrogates_reach_the_defence_and_its_cached_config(tmp_path):

@@ -82,31 +82,16 @@ def test_tiny_run_trains_in_rounds_and_writes_the_curve_and_the_transfer_rows(tm
     assert (out / "transfer_length-synthetic-cpu-16.png").stat().st_size > 0
 
 
-def _write_cycling_video(path: Path, n_frames: int, size: int, period: int) -> None:
-    """The synthetic talking face's first ``period`` frames, repeated to ``n_frames`` (franck's split needs some 650
-    frames; rendering that many would dominate the test)."""
-    cv2 = pytest.importorskip("cv2")
-    import numpy as np
-
-    from art_initiative.data import SyntheticTalkingFace
-
-    talk = SyntheticTalkingFace(period, size, seed=3)
-    frames = [cv2.cvtColor(((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8),
-                           cv2.COLOR_RGB2BGR) for t in range(period)]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (size, size))
-    for t in range(n_frames):
-        writer.write(frames[t % period])
-    writer.release()
-
-
-def test_franck_runs_from_the_crops_cache_where_neither_opencv_nor_dlib_is(tmp_path, monkeypatch):
+def test_franck_runs_from_the_crops_cache_where_neither_opencv_nor_dlib_is(tmp_path, monkeypatch,
+                                                                           write_talking_video):
     """``--data franck`` on a lent machine: the crops come from the cache ``--prepare`` wrote here (with OpenCV and
     dlib), the run itself imports neither (both are blocked in its process), the calibration leaves its landmark
     check out and says so, and Table 1's rows are written for the real frames' SD and DD attributes."""
     pytest.importorskip("dlib")
     repo = str(SCRIPT.parents[1])
     (tmp_path / "data" / "franck").mkdir(parents=True)
-    _write_cycling_video(tmp_path / "data" / "franck" / "franck.mp4", 660, 128, 60)
+    # franck's split needs some 650 frames: 60 rendered, repeated
+    write_talking_video(tmp_path / "data" / "franck" / "franck.mp4", 660, 128, seed=3, period=60)
     monkeypatch.chdir(tmp_path)
     common = ["--device", "cpu", "--profile", "tiny", "--data", "franck", "--image-size", "16", "--cache-dir",
               str(tmp_path / "cache")]
