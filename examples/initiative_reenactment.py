@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--forger-iterations", type=int, default=2000)
     parser.add_argument("--defense-iterations", "--defence-iterations", dest="defence_iterations", type=int,
                         default=500)
+    parser.add_argument("--sm-pretrain-iterations", type=int, default=None,
+                        help="the surrogate's warm-up before the alternating iterations (default: the cpu profile's)")
     parser.add_argument("--eps", type=float, default=0.02)
     args = parser.parse_args(argv)
 
@@ -46,8 +48,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     # 2. The defence: a pix2pix surrogate SM and PG, trained with the temporary model TM (eq. 11, facial mask).
     size = args.image_size
     template = PyTorchImageTranslator.from_architecture("unet256", size, args.width, 0, "cpu")
+    warm_up = {} if args.sm_pretrain_iterations is None else {"sm_pretrain_iterations": args.sm_pretrain_iterations}
     defence = InitiativeDefenseReenactment(template, profile="cpu", eps=args.eps, verbose=False,
-                                           iterations=args.defence_iterations)
+                                           iterations=args.defence_iterations, **warm_up)
     defence.fit(x, z, lm)
     published = {"initiative": defence.generate(x), "random_noise": uniform_noise(x, args.eps)}
 

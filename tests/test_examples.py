@@ -28,7 +28,7 @@ def test_initiative_attribute_example(capsys, load_script):
 def test_initiative_reenactment_example(capsys, load_script):
     results = load_script("examples/initiative_reenactment.py").main([
         "--image-size", "16", "--width", "4", "--frames", "16", "--n-test", "4", "--forger-iterations", "4",
-        "--defence-iterations", "3"])
+        "--defence-iterations", "3", "--sm-pretrain-iterations", "2"])
     assert set(results) == {"none (clean, other seed)", "initiative", "random_noise"}
     assert results["initiative"]["psnr"] > 20
     assert "DSR (L1 > 0.05)" in capsys.readouterr().out

@@ -17,7 +17,7 @@ def test_a_defence_is_reused_for_the_same_model_and_trained_again_for_another(tm
     from art_initiative.estimators import PyTorchImageTranslator
 
     cfg = AttributeBenchmarkConfig(profile="tiny", image_size=16, n_train=6, n_test=2, forger_start="public",
-                                   domains=("SD",), defence={"iterations": 2}).validate()
+                                   domains=("SD",), defence={"iterations": 2, "sm_pretrain_iterations": 2}).validate()
     split = attribute_data("synthetic", cfg)
     (x, labels), cols = split.defender, split.columns("SD")
     models = [PyTorchImageTranslator.from_architecture("res6", 16, 4, 5, "cpu", seed=s) for s in (0, 0, 1)]
