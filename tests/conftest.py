@@ -57,10 +57,10 @@ def _write_talking_video(path, n_frames: int, size: int, seed: int = 0, period: 
     import cv2
 
     from art_initiative.data import SyntheticTalkingFace
+    from art_initiative.data.io import to_uint8_hwc
 
     talk = SyntheticTalkingFace(period or n_frames, size, seed=seed)
-    bgr = [cv2.cvtColor(((talk.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8),
-                        cv2.COLOR_RGB2BGR) for t in range(period or n_frames)]
+    bgr = [cv2.cvtColor(to_uint8_hwc(talk.frame(t)), cv2.COLOR_RGB2BGR) for t in range(period or n_frames)]
     codec = "mp4v" if str(path).endswith(".mp4") else "MJPG"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), 25, (size, size))
     for t in range(n_frames):
@@ -69,7 +69,7 @@ def _write_talking_video(path, n_frames: int, size: int, seed: int = 0, period: 
     return talk
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def write_talking_video():  # noqa: ANN201
     """``write_talking_video(path, n_frames, size, seed=0, period=None)``: the synthetic talking face as a video."""
     pytest.importorskip("cv2")

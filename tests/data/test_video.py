@@ -1,21 +1,16 @@
 import numpy as np
 import pytest
 
-from art_initiative.data import SyntheticTalkingFace, VideoFrames
+from art_initiative.data import VideoFrames
 
 cv2 = pytest.importorskip("cv2")
 
 
 @pytest.fixture(scope="module")
-def talking_video(tmp_path_factory):
+def talking_video(tmp_path_factory, write_talking_video):
     """A 12-frame MJPEG video of the synthetic talking face at 256x256, and its exact landmarks."""
-    tf = SyntheticTalkingFace(12, 256, seed=0)
     path = tmp_path_factory.mktemp("video") / "talk.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (256, 256))
-    for t in range(12):
-        rgb = ((tf.frame(t).transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
-        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    writer.release()
+    tf = write_talking_video(path, 12, 256, seed=0)
     return path, np.stack([tf.landmarks(t) for t in range(12)])
 
 
