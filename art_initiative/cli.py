@@ -250,8 +250,21 @@ def _cmd_protect(args: argparse.Namespace) -> int:
     from art_initiative.data import ImageFolder
     from art_initiative.defences.photo import PhotoProtector, read_photo, save_photo
 
+    if not os.path.exists(args.input):
+        print(f"error: input must be an image file, a folder of images or a video file; not found: {args.input}",
+              file=sys.stderr)
+        return 2
     video = os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS)
+    poison_only = [f"--{k.replace('_', '-')}" for k in ("eps", "image_size", "poison_rounds")
+                   if getattr(args, k) is not None]
+    if poison_only and not args.poison:
+        print(f"error: {', '.join(poison_only)} set the --poison noise; a PG protects at the budget and size it was "
+              "trained for (train-defense --eps / --image-size trains one for others)", file=sys.stderr)
+        return 2
     if args.poison:
+        args.eps = 0.05 if args.eps is None else args.eps
+        args.image_size = 32 if args.image_size is None else args.image_size
+        args.poison_rounds = 40 if args.poison_rounds is None else args.poison_rounds
         if not video:
             print("error: --poison applies to videos (the frames a forger trains on), not to photos", file=sys.stderr)
             return 2
@@ -576,10 +589,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="videos: instead of a PG, an error-maximising (max) or error-minimising (min) poison "
                          "computed for these frames against a fresh unet256 surrogate (ErrorPoison; docs: "
                          "reenactment); with --pattern shared one pattern for the video")
-    pr.add_argument("--eps", type=float, default=0.05, help="--poison: the L-inf budget (default 0.05)")
-    pr.add_argument("--image-size", type=int, default=32, help="--poison: the face crops' size (default 32)")
-    pr.add_argument("--poison-rounds", type=int, default=40,
-                    help="--poison: rounds of 100 surrogate updates (default 40, about a minute per 1200 frames "
+    pr.add_argument("--eps", type=float, help="--poison only: the L-inf budget (default 0.05)")
+    pr.add_argument("--image-size", type=int, help="--poison only: the face crops' size (default 32)")
+    pr.add_argument("--poison-rounds", type=int,
+                    help="--poison only: rounds of 100 surrogate updates (default 40, about a minute per 1200 frames "
                          "of 32 px on one core)")
     pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     pr.add_argument("--quiet", action="store_true")

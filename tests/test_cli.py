@@ -226,6 +226,11 @@ def test_protect_a_video_with_an_error_maximising_poison(tmp_path, capsys, write
     assert main(["protect", str(video), str(tmp_path / "o3"), "--poison", "max", "--eps", "2", "--image-size", "16",
                  "--device", "cpu", "--quiet"]) == 2
     assert "eps must be a number in (0, 1]" in capsys.readouterr().err
+    assert main(["protect", str(video), str(tmp_path / "o4"), "--eps", "0.03", "--device", "cpu", "--quiet"]) == 2
+    assert "--eps set the --poison noise" in capsys.readouterr().err  # not silently ignored by a PG
+    assert main(["protect", str(tmp_path / "missing.jpg"), str(tmp_path / "o5"), "--device", "cpu", "--quiet"]) == 2
+    assert "input must be an image file, a folder of images or a video file; not found" in capsys.readouterr().err
+    assert not (tmp_path / "o4").exists() and not (tmp_path / "o5").exists()
 
 
 def test_train_defense_for_reenactment_on_the_synthetic_talking_face(tmp_path):
