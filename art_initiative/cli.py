@@ -8,9 +8,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from art_initiative.estimators import PyTorchImageTranslator
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -164,7 +167,8 @@ def _surrogate_checkpoint(args: argparse.Namespace) -> dict[str, Any] | None:
     return config
 
 
-def _template(args: argparse.Namespace, trained: dict[str, Any] | None, default_arch: str, c_dim: int):
+def _template(args: argparse.Namespace, trained: dict[str, Any] | None, default_arch: str,
+              c_dim: int) -> PyTorchImageTranslator:
     """The defence's estimator: ``--surrogate``'s trained generator, or an untrained ``--arch``."""
     from art_initiative.estimators import PyTorchImageTranslator
 
@@ -401,6 +405,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``art-initiative`` parser, one subcommand per entry of ``_COMMANDS``."""
     parser = argparse.ArgumentParser(prog="art-initiative", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)

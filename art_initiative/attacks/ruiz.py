@@ -109,6 +109,7 @@ class RuizDisruption(EvasionAttack):
 
     @property
     def estimator(self) -> PyTorchImageTranslator:
+        """The generator the attack differentiates through."""
         return self._estimator
 
     def _check_params(self) -> None:

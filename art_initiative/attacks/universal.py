@@ -55,6 +55,7 @@ class UniversalDisruption(EvasionAttack):
 
     @property
     def estimator(self) -> PyTorchImageTranslator:
+        """The generator the pattern is computed on."""
         return self._estimator
 
     def _check_params(self) -> None:

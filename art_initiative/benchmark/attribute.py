@@ -168,6 +168,7 @@ class AttributeBenchmarkConfig:
     perceptual: bool = True
 
     def validate(self) -> AttributeBenchmarkConfig:
+        """Check every setting (names of methods, targets and domains; positive counts); return ``self``."""
         check_settings(self, {"methods": ATTRIBUTE_METHODS, "targets": GENERATOR_NAMES,
                               "domains": tuple(DOMAIN_SETTINGS)},
                        ("image_size", "width", "disc_width", "n_train", "n_test", "target_iterations", "pgd_steps",

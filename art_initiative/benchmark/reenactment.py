@@ -131,6 +131,7 @@ class ReenactmentBenchmarkConfig:
     poison_rounds: int = 40
 
     def validate(self) -> ReenactmentBenchmarkConfig:
+        """Check every setting (names of methods and targets; positive counts); return ``self``."""
         check_settings(self, {"methods": REENACTMENT_METHODS + REENACTMENT_EXTRA_METHODS, "targets": GENERATOR_NAMES},
                        ("n_train", "n_test", "width", "forger_iterations", "forger_batch", "n_quality",
                         "forger_seeds", "poison_rounds"))

@@ -84,6 +84,7 @@ class RobustnessConfig:
     adapt_pool: int = 256
 
     def validate(self) -> RobustnessConfig:
+        """Check the methods and every transform of the suite with its parameter; return ``self``."""
         check_settings(self, {"methods": tuple(m for m in ATTRIBUTE_METHODS if m != "whitebox_pgd")}, ())
         for name, param in self.suite:
             if name != "none":

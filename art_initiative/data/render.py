@@ -74,6 +74,7 @@ def _superellipse(cx: float, cy: float, a: float, b: float, angles: np.ndarray, 
 
 
 def face_centre(ident: Identity, pose: Pose) -> tuple[float, float]:
+    """The face's centre (x, y) in unit coordinates: the image centre, a little low, moved by the pose's shift."""
     return 0.5 + pose.shift[0], 0.54 + pose.shift[1]
 
 

@@ -98,6 +98,7 @@ class SyntheticFaces:
 
     @property
     def c_dim(self) -> int:
+        """The number of attributes, the length of each label vector."""
         return len(self.attributes)
 
     def __len__(self) -> int:

@@ -42,6 +42,7 @@ class Column:
     fmt: str
 
     def format(self, value: float | None) -> str:
+        """The value as this column prints it (``-`` when missing)."""
         if value is None:
             return "-"
         fmt, _, unit = self.fmt.partition(" ")
@@ -74,6 +75,7 @@ class Metric:
     columns: tuple[Column, ...] = ()
 
     def column(self, table: TableName) -> Column | None:
+        """This metric's column in ``table``, or None when that table does not show it."""
         return next((c for c in self.columns if c.table == table), None)
 
 

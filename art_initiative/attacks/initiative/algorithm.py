@@ -45,11 +45,13 @@ class DefenceNetworks:
     #                                                                   ensemble; never trained, not checkpointed)
 
     def modules(self) -> dict[str, torch.nn.Module]:
+        """The networks a checkpoint holds, by name (those that exist in this setting)."""
         named = {"pg": self.pg, "pg_best": self.pg_best, "critic": self.critic, "sm": self.sm,
                  "sm_prev": self.sm_prev, "d_a": self.d_a, "d_a_prev": self.d_a_prev}
         return {k: m for k, m in named.items() if m is not None}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers a checkpoint holds, by the name of the network each updates."""
         return {"pg": self.opt_pg, "critic": self.opt_critic, "sm": self.opt_sm, "d_a": self.opt_d_a}
 
 

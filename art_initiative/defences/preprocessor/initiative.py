@@ -92,5 +92,10 @@ class InitiativePreprocessor(PreprocessorPyTorch):
                                for i in range(0, max(len(x), 1), self.batch_size)]), y
 
     def forward(self, x: torch.Tensor, y: Any = None) -> tuple[torch.Tensor, Any]:
+        """Protect a tensor batch, differentiably (ART's ``PreprocessorPyTorch`` contract; ``y`` passes through).
+
+        :param x: images, NCHW in the clip values.
+        :param y: labels, returned unchanged.
+        """
         self.pg.eval()
         return protect(self.pg, x.float(), self.eps, self.clip_values, self.saturate), y
