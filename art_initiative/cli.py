@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from art_initiative.estimators import PyTorchImageTranslator
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+# protect's settings of the --poison noise only (a PG protects at the budget and size it was trained for)
+POISON_DEFAULTS = {"eps": 0.05, "image_size": 32, "poison_rounds": 40}
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -259,16 +261,15 @@ def _cmd_protect(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     video = os.path.isfile(args.input) and args.input.lower().endswith(VIDEO_EXTENSIONS)
-    poison_only = [f"--{k.replace('_', '-')}" for k in ("eps", "image_size", "poison_rounds")
-                   if getattr(args, k) is not None]
+    poison_only = [f"--{k.replace('_', '-')}" for k in POISON_DEFAULTS if getattr(args, k) is not None]
     if poison_only and not args.poison:
         print(f"error: {', '.join(poison_only)} set the --poison noise; a PG protects at the budget and size it was "
               "trained for (train-defense --eps / --image-size trains one for others)", file=sys.stderr)
         return 2
     if args.poison:
-        args.eps = 0.05 if args.eps is None else args.eps
-        args.image_size = 32 if args.image_size is None else args.image_size
-        args.poison_rounds = 40 if args.poison_rounds is None else args.poison_rounds
+        for name, default in POISON_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, default)
         if not video:
             print("error: --poison applies to videos (the frames a forger trains on), not to photos", file=sys.stderr)
             return 2
@@ -594,11 +595,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="videos: instead of a PG, an error-maximising (max) or error-minimising (min) poison "
                          "computed for these frames against a fresh unet256 surrogate (ErrorPoison; docs: "
                          "reenactment); with --pattern shared one pattern for the video")
-    pr.add_argument("--eps", type=float, help="--poison only: the L-inf budget (default 0.05)")
-    pr.add_argument("--image-size", type=int, help="--poison only: the face crops' size (default 32)")
+    pr.add_argument("--eps", type=float, help=f"--poison only: the L-inf budget (default {POISON_DEFAULTS['eps']})")
+    pr.add_argument("--image-size", type=int,
+                    help=f"--poison only: the face crops' size (default {POISON_DEFAULTS['image_size']})")
     pr.add_argument("--poison-rounds", type=int,
-                    help="--poison only: rounds of 100 surrogate updates (default 40, about a minute per 1200 frames "
-                         "of 32 px on one core)")
+                    help=f"--poison only: rounds of 100 surrogate updates (default {POISON_DEFAULTS['poison_rounds']}, "
+                         "about a minute per 1200 frames of 32 px on one core)")
     pr.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     pr.add_argument("--quiet", action="store_true")
 
